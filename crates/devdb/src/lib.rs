@@ -1,0 +1,306 @@
+//! The dev-database helper: given the database a crate wants, return a URL that
+//! works now.
+//!
+//! Every example, test and benchmark in the workspace gets its database here:
+//!
+//! 1. `DATABASE_URL` (environment or `.env`; default [`DEFAULT_URL`]) names the server.
+//! 2. If that server answers, the requested database is created when missing.
+//! 3. If it is on localhost and nothing answers, a local cluster is started from
+//!    the installed PostgreSQL binaries (as the `postgres` OS user when we are
+//!    root) and kept running for the next program, test or run.
+//! 4. Otherwise the error is one line saying what to do ([`Error`]).
+//!
+//! ```no_run
+//! let url = devdb::database_url("sync_diesel")?;
+//! # Ok::<(), devdb::Error>(())
+//! ```
+
+/// The local cluster: `initdb`, start, stop, status.
+pub mod cluster;
+/// The error type; every variant is one line with a hint.
+pub mod error;
+/// `DATABASE_URL` and the cluster options, validated.
+pub mod settings;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub use cluster::LocalCluster;
+pub use error::{Error, Result};
+pub use settings::{DEFAULT_URL, Settings};
+
+use error::describe;
+
+/// The URL of database `name` on the configured server, after making sure the
+/// server runs and the database exists. Reads the settings from the environment.
+pub fn database_url(name: &str) -> Result<String> {
+    DevDb::from_env()?.database_url(name)
+}
+
+/// How the server came to be available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerState {
+    /// It was already answering (a running local cluster, docker compose, or a
+    /// remote server).
+    AlreadyRunning,
+    /// We started the local cluster; `initialised` is true if we also had to
+    /// create it with `initdb`.
+    Started {
+        /// Whether `initdb` ran first.
+        initialised: bool,
+        /// Time from the first failed connection to the server answering.
+        elapsed: Duration,
+    },
+}
+
+/// The helper, bound to one set of [`Settings`].
+#[derive(Clone, Debug)]
+pub struct DevDb {
+    settings: Settings,
+}
+
+impl DevDb {
+    /// Settings from the environment (`DATABASE_URL`, `PGDEV_DIR`, `PG_BINDIR`).
+    pub fn from_env() -> Result<Self> {
+        Settings::from_env().map(Self::new)
+    }
+
+    /// A helper for explicit settings (used by the helper's own tests).
+    pub fn new(settings: Settings) -> Self {
+        Self { settings }
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The local cluster these settings would use.
+    pub fn cluster(&self) -> LocalCluster {
+        LocalCluster::new(&self.settings)
+    }
+
+    /// Makes sure the server answers, starting the local cluster if the URL
+    /// points at localhost and nothing listens there.
+    pub fn ensure_server(&self) -> Result<ServerState> {
+        off_runtime(|| self.ensure_server_blocking()).map(|(state, _)| state)
+    }
+
+    /// Makes sure the server runs and database `name` exists; returns its URL.
+    pub fn database_url(&self, name: &str) -> Result<String> {
+        let url = self.settings.url_for(name)?;
+        off_runtime(|| {
+            let (_, mut client) = self.ensure_server_blocking()?;
+            create_database_if_missing(&mut client, name)
+        })?;
+        Ok(url)
+    }
+
+    /// Drops database `name` if it exists, disconnecting its sessions first.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        settings::validate_database_name(name)?;
+        off_runtime(|| {
+            let mut client = self.connect_maintenance().map_err(|e| self.classify(&e))?;
+            client
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(name)
+                ))
+                .map_err(|e| Error::Server {
+                    context: format!("cannot drop database {name}"),
+                    cause: describe(&e),
+                })
+        })
+    }
+
+    /// True when the server answers and accepts our credentials.
+    pub fn is_reachable(&self) -> bool {
+        off_runtime(|| self.connect_maintenance().is_ok())
+    }
+
+    /// Stops the local cluster. Returns false if it was not running. Refuses
+    /// when the server in use is not ours (remote, or docker compose).
+    pub fn stop(&self) -> Result<bool> {
+        let cluster = self.cluster();
+        if cluster.running_pid().is_none() && self.is_reachable() {
+            return Err(Error::InvalidSetting(format!(
+                "the server at {} is not the local cluster in {}; stop it where it was started (e.g. `docker compose down`)",
+                self.settings.redacted(),
+                cluster.dir().display()
+            )));
+        }
+        let _lock = cluster.lock()?;
+        cluster.stop()
+    }
+
+    fn ensure_server_blocking(&self) -> Result<(ServerState, postgres::Client)> {
+        let first = match self.connect_maintenance() {
+            Ok(client) => return Ok((ServerState::AlreadyRunning, client)),
+            Err(err) => err,
+        };
+        if !(self.settings.is_local() && nothing_listening(&first)) {
+            return Err(self.classify(&first));
+        }
+        let began = Instant::now();
+        let cluster = self.cluster();
+        let _lock = cluster.lock()?;
+        // Whoever held the lock before us may have started it already.
+        if let Ok(client) = self.connect_maintenance() {
+            return Ok((ServerState::AlreadyRunning, client));
+        }
+        let initialised = !cluster.is_initialised();
+        cluster.start()?;
+        let client = self.connect_maintenance().map_err(|e| self.classify(&e))?;
+        Ok((
+            ServerState::Started {
+                initialised,
+                elapsed: began.elapsed(),
+            },
+            client,
+        ))
+    }
+
+    fn connect_maintenance(&self) -> Result<postgres::Client, postgres::Error> {
+        self.settings
+            .client_config(self.settings.maintenance_database())
+            .connect(postgres::NoTls)
+    }
+
+    /// Turns a connection failure into the one-line error a user sees.
+    fn classify(&self, err: &postgres::Error) -> Error {
+        let target = self.settings.redacted();
+        let cause = describe(err);
+        let auth = err.code().is_some_and(|c| {
+            *c == postgres::error::SqlState::INVALID_PASSWORD
+                || *c == postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        });
+        if auth {
+            let cluster = self.cluster();
+            let hint = if self.settings.is_local() && cluster.running_pid().is_some() {
+                format!(
+                    "; if the local cluster in {} was created with other credentials, stop it (`just down`) and delete that folder to recreate it",
+                    cluster.dir().display()
+                )
+            } else {
+                String::new()
+            };
+            return Error::AuthFailed {
+                target,
+                cause,
+                hint,
+            };
+        }
+        Error::Unreachable { target, cause }
+    }
+}
+
+/// True when the failure means "no server at that address" (as opposed to a
+/// server that answered and refused, or a host that does not exist).
+fn nothing_listening(err: &postgres::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+            );
+        }
+        source = cause.source();
+    }
+    false
+}
+
+fn create_database_if_missing(client: &mut postgres::Client, name: &str) -> Result<()> {
+    let failed = |e: &postgres::Error| Error::Server {
+        context: format!("cannot create database {name}"),
+        cause: describe(e),
+    };
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .map_err(|e| failed(&e))?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    match client.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name))) {
+        Ok(()) => Ok(()),
+        // Another process created it between our check and our CREATE.
+        Err(e)
+            if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE)
+                || e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed(&e)),
+    }
+}
+
+/// Quotes an identifier for SQL (database names cannot be bind parameters).
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs blocking client code on a thread of its own: the synchronous
+/// `postgres` client drives its own small runtime and must not run on a thread
+/// that is already inside a tokio runtime (async tests and examples call us).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// A database of its own for one test, dropped (with its sessions) when the
+/// guard goes out of scope, so tests run in parallel without seeing each other.
+#[derive(Debug)]
+pub struct TestDatabase {
+    devdb: DevDb,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// Creates an empty database named `<prefix>_<pid>_<n>` on the configured
+    /// server (starting the local cluster if needed).
+    pub fn create(prefix: &str) -> Result<Self> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let devdb = DevDb::from_env()?;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut name = format!("{prefix}_{}_{n}_{nanos:x}", std::process::id());
+        name.truncate(63);
+        let url = devdb.database_url(&name)?;
+        Ok(Self { devdb, name, url })
+    }
+
+    /// The URL of the test's database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The test database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::env::var_os("PGDEV_KEEP_TEST_DBS").is_none() {
+            let _ = self.devdb.drop_database(&self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_ident;
+
+    #[test]
+    fn identifiers_are_quoted_and_inner_quotes_doubled() {
+        assert_eq!(quote_ident("plain"), "\"plain\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

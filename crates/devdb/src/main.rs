@@ -1,0 +1,124 @@
+//! `devdb`: start, stop and inspect the local development PostgreSQL, and print
+//! the URL of a crate's database.
+//!
+//! Every crate in the workspace calls the same helper as a library; this command
+//! line is for people and for the justfile (`just up`, `just down`, `just psql`).
+//!
+//! Run with:
+//! ```text
+//! cargo run -p devdb -- start        # start (or reuse) the server
+//! cargo run -p devdb -- status       # where it is, whether it answers
+//! cargo run -p devdb -- url heroes   # create database `heroes` if missing, print its URL
+//! cargo run -p devdb -- stop         # stop the local cluster
+//! ```
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use devdb::{DevDb, Error, ServerState};
+
+/// The development database: a local PostgreSQL cluster started from the
+/// installed server binaries when DATABASE_URL points at localhost and nothing
+/// answers there.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make sure the server answers, starting the local cluster if needed.
+    Start,
+    /// Stop the local cluster (does nothing to a server we did not start).
+    Stop,
+    /// Show the server, whether it answers, and the local cluster's folder.
+    Status,
+    /// Create a database if missing and print its URL (with the password).
+    Url {
+        /// The database name (default: the one in DATABASE_URL).
+        database: Option<String>,
+    },
+    /// Drop a database (and disconnect its sessions).
+    Drop {
+        /// The database to drop.
+        database: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(Error::EXIT_CODE)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, Error> {
+    let devdb = DevDb::from_env()?;
+    let target = devdb.settings().redacted();
+    let cluster = devdb.cluster();
+    match command {
+        Command::Start => {
+            let began = Instant::now();
+            match devdb.ensure_server()? {
+                ServerState::AlreadyRunning => {
+                    println!(
+                        "PostgreSQL at {target} is already running (checked in {} ms)",
+                        began.elapsed().as_millis()
+                    );
+                }
+                ServerState::Started {
+                    initialised,
+                    elapsed,
+                } => {
+                    let how = if initialised { "created and started" } else { "started" };
+                    println!(
+                        "PostgreSQL at {target}: local cluster in {} {how} in {:.2} s",
+                        cluster.dir().display(),
+                        elapsed.as_secs_f64()
+                    );
+                }
+            }
+        }
+        Command::Stop => {
+            if devdb.stop()? {
+                println!("stopped the local cluster in {}", cluster.dir().display());
+            } else {
+                println!("the local cluster in {} was not running", cluster.dir().display());
+            }
+        }
+        Command::Status => {
+            let reachable = devdb.is_reachable();
+            println!("server:        {target}");
+            println!("answers:       {}", if reachable { "yes" } else { "no" });
+            println!("local cluster: {}", cluster.dir().display());
+            println!(
+                "  initialised: {}",
+                if cluster.is_initialised() { "yes" } else { "no" }
+            );
+            match cluster.running_pid() {
+                Some(pid) => println!("  running:     yes (postmaster pid {pid})"),
+                None => println!("  running:     no"),
+            }
+            println!("  log:         {}", cluster.log_file().display());
+            if !reachable {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Url { database } => {
+            let name = database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
+            println!("{}", devdb.database_url(&name)?);
+        }
+        Command::Drop { database } => {
+            devdb.drop_database(&database)?;
+            println!("dropped database {database} (if it existed)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,232 @@
+//! Where the server is and where a local cluster would live, read once from the
+//! environment (and `.env`), validated before anything connects.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// The server every crate uses unless `DATABASE_URL` says otherwise: the seed's
+/// credentials, the same as `docker-compose.yml` and `.env.example`.
+pub const DEFAULT_URL: &str = "postgres://admin:changethis@localhost:5432/postgres";
+
+/// PostgreSQL truncates longer identifiers silently; we refuse them instead.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// Validated connection settings plus the local-cluster options.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    url: Url,
+    config: postgres::Config,
+    cluster_dir: Option<PathBuf>,
+    bindir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Reads `DATABASE_URL`, `PGDEV_DIR` and `PG_BINDIR` from the environment,
+    /// after loading `.env` from the current folder or one above it if present.
+    pub fn from_env() -> Result<Self> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(err) if err.not_found() => {}
+            Err(err) => {
+                return Err(Error::InvalidSetting(format!(
+                    "cannot read .env: {err}; fix or remove it (see .env.example)"
+                )));
+            }
+        }
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+        let mut settings = Self::new(&url)?;
+        settings.cluster_dir = std::env::var_os("PGDEV_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        settings.bindir = std::env::var_os("PG_BINDIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        Ok(settings)
+    }
+
+    /// Parses and validates a server URL, without looking at the environment.
+    pub fn new(url: &str) -> Result<Self> {
+        let invalid = |reason: String| Error::InvalidUrl { reason };
+        let parsed = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(format!(
+                "scheme '{}' is not postgres://",
+                parsed.scheme()
+            )));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("no host".to_owned()));
+        }
+        let config = postgres::Config::from_str(url).map_err(|e| invalid(e.to_string()))?;
+        Ok(Self {
+            url: parsed,
+            config,
+            cluster_dir: None,
+            bindir: None,
+        })
+    }
+
+    /// Uses `dir` for the local cluster instead of the default folder.
+    #[must_use]
+    pub fn with_cluster_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cluster_dir = Some(dir.into());
+        self
+    }
+
+    /// Uses the server binaries in `dir` instead of searching for them.
+    #[must_use]
+    pub fn with_bindir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.bindir = Some(dir.into());
+        self
+    }
+
+    /// The URL of database `name` on this server (same credentials and options).
+    pub fn url_for(&self, name: &str) -> Result<String> {
+        validate_database_name(name)?;
+        let mut url = self.url.clone();
+        url.set_path(&format!("/{name}"));
+        Ok(url.into())
+    }
+
+    /// The server URL with the password replaced, safe to print.
+    pub fn redacted(&self) -> String {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            // Cannot fail: the URL has a host (checked in `new`).
+            let _ = url.set_password(Some("***"));
+        }
+        url.set_path("");
+        url.into()
+    }
+
+    /// The host name as written in the URL.
+    pub fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default()
+    }
+
+    /// The TCP port (5432 when the URL has none).
+    pub fn port(&self) -> u16 {
+        self.url.port().unwrap_or(5432)
+    }
+
+    /// The user name the URL logs in as (decoded).
+    pub fn user(&self) -> &str {
+        self.config.get_user().unwrap_or("postgres")
+    }
+
+    /// The password, if the URL has one (decoded).
+    pub fn password(&self) -> Option<&[u8]> {
+        self.config.get_password()
+    }
+
+    /// The database named in the URL; we connect to it to create the others.
+    pub fn maintenance_database(&self) -> &str {
+        self.config
+            .get_dbname()
+            .filter(|db| !db.is_empty())
+            .unwrap_or("postgres")
+    }
+
+    /// True when the URL points at this machine, which is when we may start a
+    /// cluster ourselves if nothing answers.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self.url.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+        )
+    }
+
+    /// The folder of the local cluster: `PGDEV_DIR`, or one per OS user and port
+    /// in the temporary folder, so that the `postgres` OS user can reach it when
+    /// we run as root and the socket path stays short.
+    pub fn cluster_dir(&self) -> PathBuf {
+        self.cluster_dir.clone().unwrap_or_else(|| {
+            let uid = nix::unistd::geteuid();
+            std::env::temp_dir().join(format!("pgdev-{uid}-{}", self.port()))
+        })
+    }
+
+    /// An explicit folder of server binaries, if one was given.
+    pub fn bindir(&self) -> Option<&Path> {
+        self.bindir.as_deref()
+    }
+
+    pub(crate) fn client_config(&self, database: &str) -> postgres::Config {
+        let mut config = self.config.clone();
+        config.dbname(database);
+        if config.get_connect_timeout().is_none() {
+            // A server that does not answer must not hang a tour or a test.
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
+        config
+    }
+}
+
+/// Rejects names PostgreSQL would truncate or that cannot be a database name.
+pub(crate) fn validate_database_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_IDENTIFIER_BYTES || name.contains('\0') {
+        return Err(Error::InvalidSetting(format!(
+            "'{name}' is not a usable database name: it must be 1 to {MAX_IDENTIFIER_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_url_is_local_and_uses_the_seed_credentials() {
+        let s = Settings::new(DEFAULT_URL).unwrap();
+        assert!(s.is_local());
+        assert_eq!(s.user(), "admin");
+        assert_eq!(s.password(), Some(&b"changethis"[..]));
+        assert_eq!(s.port(), 5432);
+        assert_eq!(s.maintenance_database(), "postgres");
+    }
+
+    #[test]
+    fn url_for_replaces_only_the_database() {
+        let s = Settings::new("postgres://u:p%40ss@localhost:6543/postgres?sslmode=disable").unwrap();
+        assert_eq!(
+            s.url_for("sync_diesel").unwrap(),
+            "postgres://u:p%40ss@localhost:6543/sync_diesel?sslmode=disable"
+        );
+        assert_eq!(s.password(), Some(&b"p@ss"[..]));
+    }
+
+    #[test]
+    fn redacted_hides_the_password() {
+        let s = Settings::new(DEFAULT_URL).unwrap();
+        assert_eq!(s.redacted(), "postgres://admin:***@localhost:5432");
+    }
+
+    #[test]
+    fn remote_hosts_are_not_local() {
+        let s = Settings::new("postgres://a:b@db.example.invalid/x").unwrap();
+        assert!(!s.is_local());
+        assert!(Settings::new("postgres://a:b@[::1]:5432/x").unwrap().is_local());
+    }
+
+    #[test]
+    fn malformed_urls_are_rejected_with_the_expected_shape() {
+        for bad in ["not a url", "mysql://a@b/c", "postgres:///nohost", "postgres://a@h:99999/x"] {
+            let err = Settings::new(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err}");
+            assert!(err.to_string().contains("postgres://user:password@host"), "{err}");
+        }
+    }
+
+    #[test]
+    fn database_names_are_checked() {
+        let s = Settings::new(DEFAULT_URL).unwrap();
+        assert!(s.url_for("").is_err());
+        assert!(s.url_for(&"x".repeat(64)).is_err());
+        assert!(s.url_for(&"x".repeat(63)).is_ok());
+    }
+}

@@ -1,0 +1,215 @@
+//! The helper against the real PostgreSQL binaries. Each test makes a cluster
+//! of its own (own folder, own port), so these run in parallel with each other
+//! and never touch the shared development cluster.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use assert_cmd::cargo::CommandCargoExt as _;
+use devdb::{DevDb, Error, ServerState, Settings};
+
+/// A private cluster, stopped and deleted when the test ends (pass or fail).
+struct Scratch {
+    devdb: DevDb,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "pgdev-t{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let port = free_port();
+        let devdb = DevDb::new(Self::settings_for(port, "changethis", &dir));
+        Self { devdb, dir, port }
+    }
+
+    fn settings_for(port: u16, password: &str, dir: &PathBuf) -> Settings {
+        Settings::new(&format!("postgres://admin:{password}@localhost:{port}/postgres"))
+            .unwrap()
+            .with_cluster_dir(dir)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://admin:changethis@localhost:{}/postgres", self.port)
+    }
+
+    fn cli(&self) -> Command {
+        let mut cmd = Command::cargo_bin("devdb").unwrap();
+        cmd.env("DATABASE_URL", self.url())
+            .env("PGDEV_DIR", &self.dir)
+            .env_remove("PG_BINDIR");
+        cmd
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = self.devdb.cluster().stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn can_connect(url: &str) -> bool {
+    postgres::Client::connect(url, postgres::NoTls).is_ok()
+}
+
+#[test]
+fn first_start_initialises_then_reuses_then_restarts_after_stop() {
+    let scratch = Scratch::new();
+    let devdb = &scratch.devdb;
+    assert!(!devdb.is_reachable());
+
+    let first = devdb.ensure_server().unwrap();
+    assert!(
+        matches!(first, ServerState::Started { initialised: true, .. }),
+        "{first:?}"
+    );
+    assert_eq!(devdb.ensure_server().unwrap(), ServerState::AlreadyRunning);
+
+    let url = devdb.database_url("heroes_check").unwrap();
+    assert!(url.ends_with("/heroes_check"), "{url}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let db: String = client.query_one("SELECT current_database()", &[]).unwrap().get(0);
+    assert_eq!(db, "heroes_check");
+    let encoding: String = client.query_one("SHOW server_encoding", &[]).unwrap().get(0);
+    assert_eq!(encoding, "UTF8");
+    drop(client);
+
+    assert!(devdb.stop().unwrap(), "it was running");
+    assert!(!devdb.is_reachable());
+    assert!(!devdb.stop().unwrap(), "second stop finds nothing running");
+
+    let again = devdb.ensure_server().unwrap();
+    assert!(
+        matches!(again, ServerState::Started { initialised: false, .. }),
+        "{again:?}"
+    );
+    // The database made before the stop is still there.
+    assert!(can_connect(&url));
+}
+
+#[test]
+fn concurrent_first_starts_from_separate_processes_all_succeed() {
+    let scratch = Scratch::new();
+    // Four processes find nothing listening at once; the lock lets one create
+    // the cluster while the others wait, then all of them use it.
+    let running: Vec<_> = (0..4)
+        .map(|i| {
+            scratch
+                .cli()
+                .args(["url", &format!("together_{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in running.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "process {i} failed: {stderr}");
+        let url = String::from_utf8(out.stdout).unwrap();
+        assert!(can_connect(url.trim()), "process {i} printed {url}");
+    }
+}
+
+#[test]
+fn a_killed_postmaster_is_replaced_on_the_next_call() {
+    let scratch = Scratch::new();
+    scratch.devdb.ensure_server().unwrap();
+    let pid = scratch.devdb.cluster().running_pid().unwrap();
+    let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+
+    // Straight away: its pid file and shared memory may still be around.
+    let state = scratch.devdb.ensure_server().unwrap();
+    assert!(matches!(state, ServerState::Started { .. }), "{state:?}");
+    assert_ne!(scratch.devdb.cluster().running_pid(), Some(pid));
+    assert!(can_connect(&scratch.url()));
+}
+
+#[test]
+fn a_stale_pid_file_naming_another_process_does_not_block_the_start() {
+    let scratch = Scratch::new();
+    scratch.devdb.ensure_server().unwrap();
+    assert!(scratch.devdb.stop().unwrap());
+    // A pid file left behind whose pid now belongs to some other program.
+    let pidfile = scratch.devdb.cluster().data_dir().join("postmaster.pid");
+    std::fs::write(&pidfile, format!("{}\n", std::process::id())).unwrap();
+
+    let state = scratch.devdb.ensure_server().unwrap();
+    assert!(matches!(state, ServerState::Started { .. }), "{state:?}");
+}
+
+#[test]
+fn a_wrong_password_is_an_auth_error_not_a_new_cluster() {
+    let scratch = Scratch::new();
+    scratch.devdb.ensure_server().unwrap();
+    let wrong = DevDb::new(Scratch::settings_for(scratch.port, "wrong", &scratch.dir));
+    let err = wrong.database_url("x").unwrap_err();
+    assert!(matches!(err, Error::AuthFailed { .. }), "{err}");
+    assert!(err.to_string().contains("password authentication failed"), "{err}");
+    assert!(!err.to_string().contains("wrong"), "password leaked: {err}");
+}
+
+#[test]
+fn missing_server_binaries_are_reported_with_what_to_do() {
+    let scratch = Scratch::new();
+    let devdb = DevDb::new(
+        Scratch::settings_for(scratch.port, "changethis", &scratch.dir)
+            .with_bindir("/nonexistent/pg/bin"),
+    );
+    let err = devdb.ensure_server().unwrap_err();
+    assert!(matches!(err, Error::NoServerBinaries { .. }), "{err}");
+    assert!(err.to_string().contains("install PostgreSQL"), "{err}");
+}
+
+#[test]
+fn a_remote_server_that_is_down_is_not_started_locally() {
+    let port = free_port();
+    let devdb = DevDb::new(
+        Settings::new(&format!("postgres://a:b@127.0.0.2:{port}/postgres")).unwrap(),
+    );
+    let err = devdb.database_url("x").unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("set DATABASE_URL"), "{err}");
+}
+
+#[test]
+fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
+    let scratch = Scratch::new();
+    scratch.devdb.ensure_server().unwrap();
+    let cases = [
+        ("malformed", "postgres//nope".to_owned(), "not a usable PostgreSQL URL"),
+        (
+            "wrong password",
+            format!("postgres://admin:nope@localhost:{}/postgres", scratch.port),
+            "password authentication failed",
+        ),
+        (
+            "unknown host",
+            "postgres://admin:changethis@no-such-host.invalid:5432/postgres".to_owned(),
+            "cannot reach PostgreSQL",
+        ),
+    ];
+    for (what, url, expected) in cases {
+        let out = scratch.cli().env("DATABASE_URL", url).args(["url", "x"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+}

@@ -1,0 +1,2 @@
+//! The tour placeholder (replaced below).
+fn main() {}
