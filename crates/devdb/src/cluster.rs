@@ -98,12 +98,11 @@ impl LocalCluster {
     /// Initialises the cluster if needed and starts the server. The caller
     /// holds [`LocalCluster::lock`] and has checked that nothing answers.
     pub(crate) fn start(&self) -> Result<()> {
-        let bindir = find_bindir(self.bindir.as_deref()).map_err(|searched| {
-            Error::NoServerBinaries {
+        let bindir =
+            find_bindir(self.bindir.as_deref()).map_err(|searched| Error::NoServerBinaries {
                 target: format!("localhost:{}", self.port),
                 searched,
-            }
-        })?;
+            })?;
         let owner = os_user()?;
         if !self.is_initialised() {
             self.initdb(&bindir, owner.as_ref())?;
@@ -124,11 +123,16 @@ impl LocalCluster {
             let cause = self.failure_line(&output, log_offset);
             // A server killed a moment ago can still hold its shared memory or
             // pid file; that clears by itself, so wait and try again.
-            let transient = ["postmaster.pid", "shared memory", "already in use", "lock file"]
-                .iter()
-                .any(|needle| cause.contains(needle));
+            let transient = [
+                "postmaster.pid",
+                "shared memory",
+                "already in use",
+                "lock file",
+            ]
+            .iter()
+            .any(|needle| cause.contains(needle));
             if !transient || attempt == START_ATTEMPTS {
-                return Err(self.start_failed(cause));
+                return Err(self.start_failed(&cause));
             }
             std::thread::sleep(Duration::from_millis(400 * u64::from(attempt)));
         }
@@ -141,12 +145,11 @@ impl LocalCluster {
         if self.running_pid().is_none() {
             return Ok(false);
         }
-        let bindir = find_bindir(self.bindir.as_deref()).map_err(|searched| {
-            Error::NoServerBinaries {
+        let bindir =
+            find_bindir(self.bindir.as_deref()).map_err(|searched| Error::NoServerBinaries {
                 target: format!("localhost:{}", self.port),
                 searched,
-            }
-        })?;
+            })?;
         let log_offset = self.log_len();
         let output = self.run(&bindir, os_user()?.as_ref(), "pg_ctl", |cmd| {
             cmd.arg("-D")
@@ -184,10 +187,14 @@ impl LocalCluster {
         if let Some(owner) = owner {
             check_reachable(&self.dir, owner)?;
             nix::unistd::chown(&self.dir, Some(owner.uid), Some(owner.gid)).map_err(|e| {
-                Error::io(format!("cannot hand {} to the postgres OS user", self.dir.display()), e.into())
+                Error::io(
+                    format!("cannot hand {} to the postgres OS user", self.dir.display()),
+                    e.into(),
+                )
             })?;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))
-                .map_err(|e| Error::io(format!("cannot set the mode of {}", self.dir.display()), e))?;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755)).map_err(|e| {
+                Error::io(format!("cannot set the mode of {}", self.dir.display()), e)
+            })?;
         }
         Ok(())
     }
@@ -221,7 +228,7 @@ impl LocalCluster {
         let _ = fs::remove_file(&pwfile);
         let output = result?;
         if !output.status.success() {
-            return Err(self.start_failed(format!("initdb failed: {}", last_line(&output))));
+            return Err(self.start_failed(&format!("initdb failed: {}", last_line(&output))));
         }
         let conf = staging.join("postgresql.conf");
         let settings = format!(
@@ -256,7 +263,12 @@ impl LocalCluster {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(format!("cannot remove stale {}", path.display()), e)),
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("cannot remove stale {}", path.display()),
+                        e,
+                    ));
+                }
             }
         }
         Ok(())
@@ -275,7 +287,14 @@ impl LocalCluster {
         args(&mut cmd);
         // Our working folder may be one the postgres user cannot enter (/root).
         cmd.current_dir(&self.dir);
-        for var in ["PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
+        for var in [
+            "PGDATA",
+            "PGPORT",
+            "PGHOST",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+        ] {
             cmd.env_remove(var);
         }
         if let Some(owner) = owner {
@@ -305,7 +324,7 @@ impl LocalCluster {
             .unwrap_or_else(|| last_line(output))
     }
 
-    fn start_failed(&self, cause: String) -> Error {
+    fn start_failed(&self, cause: &str) -> Error {
         Error::StartFailed {
             dir: self.dir.clone(),
             cause: format!("{cause} (log: {})", self.log_file().display()),
@@ -368,7 +387,8 @@ fn write_private(path: &Path, contents: &[u8], owner: Option<&User>) -> Result<(
             .open(path)
             .map_err(|e| Error::io(context(), e))?
     };
-    file.write_all(contents).map_err(|e| Error::io(context(), e))?;
+    file.write_all(contents)
+        .map_err(|e| Error::io(context(), e))?;
     if let Some(owner) = owner {
         nix::unistd::chown(path, Some(owner.uid), Some(owner.gid))
             .map_err(|e| Error::io(context(), e.into()))?;
@@ -380,7 +400,11 @@ fn write_private(path: &Path, contents: &[u8], owner: Option<&User>) -> Result<(
 /// `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`, then
 /// `PATH`. On failure, returns the list of places searched.
 pub fn find_bindir(explicit: Option<&Path>) -> std::result::Result<PathBuf, String> {
-    let complete = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file());
+    let complete = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|p| dir.join(p).is_file())
+    };
     if let Some(dir) = explicit {
         return if complete(dir) {
             Ok(dir.to_path_buf())
@@ -400,9 +424,11 @@ pub fn find_bindir(explicit: Option<&Path>) -> std::result::Result<PathBuf, Stri
         .flatten()
         .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     candidates.extend(versioned.into_iter().map(|(_, p)| p));
-    candidates.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    candidates.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     candidates
         .iter()
         .find(|d| complete(d))

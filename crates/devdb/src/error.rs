@@ -34,7 +34,9 @@ pub enum Error {
     },
 
     /// The server answered but refused the credentials.
-    #[error("PostgreSQL at {target} refused to log in: {cause}; check the user and password in DATABASE_URL{hint}")]
+    #[error(
+        "PostgreSQL at {target} refused to log in: {cause}; check the user and password in DATABASE_URL{hint}"
+    )]
     AuthFailed {
         /// The server, password redacted.
         target: String,
@@ -110,5 +112,9 @@ pub(crate) fn describe(err: &postgres::Error) -> String {
         cause = next;
     }
     let text = cause.to_string();
-    if text.is_empty() { err.to_string() } else { text }
+    if text.is_empty() {
+        err.to_string()
+    } else {
+        text
+    }
 }

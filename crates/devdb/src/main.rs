@@ -77,7 +77,11 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     initialised,
                     elapsed,
                 } => {
-                    let how = if initialised { "created and started" } else { "started" };
+                    let how = if initialised {
+                        "created and started"
+                    } else {
+                        "started"
+                    };
                     println!(
                         "PostgreSQL at {target}: local cluster in {} {how} in {:.2} s",
                         cluster.dir().display(),
@@ -90,7 +94,10 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             if devdb.stop()? {
                 println!("stopped the local cluster in {}", cluster.dir().display());
             } else {
-                println!("the local cluster in {} was not running", cluster.dir().display());
+                println!(
+                    "the local cluster in {} was not running",
+                    cluster.dir().display()
+                );
             }
         }
         Command::Status => {
@@ -100,7 +107,11 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             println!("local cluster: {}", cluster.dir().display());
             println!(
                 "  initialised: {}",
-                if cluster.is_initialised() { "yes" } else { "no" }
+                if cluster.is_initialised() {
+                    "yes"
+                } else {
+                    "no"
+                }
             );
             match cluster.running_pid() {
                 Some(pid) => println!("  running:     yes (postmaster pid {pid})"),
@@ -112,7 +123,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             }
         }
         Command::Url { database } => {
-            let name = database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
+            let name =
+                database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
             println!("{}", devdb.database_url(&name)?);
         }
         Command::Drop { database } => {

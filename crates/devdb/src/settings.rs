@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn url_for_replaces_only_the_database() {
-        let s = Settings::new("postgres://u:p%40ss@localhost:6543/postgres?sslmode=disable").unwrap();
+        let s =
+            Settings::new("postgres://u:p%40ss@localhost:6543/postgres?sslmode=disable").unwrap();
         assert_eq!(
             s.url_for("sync_diesel").unwrap(),
             "postgres://u:p%40ss@localhost:6543/sync_diesel?sslmode=disable"
@@ -210,15 +211,27 @@ mod tests {
     fn remote_hosts_are_not_local() {
         let s = Settings::new("postgres://a:b@db.example.invalid/x").unwrap();
         assert!(!s.is_local());
-        assert!(Settings::new("postgres://a:b@[::1]:5432/x").unwrap().is_local());
+        assert!(
+            Settings::new("postgres://a:b@[::1]:5432/x")
+                .unwrap()
+                .is_local()
+        );
     }
 
     #[test]
     fn malformed_urls_are_rejected_with_the_expected_shape() {
-        for bad in ["not a url", "mysql://a@b/c", "postgres:///nohost", "postgres://a@h:99999/x"] {
+        for bad in [
+            "not a url",
+            "mysql://a@b/c",
+            "postgres:///nohost",
+            "postgres://a@h:99999/x",
+        ] {
             let err = Settings::new(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err}");
-            assert!(err.to_string().contains("postgres://user:password@host"), "{err}");
+            assert!(
+                err.to_string().contains("postgres://user:password@host"),
+                "{err}"
+            );
         }
     }
 

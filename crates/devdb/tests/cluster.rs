@@ -2,6 +2,9 @@
 //! of its own (own folder, own port), so these run in parallel with each other
 //! and never touch the shared development cluster.
 
+// A failed unwrap in a test is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
@@ -32,13 +35,18 @@ impl Scratch {
     }
 
     fn settings_for(port: u16, password: &str, dir: &PathBuf) -> Settings {
-        Settings::new(&format!("postgres://admin:{password}@localhost:{port}/postgres"))
-            .unwrap()
-            .with_cluster_dir(dir)
+        Settings::new(&format!(
+            "postgres://admin:{password}@localhost:{port}/postgres"
+        ))
+        .unwrap()
+        .with_cluster_dir(dir)
     }
 
     fn url(&self) -> String {
-        format!("postgres://admin:changethis@localhost:{}/postgres", self.port)
+        format!(
+            "postgres://admin:changethis@localhost:{}/postgres",
+            self.port
+        )
     }
 
     fn cli(&self) -> Command {
@@ -58,7 +66,11 @@ impl Drop for Scratch {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn can_connect(url: &str) -> bool {
@@ -73,7 +85,13 @@ fn first_start_initialises_then_reuses_then_restarts_after_stop() {
 
     let first = devdb.ensure_server().unwrap();
     assert!(
-        matches!(first, ServerState::Started { initialised: true, .. }),
+        matches!(
+            first,
+            ServerState::Started {
+                initialised: true,
+                ..
+            }
+        ),
         "{first:?}"
     );
     assert_eq!(devdb.ensure_server().unwrap(), ServerState::AlreadyRunning);
@@ -81,9 +99,15 @@ fn first_start_initialises_then_reuses_then_restarts_after_stop() {
     let url = devdb.database_url("heroes_check").unwrap();
     assert!(url.ends_with("/heroes_check"), "{url}");
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let db: String = client.query_one("SELECT current_database()", &[]).unwrap().get(0);
+    let db: String = client
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(db, "heroes_check");
-    let encoding: String = client.query_one("SHOW server_encoding", &[]).unwrap().get(0);
+    let encoding: String = client
+        .query_one("SHOW server_encoding", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(encoding, "UTF8");
     drop(client);
 
@@ -93,7 +117,13 @@ fn first_start_initialises_then_reuses_then_restarts_after_stop() {
 
     let again = devdb.ensure_server().unwrap();
     assert!(
-        matches!(again, ServerState::Started { initialised: false, .. }),
+        matches!(
+            again,
+            ServerState::Started {
+                initialised: false,
+                ..
+            }
+        ),
         "{again:?}"
     );
     // The database made before the stop is still there.
@@ -130,7 +160,10 @@ fn a_killed_postmaster_is_replaced_on_the_next_call() {
     let scratch = Scratch::new();
     scratch.devdb.ensure_server().unwrap();
     let pid = scratch.devdb.cluster().running_pid().unwrap();
-    let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 
     // Straight away: its pid file and shared memory may still be around.
@@ -160,7 +193,10 @@ fn a_wrong_password_is_an_auth_error_not_a_new_cluster() {
     let wrong = DevDb::new(Scratch::settings_for(scratch.port, "wrong", &scratch.dir));
     let err = wrong.database_url("x").unwrap_err();
     assert!(matches!(err, Error::AuthFailed { .. }), "{err}");
-    assert!(err.to_string().contains("password authentication failed"), "{err}");
+    assert!(
+        err.to_string().contains("password authentication failed"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("wrong"), "password leaked: {err}");
 }
 
@@ -179,9 +215,8 @@ fn missing_server_binaries_are_reported_with_what_to_do() {
 #[test]
 fn a_remote_server_that_is_down_is_not_started_locally() {
     let port = free_port();
-    let devdb = DevDb::new(
-        Settings::new(&format!("postgres://a:b@127.0.0.2:{port}/postgres")).unwrap(),
-    );
+    let devdb =
+        DevDb::new(Settings::new(&format!("postgres://a:b@127.0.0.2:{port}/postgres")).unwrap());
     let err = devdb.database_url("x").unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("set DATABASE_URL"), "{err}");
@@ -192,7 +227,11 @@ fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
     let scratch = Scratch::new();
     scratch.devdb.ensure_server().unwrap();
     let cases = [
-        ("malformed", "postgres//nope".to_owned(), "not a usable PostgreSQL URL"),
+        (
+            "malformed",
+            "postgres//nope".to_owned(),
+            "not a usable PostgreSQL URL",
+        ),
         (
             "wrong password",
             format!("postgres://admin:nope@localhost:{}/postgres", scratch.port),
@@ -205,7 +244,12 @@ fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
         ),
     ];
     for (what, url, expected) in cases {
-        let out = scratch.cli().env("DATABASE_URL", url).args(["url", "x"]).output().unwrap();
+        let out = scratch
+            .cli()
+            .env("DATABASE_URL", url)
+            .args(["url", "x"])
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");

@@ -1,0 +1,118 @@
+//! The Hero/Team schema of the study, written once for every example crate.
+//!
+//! The seed's SQLAlchemy model was a single `Hero` class; here it is split the
+//! way Rust ORMs like it: a row type for reading ([`Hero`], [`Team`]) and a row
+//! type for inserting ([`NewHero`], [`NewTeam`]), where the database fills in
+//! `id` and `created_at`. The mapping to each ORM lives behind a cargo feature,
+//! so `sync-diesel` compiles diesel only and `sqlx-raw` compiles sqlx only.
+//!
+//! The tables (see `migrations/` and DESIGN.md):
+//!
+//! ```sql
+//! heroes (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, secret_name TEXT, age INTEGER,
+//!         app_src TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+//!         team_id BIGINT REFERENCES teams ON DELETE SET NULL)
+//! teams  (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, headquarters TEXT)
+//! ```
+
+use chrono::{DateTime, Utc};
+
+/// The canonical seed data every tour and test inserts.
+pub mod seed;
+
+/// diesel's `table!` schema for both tables (feature `diesel`).
+#[cfg(feature = "diesel")]
+pub mod schema;
+
+/// SeaORM entities for both tables, with the hero → team relation (feature `sea-orm`).
+#[cfg(feature = "sea-orm")]
+pub mod entity;
+
+/// A row of `heroes`, as read back from the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Queryable, diesel::Selectable, diesel::Identifiable),
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Hero {
+    /// Primary key, assigned by the database (`BIGSERIAL`).
+    pub id: i64,
+    /// Unique across the table; stored exactly as given.
+    pub name: String,
+    /// The hero's civilian name, if known.
+    pub secret_name: Option<String>,
+    /// Age in years, if known.
+    pub age: Option<i32>,
+    /// Which program wrote the row (the seed's `app_src`), e.g. `sync-diesel`.
+    pub app_src: String,
+    /// When the row was inserted (database default `now()`).
+    pub created_at: DateTime<Utc>,
+    /// The hero's team, if any (added by revision 2).
+    pub team_id: Option<i64>,
+}
+
+/// A hero to insert: everything but the columns the database fills in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Insertable),
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+)]
+pub struct NewHero {
+    /// See [`Hero::name`].
+    pub name: String,
+    /// See [`Hero::secret_name`].
+    pub secret_name: Option<String>,
+    /// See [`Hero::age`].
+    pub age: Option<i32>,
+    /// See [`Hero::app_src`].
+    pub app_src: String,
+    /// See [`Hero::team_id`].
+    pub team_id: Option<i64>,
+}
+
+impl NewHero {
+    /// A hero with only a name, as in the seed's `Hero(name="spongebob")`.
+    pub fn named(name: impl Into<String>, app_src: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            secret_name: None,
+            age: None,
+            app_src: app_src.into(),
+            team_id: None,
+        }
+    }
+}
+
+/// A row of `teams`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Queryable, diesel::Selectable, diesel::Identifiable),
+    diesel(table_name = crate::schema::teams, check_for_backend(diesel::pg::Pg))
+)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Team {
+    /// Primary key, assigned by the database.
+    pub id: i64,
+    /// Unique across the table.
+    pub name: String,
+    /// Where the team meets, if known.
+    pub headquarters: Option<String>,
+}
+
+/// A team to insert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Insertable),
+    diesel(table_name = crate::schema::teams, check_for_backend(diesel::pg::Pg))
+)]
+pub struct NewTeam {
+    /// See [`Team::name`].
+    pub name: String,
+    /// See [`Team::headquarters`].
+    pub headquarters: Option<String>,
+}

@@ -1,0 +1,54 @@
+# Recipes for working on the project. The two commands of the README's quick
+# start (`cargo run`, `cargo test --workspace`) need none of this; `just` adds
+# the rest. Install it with `pip install rust-just` or `cargo install just`.
+
+set dotenv-load := false
+
+# List the recipes.
+default:
+    @just --list
+
+# Start PostgreSQL: docker compose when a Docker engine answers, else the local cluster.
+up:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if docker info >/dev/null 2>&1; then
+        docker compose up -d --wait
+    else
+        cargo run -q -p devdb -- start
+    fi
+
+# Stop PostgreSQL (whichever of the two `just up` started).
+down:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if docker info >/dev/null 2>&1 && [ -n "$(docker compose ps -q 2>/dev/null)" ]; then
+        docker compose down
+    else
+        cargo run -q -p devdb -- stop
+    fi
+
+# Where the database is and whether it answers.
+status:
+    cargo run -q -p devdb -- status
+
+# Open psql on a database (default: the server's maintenance database).
+psql db="postgres":
+    psql "$(cargo run -q -p devdb -- url {{db}})"
+
+# The tour across every example crate (the README's first command).
+demo:
+    cargo run
+
+# Every test (the README's second command).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Everything CI runs.
+ci:
+    bash .ci/run
