@@ -200,9 +200,14 @@ fn nothing_listening(err: &postgres::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // Reset/aborted: the port is being torn down by a server killed a
+            // moment ago (seen right after `kill -9` of the postmaster).
             return matches!(
                 io.kind(),
-                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::NotFound
             );
         }
         source = cause.source();
