@@ -20,6 +20,9 @@ use chrono::{DateTime, Utc};
 /// The canonical seed data every tour and test inserts.
 pub mod seed;
 
+/// The common shape of every crate's tour output.
+pub mod narrate;
+
 /// diesel's `table!` schema for both tables (feature `diesel`).
 #[cfg(feature = "diesel")]
 pub mod schema;

@@ -1,0 +1,97 @@
+//! How every example crate prints its tour, so the four tours have the same
+//! shape and can be read side by side: a numbered step, the SQLAlchemy line from
+//! the seed it mirrors, the Rust that does it, then what happened.
+
+use crate::{Hero, Team};
+
+/// Prints the tour's title: which crate, which seed section, which database.
+pub fn title(crate_name: &str, mirrors: &str, database: &str) {
+    println!("== {crate_name}: the seed's {mirrors}, in database `{database}` ==");
+}
+
+/// Prints a step heading with the seed's Python line and the crate's Rust line.
+pub fn step(number: u32, title: &str, python: &str, rust: &str) {
+    println!("\n[{number}] {title}");
+    println!("    python: {python}");
+    for (i, line) in rust.lines().enumerate() {
+        let label = if i == 0 { "rust:  " } else { "       " };
+        println!("    {label} {line}");
+    }
+}
+
+/// Prints one result line under the current step.
+pub fn outcome(text: impl AsRef<str>) {
+    println!("    -> {}", text.as_ref());
+}
+
+/// A hero in one line, e.g. `#3 spongebob (SpongeBob SquarePants, 22) team #1`.
+pub fn hero(hero: &Hero) -> String {
+    let mut details = Vec::new();
+    if let Some(secret) = &hero.secret_name {
+        details.push(secret.clone());
+    }
+    if let Some(age) = hero.age {
+        details.push(age.to_string());
+    }
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", details.join(", "))
+    };
+    let team = hero
+        .team_id
+        .map_or_else(String::new, |id| format!(" team #{id}"));
+    format!("#{} {}{details}{team} [{}]", hero.id, hero.name, hero.app_src)
+}
+
+/// A hero with its team's name (or "no team"), for the join step.
+pub fn hero_with_team(hero: &Hero, team: Option<&Team>) -> String {
+    let team = team.map_or_else(|| "no team".to_owned(), |t| format!("team {}", t.name));
+    format!("{} -> {team}", hero.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Hero {
+        Hero {
+            id: 3,
+            name: "spongebob".into(),
+            secret_name: Some("SpongeBob SquarePants".into()),
+            age: Some(22),
+            app_src: "sync-diesel".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            team_id: Some(1),
+        }
+    }
+
+    #[test]
+    fn hero_lines_show_what_is_known() {
+        assert_eq!(
+            hero(&sample()),
+            "#3 spongebob (SpongeBob SquarePants, 22) team #1 [sync-diesel]"
+        );
+        let bare = Hero {
+            secret_name: None,
+            age: None,
+            team_id: None,
+            ..sample()
+        };
+        assert_eq!(hero(&bare), "#3 spongebob [sync-diesel]");
+    }
+
+    #[test]
+    fn join_lines_name_the_team_or_say_none() {
+        let team = Team {
+            id: 1,
+            name: "Krusty Krab Crew".into(),
+            headquarters: None,
+        };
+        assert_eq!(
+            hero_with_team(&sample(), Some(&team)),
+            "spongebob -> team Krusty Krab Crew"
+        );
+        assert_eq!(hero_with_team(&sample(), None), "spongebob -> no team");
+    }
+}

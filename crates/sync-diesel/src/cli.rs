@@ -1,0 +1,129 @@
+//! The command line: the tour by default, and the Alembic verbs under `migrate`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{self, EngineOptions};
+use crate::error::{Error, Result};
+use crate::{DATABASE, migrate, tour};
+
+/// Synchronous Diesel against PostgreSQL: the seed's psycopg2 section in Rust.
+/// With no command, runs the tour.
+#[derive(Debug, Parser)]
+#[command(name = "sync-diesel", version)]
+pub struct Cli {
+    /// The database to use on the DATABASE_URL server (created when missing).
+    #[arg(long, global = true, default_value = DATABASE)]
+    pub database: String,
+
+    /// Print every SQL statement sent (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub echo: bool,
+
+    /// What to do (default: the tour).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate to head, then show every query idiom of the study.
+    Tour,
+    /// Apply, revert and list migrations (the Alembic verbs).
+    Migrate {
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+/// `migrate` actions, named after their Alembic counterparts.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration (`alembic upgrade head`).
+    Up,
+    /// Revert the latest migrations (`alembic downgrade -N`).
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long = "steps", default_value_t = 1)]
+        steps: usize,
+    },
+    /// List every migration and whether it is applied (`alembic history`).
+    History,
+    /// Revert the latest migration and apply it again.
+    Redo,
+}
+
+/// Parses the process arguments and runs; errors become one line on stderr
+/// and exit code 2 (configuration, usage) or 1 (anything else).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: &Cli) -> Result<()> {
+    if cli.echo {
+        engine::enable_echo();
+    }
+    let url = devdb::database_url(&cli.database)?;
+    match &cli.command {
+        None | Some(Command::Tour) => tour::run(&url, &cli.database),
+        Some(Command::Migrate { action }) => migrate_command(&url, action),
+    }
+}
+
+fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
+    let pool = engine::engine(
+        url,
+        EngineOptions {
+            max_size: 1,
+            ..EngineOptions::default()
+        },
+    )?;
+    let mut conn = pool.get()?;
+    match action {
+        MigrateAction::Up => {
+            let applied = migrate::up(&mut conn)?;
+            if applied.is_empty() {
+                println!("already at head");
+            }
+            for name in applied {
+                println!("applied  {name}");
+            }
+        }
+        MigrateAction::Down { steps } => {
+            for name in migrate::down(&mut conn, *steps)? {
+                println!("reverted {name}");
+            }
+        }
+        MigrateAction::Redo => println!("redone   {}", migrate::redo(&mut conn)?),
+        MigrateAction::History => {
+            for rev in migrate::history(&mut conn)? {
+                let state = if rev.applied { "applied" } else { "pending" };
+                println!("{state:<8} {}", rev.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl From<clap::Error> for Error {
+    fn from(err: clap::Error) -> Self {
+        Self::Usage(err.to_string())
+    }
+}

@@ -1,0 +1,82 @@
+//! The engine and the session, the Diesel way.
+//!
+//! SQLAlchemy's `create_engine(url)` owns a pool of connections; here that is an
+//! r2d2 pool of `PgConnection`s. A SQLAlchemy session is a unit of work that
+//! commits or rolls back whole; here it is a pooled connection plus
+//! `Connection::transaction`, which commits when the closure returns `Ok` and
+//! rolls back when it returns `Err` (or panics).
+
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+
+use crate::error::{Error, Result};
+
+/// The engine: a pool of synchronous PostgreSQL connections.
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A connection borrowed from the pool; returned to it on drop.
+pub type PooledPg = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// How the pool is sized and how long callers wait.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineOptions {
+    /// Most connections open at once. A synchronous program uses one per
+    /// thread doing database work; 8 covers a small thread pool and stays far
+    /// below the server's `max_connections`.
+    pub max_size: u32,
+    /// How long `pool.get()` waits for a free (or new) connection before it
+    /// returns an error instead of hanging.
+    pub connection_timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// `create_engine(url)`: builds the pool and opens its first connection, so a
+/// bad URL or a server that is down is reported here, not at the first query.
+pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
+    Pool::builder()
+        .max_size(options.max_size)
+        // Keep one connection warm; open the others on demand.
+        .min_idle(Some(1))
+        .connection_timeout(options.connection_timeout)
+        // Check each connection (`SELECT 1`) as it leaves the pool: a backend
+        // killed by the server or a restart is then replaced transparently
+        // instead of failing the caller's first query.
+        .test_on_check_out(true)
+        .build(ConnectionManager::new(url))
+        .map_err(|e| Error::Pool(e.into()))
+}
+
+/// A session: runs `work` in one transaction on a pooled connection. All of
+/// it commits, or, if `work` returns an error, none of it does.
+pub fn session<T>(pool: &PgPool, work: impl FnOnce(&mut PgConnection) -> Result<T>) -> Result<T> {
+    let mut pooled = pool.get()?;
+    let conn: &mut PgConnection = &mut pooled;
+    conn.transaction(work)
+}
+
+/// `echo=True`: from now on every new connection prints each SQL statement
+/// (with its bind values) before sending it. Turned on by `ECHO=1` or `--echo`.
+pub fn enable_echo() {
+    fn echo() -> Option<Box<dyn Instrumentation>> {
+        Some(Box::new(|event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                println!("    SQL> {query}");
+            }
+        }))
+    }
+    // Fails only if another thread panicked while setting it; echo is a
+    // debugging aid, so carry on without it then.
+    let _ = set_default_instrumentation(echo);
+}

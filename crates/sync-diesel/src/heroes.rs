@@ -1,0 +1,116 @@
+//! Every query idiom of the study, one function each, written with Diesel's
+//! query builder. Each takes a `&mut PgConnection`, so the caller decides the
+//! transaction: inside [`crate::engine::session`] several of them form one
+//! unit of work.
+
+use diesel::prelude::*;
+use heroes_model::schema::{heroes, teams};
+use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
+
+use crate::error::Result;
+
+/// `session.add_all([...]); session.commit()`: inserts `rows` with one
+/// multi-row `INSERT ... RETURNING`. Call it inside a session: if any row fails
+/// (a duplicate name), the session rolls back and none is stored.
+pub fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
+    Ok(diesel::insert_into(heroes::table)
+        .values(rows)
+        .returning(Hero::as_returning())
+        .get_results(conn)?)
+}
+
+/// Inserts the seed teams, returning them with their ids.
+pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
+    Ok(diesel::insert_into(teams::table)
+        .values(rows)
+        .returning(Team::as_returning())
+        .get_results(conn)?)
+}
+
+/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
+/// with `app_src`. Returns the heroes in seed order.
+pub fn add_seed(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    let teams = add_teams(conn, &seed::new_teams())?;
+    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
+    add_all(conn, &seed::new_heroes(app_src, team_id))
+}
+
+/// Removes what an earlier tour wrote (its heroes, and the seed teams), so the
+/// tour can run any number of times and end in the same state.
+pub fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<usize> {
+    let heroes_removed =
+        diesel::delete(heroes::table.filter(heroes::app_src.eq(app_src))).execute(conn)?;
+    let names: Vec<&str> = seed::TEAMS.iter().map(|t| t.name).collect();
+    diesel::delete(teams::table.filter(teams::name.eq_any(names))).execute(conn)?;
+    Ok(heroes_removed)
+}
+
+/// `session.get(Hero, id)`: by primary key; `None` when there is no such row.
+pub fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Hero>> {
+    Ok(heroes::table
+        .find(id)
+        .select(Hero::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// `select(Hero).where(Hero.name == name)` + `scalar_one_or_none()`.
+/// `name` is UNIQUE, so at most one row can match.
+pub fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
+    Ok(heroes::table
+        .filter(heroes::name.eq(name))
+        .select(Hero::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// `session.scalar(select(Hero.secret_name).where(...))`: one column of one
+/// row. The outer `Option` is "no such hero", the inner one a NULL column.
+pub fn secret_name_of(conn: &mut PgConnection, name: &str) -> Result<Option<Option<String>>> {
+    Ok(heroes::table
+        .filter(heroes::name.eq(name))
+        .select(heroes::secret_name)
+        .first(conn)
+        .optional()?)
+}
+
+/// `session.scalar(select(func.count()).select_from(Hero))`.
+pub fn count(conn: &mut PgConnection) -> Result<i64> {
+    Ok(heroes::table.count().get_result(conn)?)
+}
+
+/// `select(Hero).where(Hero.app_src == app_src)` + `scalars().all()`,
+/// in id order.
+pub fn by_app_src(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    Ok(heroes::table
+        .filter(heroes::app_src.eq(app_src))
+        .order(heroes::id)
+        .select(Hero::as_select())
+        .load(conn)?)
+}
+
+/// `select(Hero, Team).join(Team, isouter=True)`: every hero of `app_src` with
+/// its team, or `None` for heroes without one (a LEFT JOIN).
+pub fn with_teams(conn: &mut PgConnection, app_src: &str) -> Result<Vec<(Hero, Option<Team>)>> {
+    Ok(heroes::table
+        .left_join(teams::table)
+        .filter(heroes::app_src.eq(app_src))
+        .order(heroes::id)
+        .select((Hero::as_select(), Option::<Team>::as_select()))
+        .load(conn)?)
+}
+
+/// `hero.age += 1; session.commit()`, done in the database with
+/// `UPDATE ... SET age = age + 1 ... RETURNING *` (no read-modify-write race).
+pub fn birthday(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
+    Ok(diesel::update(heroes::table.filter(heroes::name.eq(name)))
+        .set(heroes::age.eq(heroes::age + 1))
+        .returning(Hero::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// `session.delete(hero); session.commit()`: returns how many rows went (0 or 1).
+pub fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<usize> {
+    Ok(diesel::delete(heroes::table.filter(heroes::name.eq(name))).execute(conn)?)
+}

@@ -1,0 +1,32 @@
+//! sync-diesel: the seed's "Driver Síncrono - psycopg2" section (`src/db.py`)
+//! in Rust, with synchronous Diesel.
+//!
+//! Reading order: [`engine`] (the engine and the session), [`migrate`] (the
+//! Alembic verbs), [`heroes`] (one function per query idiom), [`tour`] (all of
+//! it in the order of the study), [`cli`] (the command line).
+
+/// The command line (`main.rs` only calls [`cli::main`]).
+pub mod cli;
+/// `create_engine` and the session: an r2d2 pool and a transaction scope.
+pub mod engine;
+/// Errors, each one readable line with an exit code.
+pub mod error;
+/// Every query idiom of the study, one function each.
+pub mod heroes;
+/// Embedded migrations and the Alembic verbs.
+pub mod migrate;
+/// The tour, step by step.
+pub mod tour;
+
+pub use error::{Error, Result};
+
+/// The `app_src` stamped on every row this crate writes.
+pub const APP_SRC: &str = "sync-diesel";
+
+/// The database this crate uses on the DATABASE_URL server by default.
+pub const DATABASE: &str = "sync_diesel";
+
+/// Runs the tour in this crate's own database (used by the workspace tour).
+pub fn run_tour() -> Result<()> {
+    tour::run(&devdb::database_url(DATABASE)?, DATABASE)
+}
