@@ -41,7 +41,10 @@ pub fn hero(hero: &Hero) -> String {
     let team = hero
         .team_id
         .map_or_else(String::new, |id| format!(" team #{id}"));
-    format!("#{} {}{details}{team} [{}]", hero.id, hero.name, hero.app_src)
+    format!(
+        "#{} {}{details}{team} [{}]",
+        hero.id, hero.name, hero.app_src
+    )
 }
 
 /// A hero with its team's name (or "no team"), for the join step.

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};
-use crate::{DATABASE, migrate, tour};
+use crate::{DATABASE, drift, migrate, tour};
 
 /// Synchronous Diesel against PostgreSQL: the seed's psycopg2 section in Rust.
 /// With no command, runs the tour.
@@ -60,6 +60,9 @@ pub enum MigrateAction {
     History,
     /// Revert the latest migration and apply it again.
     Redo,
+    /// Compare diesel's `table!` schema with the database (`alembic check`);
+    /// exits 1 when they differ.
+    Check,
 }
 
 /// Parses the process arguments and runs; errors become one line on stderr
@@ -112,6 +115,20 @@ fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
             }
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(&mut conn)?),
+        MigrateAction::Check => {
+            let drift = drift::check(&mut conn)?;
+            if drift.is_empty() {
+                println!("no drift: table! and the database agree");
+            } else {
+                for d in &drift {
+                    println!("drift: {d}");
+                }
+                return Err(Error::Migration(format!(
+                    "{} difference(s) between table! and the database",
+                    drift.len()
+                )));
+            }
+        }
         MigrateAction::History => {
             for rev in migrate::history(&mut conn)? {
                 let state = if rev.applied { "applied" } else { "pending" };

@@ -45,17 +45,26 @@ impl Default for EngineOptions {
 /// `create_engine(url)`: builds the pool and opens its first connection, so a
 /// bad URL or a server that is down is reported here, not at the first query.
 pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
-    Pool::builder()
+    let pool = Pool::builder()
         .max_size(options.max_size)
-        // Keep one connection warm; open the others on demand.
-        .min_idle(Some(1))
+        // Open connections only when a caller asks for one. r2d2's default
+        // (and any min_idle > 0) refills the pool from background threads; if
+        // the program ends while such a thread is inside libpq's login
+        // (SCRAM runs in OpenSSL's libcrypto), OpenSSL's exit handler frees
+        // what that thread is using and the process dies with SIGSEGV. We saw
+        // it in about one tour in ten before making this 0.
+        .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
         // Check each connection (`SELECT 1`) as it leaves the pool: a backend
         // killed by the server or a restart is then replaced transparently
         // instead of failing the caller's first query.
         .test_on_check_out(true)
         .build(ConnectionManager::new(url))
-        .map_err(|e| Error::Pool(e.into()))
+        .map_err(Error::Pool)?;
+    // Open the first connection now, so a server that refuses us is reported
+    // here rather than at the first query; it stays in the pool for reuse.
+    drop(pool.get()?);
+    Ok(pool)
 }
 
 /// A session: runs `work` in one transaction on a pooled connection. All of

@@ -7,6 +7,8 @@
 
 /// The command line (`main.rs` only calls [`cli::main`]).
 pub mod cli;
+/// Compares diesel's `table!` schema with the migrated database.
+pub mod drift;
 /// `create_engine` and the session: an r2d2 pool and a transaction scope.
 pub mod engine;
 /// Errors, each one readable line with an exit code.

@@ -142,7 +142,9 @@ pub fn run(url: &str, database: &str) -> Result<()> {
     if let Some(older) = heroes::birthday(&mut conn, "spongebob")? {
         outcome(format!(
             "spongebob is now {}",
-            older.age.map_or_else(|| "of unknown age".to_owned(), |a| a.to_string())
+            older
+                .age
+                .map_or_else(|| "of unknown age".to_owned(), |a| a.to_string())
         ));
     }
 

@@ -1,0 +1,604 @@
+//! sync-diesel against a real PostgreSQL. Every test gets a database of its
+//! own (devdb::TestDatabase, dropped at the end), migrated to head, so the tests
+//! run in parallel and can be run any number of times.
+
+// A failed unwrap in a test is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use assert_cmd::Command;
+use devdb::TestDatabase;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use heroes_model::{NewHero, seed};
+use sync_diesel::engine::{self, EngineOptions, PgPool};
+use sync_diesel::{Error, drift, heroes, migrate};
+
+const APP: &str = "sync-diesel-test";
+
+/// A fresh database, migrated to head, and a pool on it.
+fn fresh(prefix: &str) -> (TestDatabase, PgPool) {
+    let db = TestDatabase::create(prefix).unwrap();
+    let pool = engine::engine(db.url(), EngineOptions::default()).unwrap();
+    migrate::up(&mut pool.get().unwrap()).unwrap();
+    (db, pool)
+}
+
+fn seeded(prefix: &str) -> (TestDatabase, PgPool) {
+    let (db, pool) = fresh(prefix);
+    engine::session(&pool, |conn| heroes::add_seed(conn, APP)).unwrap();
+    (db, pool)
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SchemaLine {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+/// Columns, constraints and indexes of every table but diesel's bookkeeping,
+/// as sorted text lines: two equal snapshots mean the same schema.
+fn schema_snapshot(conn: &mut PgConnection) -> BTreeSet<String> {
+    let sql = "
+        SELECT format('column %s.%s %s null=%s default=%s', table_name, column_name,
+                      data_type, is_nullable, coalesce(column_default, '-')) AS line
+          FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'
+        UNION ALL
+        SELECT format('constraint %s %s', conname, pg_get_constraintdef(oid))
+          FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+        UNION ALL
+        SELECT format('index %s', indexdef) FROM pg_indexes
+         WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations'";
+    diesel::sql_query(sql)
+        .load::<SchemaLine>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+fn table_exists(conn: &mut PgConnection, table: &str) -> bool {
+    diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
+        .bind::<Text, _>(table)
+        .get_result::<Exists>(conn)
+        .unwrap()
+        .exists
+}
+
+// ---- the idioms -------------------------------------------------------------
+
+#[test]
+fn get_by_primary_key_finds_the_row_or_returns_none() {
+    let (_db, pool) = seeded("sd_get");
+    let conn = &mut pool.get().unwrap();
+    let sandy = heroes::by_name(conn, "sandy").unwrap().unwrap();
+    let found = heroes::get(conn, sandy.id).unwrap().unwrap();
+    assert_eq!(found, sandy);
+    assert_eq!(found.secret_name.as_deref(), Some("Sandy Cheeks"));
+    assert_eq!(found.age, Some(25));
+    assert_eq!(found.app_src, APP);
+    assert_eq!(heroes::get(conn, -1).unwrap(), None);
+    assert_eq!(heroes::get(conn, i64::MAX).unwrap(), None);
+}
+
+#[test]
+fn select_where_returns_one_or_none() {
+    let (_db, pool) = seeded("sd_where");
+    let conn = &mut pool.get().unwrap();
+    let spongebob = heroes::by_name(conn, "spongebob").unwrap().unwrap();
+    assert_eq!(spongebob.name, "spongebob");
+    assert_eq!(spongebob.age, Some(22));
+    assert!(spongebob.team_id.is_some());
+    assert_eq!(heroes::by_name(conn, "nobody").unwrap(), None);
+    // Exact match: no case folding, no prefix match.
+    assert_eq!(heroes::by_name(conn, "SpongeBob").unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "sponge").unwrap(), None);
+}
+
+#[test]
+fn scalar_returns_one_value_distinguishing_missing_row_from_null() {
+    let (_db, pool) = seeded("sd_scalar");
+    let conn = &mut pool.get().unwrap();
+    assert_eq!(
+        heroes::secret_name_of(conn, "sandy").unwrap(),
+        Some(Some("Sandy Cheeks".to_owned()))
+    );
+    assert_eq!(
+        heroes::secret_name_of(conn, "barnacle boy").unwrap(),
+        Some(None)
+    );
+    assert_eq!(heroes::secret_name_of(conn, "nobody").unwrap(), None);
+    assert_eq!(heroes::count(conn).unwrap(), seed::HEROES.len() as i64);
+}
+
+#[test]
+fn scalars_all_returns_every_row_of_the_app_in_id_order() {
+    let (_db, pool) = seeded("sd_scalars");
+    let conn = &mut pool.get().unwrap();
+    heroes::add_all(conn, &[NewHero::named("intruder", "someone-else")]).unwrap();
+    let found = heroes::by_app_src(conn, APP).unwrap();
+    let names: Vec<_> = found.iter().map(|h| h.name.as_str()).collect();
+    let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name).collect();
+    assert_eq!(names, expected);
+    assert!(found.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(
+        heroes::by_app_src(conn, "nobody-wrote-this")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_left_join_pairs_each_hero_with_its_team_or_none() {
+    let (_db, pool) = seeded("sd_join");
+    let conn = &mut pool.get().unwrap();
+    let pairs = heroes::with_teams(conn, APP).unwrap();
+    assert_eq!(pairs.len(), seed::HEROES.len());
+    for (hero, team) in &pairs {
+        let expected = seed::HEROES
+            .iter()
+            .find(|h| h.name == hero.name)
+            .unwrap()
+            .team;
+        assert_eq!(
+            team.as_ref().map(|t| t.name.as_str()),
+            expected,
+            "{}",
+            hero.name
+        );
+        assert_eq!(team.as_ref().map(|t| t.id), hero.team_id);
+    }
+}
+
+#[test]
+fn update_and_delete_change_exactly_the_named_row() {
+    let (_db, pool) = seeded("sd_update");
+    let conn = &mut pool.get().unwrap();
+    let older = heroes::birthday(conn, "spongebob").unwrap().unwrap();
+    assert_eq!(older.age, Some(23));
+    assert_eq!(
+        heroes::by_name(conn, "spongebob").unwrap().unwrap().age,
+        Some(23)
+    );
+    assert_eq!(
+        heroes::by_name(conn, "sandy").unwrap().unwrap().age,
+        Some(25)
+    );
+    assert_eq!(heroes::birthday(conn, "nobody").unwrap(), None);
+
+    assert_eq!(heroes::delete_by_name(conn, "barnacle boy").unwrap(), 1);
+    assert_eq!(heroes::delete_by_name(conn, "barnacle boy").unwrap(), 0);
+    assert_eq!(heroes::by_name(conn, "barnacle boy").unwrap(), None);
+    assert_eq!(heroes::count(conn).unwrap(), seed::HEROES.len() as i64 - 1);
+}
+
+// ---- transactions and errors --------------------------------------------------
+
+#[test]
+fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
+    let (_db, pool) = seeded("sd_dup");
+    let before = heroes::count(&mut pool.get().unwrap()).unwrap();
+    let batch = [
+        NewHero::named("mr. krabs", APP),
+        NewHero::named("plankton", APP),
+        NewHero::named("sandy", APP),
+    ];
+    let err = engine::session(&pool, |conn| heroes::add_all(conn, &batch)).unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "hero 'sandy' already exists; nothing from this batch was saved"
+    );
+    let conn = &mut pool.get().unwrap();
+    assert_eq!(heroes::count(conn).unwrap(), before);
+    assert_eq!(heroes::by_name(conn, "mr. krabs").unwrap(), None);
+}
+
+#[test]
+fn a_duplicate_inside_one_batch_also_leaves_zero_rows() {
+    let (_db, pool) = fresh("sd_dup_in_batch");
+    let batch = [NewHero::named("twin", APP), NewHero::named("twin", APP)];
+    let err = engine::session(&pool, |conn| heroes::add_all(conn, &batch)).unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { name, .. } if name == "twin"),
+        "{err:?}"
+    );
+    assert_eq!(heroes::count(&mut pool.get().unwrap()).unwrap(), 0);
+}
+
+#[test]
+fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
+    let (_db, pool) = fresh("sd_rollback");
+    let result: Result<(), Error> = engine::session(&pool, |conn| {
+        heroes::add_seed(conn, APP)?;
+        assert_eq!(
+            heroes::count(conn)?,
+            seed::HEROES.len() as i64,
+            "visible inside"
+        );
+        Err(Error::Usage("changed my mind".into()))
+    });
+    assert!(result.is_err());
+    let conn = &mut pool.get().unwrap();
+    assert_eq!(heroes::count(conn).unwrap(), 0);
+    assert!(
+        heroes::remove_seed(conn, APP).unwrap() == 0,
+        "no teams or heroes left"
+    );
+}
+
+#[test]
+fn names_are_stored_verbatim_and_sql_in_them_stays_data() {
+    let (_db, pool) = fresh("sd_verbatim");
+    let names = [
+        "O'Brien \"the\" \\ hero",
+        "'); DROP TABLE heroes; --",
+        "Ñandú Größe 鬼 Ωμέγα",
+        "🧽 spongebob 🦀",
+        &"x".repeat(10_000),
+    ];
+    let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
+    engine::session(&pool, |conn| heroes::add_all(conn, &rows)).unwrap();
+    let conn = &mut pool.get().unwrap();
+    for name in names {
+        let found = heroes::by_name(conn, name).unwrap().unwrap();
+        assert_eq!(found.name, name);
+    }
+    assert!(table_exists(conn, "heroes"));
+    assert_eq!(heroes::count(conn).unwrap(), names.len() as i64);
+}
+
+#[test]
+fn a_nul_byte_in_a_name_is_a_clear_error_and_nothing_is_written() {
+    let (_db, pool) = fresh("sd_nul");
+    let rows = [
+        NewHero::named("fine", APP),
+        NewHero::named("bad\0name", APP),
+    ];
+    let err = engine::session(&pool, |conn| heroes::add_all(conn, &rows)).unwrap_err();
+    assert!(err.to_string().contains("0x00"), "{err}");
+    assert_eq!(heroes::count(&mut pool.get().unwrap()).unwrap(), 0);
+}
+
+#[test]
+fn the_pool_replaces_a_connection_the_server_killed() {
+    let (db, _) = fresh("sd_killed");
+    let pool = engine::engine(
+        db.url(),
+        EngineOptions {
+            max_size: 1,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Int4)]
+        pid: i32,
+    }
+    let victim = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(&mut pool.get().unwrap())
+        .unwrap()
+        .pid;
+    let mut admin = PgConnection::establish(db.url()).unwrap();
+    diesel::sql_query("SELECT pg_terminate_backend($1)")
+        .bind::<diesel::sql_types::Int4, _>(victim)
+        .execute(&mut admin)
+        .unwrap();
+
+    let conn = &mut pool.get().unwrap();
+    let now = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .unwrap()
+        .pid;
+    assert_ne!(now, victim, "a new backend serves the pool");
+    assert_eq!(heroes::count(conn).unwrap(), 0);
+}
+
+#[test]
+fn an_exhausted_pool_times_out_instead_of_hanging() {
+    let (db, _) = fresh("sd_exhausted");
+    let timeout = std::time::Duration::from_millis(300);
+    let pool = engine::engine(
+        db.url(),
+        EngineOptions {
+            max_size: 1,
+            connection_timeout: timeout,
+        },
+    )
+    .unwrap();
+    let _held = pool.get().unwrap();
+    let began = std::time::Instant::now();
+    let err = engine::session(&pool, heroes::count).unwrap_err();
+    assert!(matches!(err, Error::Pool(_)), "{err:?}");
+    assert!(began.elapsed() >= timeout);
+    assert!(
+        err.to_string().starts_with("no database connection"),
+        "{err}"
+    );
+}
+
+// ---- migrations ---------------------------------------------------------------
+
+#[test]
+fn down_then_up_restores_exactly_the_same_schema() {
+    let (_db, pool) = fresh("sd_down_up");
+    let conn = &mut pool.get().unwrap();
+    let at_head = schema_snapshot(conn);
+    assert!(
+        at_head.iter().any(|l| l.contains("heroes_team_id_idx")),
+        "{at_head:#?}"
+    );
+
+    let reverted = migrate::down(conn, 2).unwrap();
+    assert_eq!(
+        reverted,
+        [
+            "2025-01-01-000002_teams_and_hero_team",
+            "2025-01-01-000001_create_heroes"
+        ]
+    );
+    assert!(!table_exists(conn, "heroes"));
+    assert!(!table_exists(conn, "teams"));
+    assert!(migrate::history(conn).unwrap().iter().all(|r| !r.applied));
+
+    assert_eq!(migrate::up(conn).unwrap().len(), 2);
+    assert_eq!(schema_snapshot(conn), at_head);
+    assert!(drift::check(conn).unwrap().is_empty());
+}
+
+#[test]
+fn down_one_removes_only_revision_two() {
+    let (_db, pool) = fresh("sd_down_one");
+    let conn = &mut pool.get().unwrap();
+    migrate::down(conn, 1).unwrap();
+    assert!(table_exists(conn, "heroes"));
+    assert!(!table_exists(conn, "teams"));
+    let history = migrate::history(conn).unwrap();
+    let states: Vec<_> = history
+        .iter()
+        .map(|r| (r.name.as_str(), r.applied))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("2025-01-01-000001_create_heroes", true),
+            ("2025-01-01-000002_teams_and_hero_team", false)
+        ]
+    );
+    // The drift check notices that table! expects revision 2.
+    let drift = drift::check(conn).unwrap();
+    assert_eq!(drift.len(), 4, "{drift:?}");
+    assert!(
+        drift
+            .iter()
+            .all(|d| matches!(d, drift::Drift::MissingInDatabase(_)))
+    );
+}
+
+#[test]
+fn redo_reapplies_the_latest_migration() {
+    let (_db, pool) = fresh("sd_redo");
+    let conn = &mut pool.get().unwrap();
+    let before = schema_snapshot(conn);
+    assert_eq!(
+        migrate::redo(conn).unwrap(),
+        "2025-01-01-000002_teams_and_hero_team"
+    );
+    assert_eq!(schema_snapshot(conn), before);
+}
+
+#[test]
+fn reverting_more_than_is_applied_is_refused_and_reverts_nothing() {
+    let (_db, pool) = fresh("sd_down_too_far");
+    let conn = &mut pool.get().unwrap();
+    let err = migrate::down(conn, 3).unwrap_err();
+    assert!(matches!(err, Error::Usage(_)), "{err:?}");
+    assert!(migrate::history(conn).unwrap().iter().all(|r| r.applied));
+}
+
+#[test]
+fn the_table_macro_schema_matches_the_migrated_database() {
+    let (_db, pool) = fresh("sd_drift");
+    let drift = drift::check(&mut pool.get().unwrap()).unwrap();
+    assert!(
+        drift.is_empty(),
+        "table! and migrations disagree: {drift:#?}"
+    );
+}
+
+#[test]
+fn the_drift_check_reports_a_column_the_schema_does_not_know() {
+    let (_db, pool) = fresh("sd_drift_extra");
+    let conn = &mut pool.get().unwrap();
+    diesel::sql_query("ALTER TABLE heroes ALTER COLUMN age TYPE bigint")
+        .execute(conn)
+        .unwrap();
+    diesel::sql_query("ALTER TABLE teams ADD COLUMN motto text")
+        .execute(conn)
+        .unwrap();
+    let drift: Vec<String> = drift::check(conn)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        drift,
+        [
+            "table! says heroes.age integer NULL but the database has heroes.age bigint NULL",
+            "in the database but not in table!: teams.motto text NULL"
+        ]
+    );
+}
+
+// ---- the binary, as a user runs it ------------------------------------------------
+
+fn binary(db: &TestDatabase) -> Command {
+    let mut cmd = Command::cargo_bin("sync-diesel").unwrap();
+    cmd.args(["--database", db.name()]).env_remove("ECHO");
+    cmd
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
+    let mut conn = PgConnection::establish(url).unwrap();
+    heroes::with_teams(&mut conn, sync_diesel::APP_SRC)
+        .unwrap()
+        .into_iter()
+        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
+        .collect()
+}
+
+#[test]
+fn the_tour_runs_twice_and_ends_in_the_same_state() {
+    let db = TestDatabase::create("sd_tour").unwrap();
+    let first = binary(&db).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{:?} {} {}",
+        first.status,
+        String::from_utf8_lossy(&first.stderr),
+        stdout(&first)
+    );
+    let text = stdout(&first);
+    for expected in [
+        "applied 2025-01-01-000001_create_heroes",
+        "session.get(Hero, hero_id)",
+        "scalar_one_or_none",
+        "spongebob -> team Krusty Krab Crew",
+        "spongebob is now 23",
+        "error: hero 'sandy' already exists",
+        "\"mr. krabs\" after the rollback -> None",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let after_first = hero_rows(db.url());
+
+    let second = binary(&db).arg("tour").output().unwrap();
+    assert!(
+        second.status.success(),
+        "{:?} {} {}",
+        second.status,
+        String::from_utf8_lossy(&second.stderr),
+        stdout(&second)
+    );
+    assert!(stdout(&second).contains("already at head"));
+    assert_eq!(hero_rows(db.url()), after_first);
+    assert_eq!(
+        after_first.len(),
+        seed::HEROES.len() - 1,
+        "barnacle boy was deleted"
+    );
+}
+
+#[test]
+fn echo_prints_the_sql_statements() {
+    let db = TestDatabase::create("sd_echo").unwrap();
+    let out = binary(&db).env("ECHO", "1").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("SQL> INSERT INTO \"heroes\""), "{text}");
+    assert!(text.contains("SQL> SELECT"), "{text}");
+}
+
+#[test]
+fn the_migrate_commands_go_down_and_back_up() {
+    let db = TestDatabase::create("sd_cli_migrate").unwrap();
+    let run = |args: &[&str]| {
+        let out = binary(&db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
+    assert!(run(&["migrate", "check"]).contains("no drift"));
+    let down = run(&["migrate", "down", "-n", "2"]);
+    assert_eq!(down.lines().count(), 2, "{down}");
+    let mut conn = PgConnection::establish(db.url()).unwrap();
+    assert!(!table_exists(&mut conn, "heroes"));
+    assert!(!table_exists(&mut conn, "teams"));
+    assert_eq!(
+        run(&["migrate", "history"]),
+        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\n"
+    );
+    run(&["migrate", "up"]);
+    assert!(table_exists(&mut conn, "teams"));
+    assert!(run(&["migrate", "redo"]).contains("redone   2025-01-01-000002"));
+}
+
+#[test]
+fn bad_input_gives_one_line_and_the_right_exit_code() {
+    let db = TestDatabase::create("sd_cli_errors").unwrap();
+    let cases: [(&[&str], Option<&str>, i32, &str); 5] = [
+        (
+            &[],
+            Some("postgres//nope"),
+            2,
+            "DATABASE_URL is not a usable",
+        ),
+        (
+            &[],
+            Some("postgres://admin:wrong@localhost:5432/postgres"),
+            2,
+            "password authentication failed",
+        ),
+        (
+            &[],
+            Some("postgres://admin:changethis@no-such-host.invalid/postgres"),
+            2,
+            "cannot reach PostgreSQL",
+        ),
+        (
+            &["migrate", "down", "-n", "5"],
+            None,
+            2,
+            "cannot revert 5 migration(s)",
+        ),
+        (
+            &["migrate", "check"],
+            None,
+            1,
+            "difference(s) between table! and the database",
+        ),
+    ];
+    for (args, url, code, expected) in cases {
+        let mut cmd = binary(&db);
+        if let Some(url) = url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let out = cmd.args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?} {url:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // clap's own usage errors also exit 2.
+    let out = binary(&db)
+        .args(["migrate", "down", "-n", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
