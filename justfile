@@ -40,6 +40,14 @@ psql db="postgres":
 demo:
     cargo run
 
+# sync-diesel: the tour (ECHO=1 just sync-diesel prints the SQL).
+sync-diesel *args:
+    cargo run -q -p sync-diesel -- {{args}}
+
+# sync-diesel migrations: up | down [-n N] | history | redo | check.
+migrate-sync-diesel *args="history":
+    cargo run -q -p sync-diesel -- migrate {{args}}
+
 # Every test (the README's second command).
 test:
     cargo test --workspace

@@ -68,6 +68,7 @@ pub enum MigrateAction {
 /// Parses the process arguments and runs; errors become one line on stderr
 /// and exit code 2 (configuration, usage) or 1 (anything else).
 pub fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,19 +1,47 @@
 //! The tour: the README's first command. It makes sure PostgreSQL is there
 //! (starting the local development cluster if needed), shows the seed data every
-//! example inserts, then runs each example crate's own tour in turn: sync Diesel,
-//! async Diesel, sqlx and SeaORM, each in its own database.
+//! example inserts, then runs each example crate's own tour in turn (sync
+//! Diesel, async Diesel, sqlx, SeaORM), each in a database of its own.
 //!
 //! Run with:
 //! ```text
 //! cargo run            # the workspace's default member is this crate
 //! cargo run -p tour    # the same, explicitly
+//! cargo run -- --help
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use devdb::{DevDb, Error, ServerState};
+use clap::Parser;
+use devdb::{DevDb, ServerState};
 use heroes_model::seed;
+
+/// The tour across every example crate: the same seed heroes and the same
+/// query idioms, done by each Rust stack in turn.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// Prefix for each crate's database name (default: none, so the tour uses
+    /// the same databases as `cargo run -p <crate>`).
+    #[arg(long, default_value = "")]
+    db_prefix: String,
+}
+
+/// A failure: its one-line message and the exit code it calls for.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<devdb::Error> for Failure {
+    fn from(err: devdb::Error) -> Self {
+        Self {
+            message: err.to_string(),
+            code: devdb::Error::EXIT_CODE,
+        }
+    }
+}
 
 /// One example crate on the tour.
 struct Stop {
@@ -21,8 +49,10 @@ struct Stop {
     name: &'static str,
     /// The seed section it mirrors.
     mirrors: &'static str,
-    /// The issue that builds it, while it is not built yet.
-    issue: u32,
+    /// Its database (before the prefix).
+    database: &'static str,
+    /// Its tour, once the crate exists; otherwise the issue that builds it.
+    run: Result<fn(&str) -> Result<(), Failure>, u32>,
 }
 
 /// The four ways of the study, in reading order.
@@ -30,36 +60,47 @@ const STOPS: [Stop; 4] = [
     Stop {
         name: "sync-diesel",
         mirrors: "\"Driver Síncrono - psycopg2\" (src/db.py)",
-        issue: 3,
+        database: sync_diesel::DATABASE,
+        run: Ok(|db| {
+            sync_diesel::run_tour(db).map_err(|e| Failure {
+                message: e.to_string(),
+                code: e.exit_code(),
+            })
+        }),
     },
     Stop {
         name: "async-diesel",
         mirrors: "\"Driver Assíncrono - asyncpg\" (src/async_db.py)",
-        issue: 4,
+        database: "async_diesel",
+        run: Err(4),
     },
     Stop {
         name: "sqlx-raw",
         mirrors: "the asyncpg section, written SQL-first",
-        issue: 5,
+        database: "sqlx_raw",
+        run: Err(5),
     },
     Stop {
         name: "seaorm-migrate",
         mirrors: "\"Utilização do Async Alembic\" (src/migrate_db.py)",
-        issue: 6,
+        database: "seaorm_migrate",
+        run: Err(6),
     },
 ];
 
 fn main() -> ExitCode {
-    match run() {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(Error::EXIT_CODE)
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }
 
-fn run() -> Result<(), Error> {
+fn run(cli: &Cli) -> Result<(), Failure> {
     println!("Rust PostgreSQL Driver Exploration: the tour\n");
 
     let devdb = DevDb::from_env()?;
@@ -105,18 +146,29 @@ fn run() -> Result<(), Error> {
         );
     }
 
-    println!();
+    let mut pending = Vec::new();
     for (i, stop) in STOPS.iter().enumerate() {
+        let database = format!("{}{}", cli.db_prefix, stop.database);
         println!(
-            "{}. {:<15} mirrors {}: not built yet (issue #{}).",
+            "\n\n#### {}. {} — mirrors {}\n",
             i + 1,
             stop.name,
-            stop.mirrors,
-            stop.issue
+            stop.mirrors
         );
+        match stop.run {
+            Ok(tour) => tour(&database)?,
+            Err(issue) => {
+                println!("not built yet (issue #{issue}).");
+                pending.push(stop.name);
+            }
+        }
+    }
+    println!("\n\nTour finished.");
+    if !pending.is_empty() {
+        println!("Still to come: {}.", pending.join(", "));
     }
     println!(
-        "\nThe tour grows as each example crate lands; `cargo test --workspace` runs every test."
+        "Run `cargo test --workspace` for every test, or `cargo run -p <crate>` for one tour."
     );
     Ok(())
 }

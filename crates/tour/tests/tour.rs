@@ -1,4 +1,4 @@
-//! The tour binary, driven as a user runs it.
+//! The tour binary, driven as a user runs it, in databases of its own.
 
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -6,17 +6,28 @@
 use assert_cmd::Command;
 
 #[test]
-fn the_tour_runs_and_lists_every_stop() {
-    let out = Command::cargo_bin("tour").unwrap().output().unwrap();
+fn the_tour_runs_every_built_example_and_names_the_rest() {
+    let prefix = format!("tour_t{}_", std::process::id());
+    let out = Command::cargo_bin("tour")
+        .unwrap()
+        .args(["--db-prefix", &prefix])
+        .env_remove("ECHO")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let devdb = devdb::DevDb::from_env().unwrap();
+    devdb
+        .drop_database(&format!("{prefix}sync_diesel"))
+        .unwrap();
+
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("Database: "), "{stdout}");
+    assert!(stdout.contains("sync-diesel: done; 5 heroes"), "{stdout}");
     for name in [
-        "sync-diesel",
         "async-diesel",
         "sqlx-raw",
         "seaorm-migrate",
