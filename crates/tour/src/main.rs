@@ -43,6 +43,9 @@ impl From<devdb::Error> for Failure {
     }
 }
 
+/// An example crate's tour, given the database to use.
+type TourFn = fn(&str) -> Result<(), Failure>;
+
 /// One example crate on the tour.
 struct Stop {
     /// The crate (`cargo run -p <name>` runs it alone).
@@ -52,7 +55,7 @@ struct Stop {
     /// Its database (before the prefix).
     database: &'static str,
     /// Its tour, once the crate exists; otherwise the issue that builds it.
-    run: Result<fn(&str) -> Result<(), Failure>, u32>,
+    run: Result<TourFn, u32>,
 }
 
 /// The four ways of the study, in reading order.
