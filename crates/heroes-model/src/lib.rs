@@ -27,6 +27,11 @@ pub mod narrate;
 #[cfg(feature = "diesel")]
 pub mod schema;
 
+/// The study's read queries as Diesel query values, shared by both diesel crates
+/// (feature `diesel`).
+#[cfg(feature = "diesel")]
+pub mod queries;
+
 /// SeaORM entities for both tables, with the hero → team relation (feature `sea-orm`).
 #[cfg(feature = "sea-orm")]
 pub mod entity;

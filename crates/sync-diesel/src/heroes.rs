@@ -1,11 +1,12 @@
-//! Every query idiom of the study, one function each, written with Diesel's
-//! query builder. Each takes a `&mut PgConnection`, so the caller decides the
-//! transaction: inside [`crate::engine::session`] several of them form one
-//! unit of work.
+//! Every query idiom of the study, one function each. The read queries are
+//! built in `heroes_model::queries` (shared with async-diesel, which runs the
+//! very same query values with `.await`); the writes are written here. Each
+//! function takes a `&mut PgConnection`, so the caller decides the transaction:
+//! inside [`crate::engine::session`] several of them form one unit of work.
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
+use heroes_model::{Hero, NewHero, NewTeam, Team, queries, seed};
 
 use crate::error::Result;
 
@@ -47,57 +48,36 @@ pub fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<usize> {
 
 /// `session.get(Hero, id)`: by primary key; `None` when there is no such row.
 pub fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Hero>> {
-    Ok(heroes::table
-        .find(id)
-        .select(Hero::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(queries::get(id).first(conn).optional()?)
 }
 
 /// `select(Hero).where(Hero.name == name)` + `scalar_one_or_none()`.
 /// `name` is UNIQUE, so at most one row can match.
 pub fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
-    Ok(heroes::table
-        .filter(heroes::name.eq(name))
-        .select(Hero::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(queries::by_name(name).first(conn).optional()?)
 }
 
 /// `session.scalar(select(Hero.secret_name).where(...))`: one column of one
 /// row. The outer `Option` is "no such hero", the inner one a NULL column.
 pub fn secret_name_of(conn: &mut PgConnection, name: &str) -> Result<Option<Option<String>>> {
-    Ok(heroes::table
-        .filter(heroes::name.eq(name))
-        .select(heroes::secret_name)
-        .first(conn)
-        .optional()?)
+    Ok(queries::secret_name_of(name).first(conn).optional()?)
 }
 
 /// `session.scalar(select(func.count()).select_from(Hero))`.
 pub fn count(conn: &mut PgConnection) -> Result<i64> {
-    Ok(heroes::table.count().get_result(conn)?)
+    Ok(queries::count().get_result(conn)?)
 }
 
 /// `select(Hero).where(Hero.app_src == app_src)` + `scalars().all()`,
 /// in id order.
 pub fn by_app_src(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
-    Ok(heroes::table
-        .filter(heroes::app_src.eq(app_src))
-        .order(heroes::id)
-        .select(Hero::as_select())
-        .load(conn)?)
+    Ok(queries::by_app_src(app_src).load(conn)?)
 }
 
 /// `select(Hero, Team).join(Team, isouter=True)`: every hero of `app_src` with
 /// its team, or `None` for heroes without one (a LEFT JOIN).
 pub fn with_teams(conn: &mut PgConnection, app_src: &str) -> Result<Vec<(Hero, Option<Team>)>> {
-    Ok(heroes::table
-        .left_join(teams::table)
-        .filter(heroes::app_src.eq(app_src))
-        .order(heroes::id)
-        .select((Hero::as_select(), Option::<Team>::as_select()))
-        .load(conn)?)
+    Ok(queries::with_teams(app_src).load(conn)?)
 }
 
 /// `hero.age += 1; session.commit()`, done in the database with

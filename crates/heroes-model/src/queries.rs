@@ -1,0 +1,67 @@
+//! The study's queries as Diesel query *values*, built once and run by both
+//! diesel crates: sync-diesel runs them with `.first(conn)` and async-diesel
+//! with `.first(conn).await`. Building a query and executing it are separate in
+//! Diesel, and diesel-async reuses the query builder unchanged; this module is
+//! where that shows.
+//!
+//! `#[dsl::auto_type]` writes the (long) return types out for us. It does not
+//! handle INSERT/UPDATE/DELETE statements, so each crate writes those itself.
+
+use diesel::dsl::{self, AsSelect};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+
+use crate::schema::{heroes, teams};
+use crate::{Hero, Team};
+
+/// `SELECT <hero columns> FROM heroes WHERE id = $1`.
+#[dsl::auto_type(no_type_alias)]
+pub fn get(id: i64) -> _ {
+    let hero: AsSelect<Hero, Pg> = Hero::as_select();
+    heroes::table.find(id).select(hero)
+}
+
+/// `SELECT <hero columns> FROM heroes WHERE name = $1`.
+#[dsl::auto_type(no_type_alias)]
+pub fn by_name<'a>(name: &'a str) -> _ {
+    let hero: AsSelect<Hero, Pg> = Hero::as_select();
+    heroes::table.filter(heroes::name.eq(name)).select(hero)
+}
+
+/// `SELECT secret_name FROM heroes WHERE name = $1`: one column.
+#[dsl::auto_type(no_type_alias)]
+pub fn secret_name_of<'a>(name: &'a str) -> _ {
+    heroes::table
+        .filter(heroes::name.eq(name))
+        .select(heroes::secret_name)
+}
+
+/// `SELECT count(*) FROM heroes`.
+#[dsl::auto_type(no_type_alias)]
+pub fn count() -> _ {
+    heroes::table.select(dsl::count_star())
+}
+
+/// `SELECT <hero columns> FROM heroes WHERE app_src = $1 ORDER BY id`.
+#[dsl::auto_type(no_type_alias)]
+pub fn by_app_src<'a>(app_src: &'a str) -> _ {
+    let hero: AsSelect<Hero, Pg> = Hero::as_select();
+    heroes::table
+        .filter(heroes::app_src.eq(app_src))
+        .order(heroes::id)
+        .select(hero)
+}
+
+/// `SELECT <hero>, <team> FROM heroes LEFT JOIN teams ON teams.id = heroes.team_id
+/// WHERE app_src = $1 ORDER BY heroes.id`: a team is `None` for heroes without one.
+#[dsl::auto_type(no_type_alias)]
+pub fn with_teams<'a>(app_src: &'a str) -> _ {
+    let hero: AsSelect<Hero, Pg> = Hero::as_select();
+    let team: AsSelect<Option<Team>, Pg> = Option::<Team>::as_select();
+    heroes::table
+        .left_join(teams::table)
+        .filter(heroes::app_src.eq(app_src))
+        .order(heroes::id)
+        .select((hero, team))
+}
+
