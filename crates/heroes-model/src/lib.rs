@@ -32,6 +32,10 @@ pub mod schema;
 #[cfg(feature = "diesel")]
 pub mod queries;
 
+/// The shared `migrations/` folder and the Alembic verbs over it (feature `diesel`).
+#[cfg(feature = "diesel")]
+pub mod migrations;
+
 /// SeaORM entities for both tables, with the hero → team relation (feature `sea-orm`).
 #[cfg(feature = "sea-orm")]
 pub mod entity;

@@ -65,3 +65,18 @@ pub fn with_teams<'a>(app_src: &'a str) -> _ {
         .select((hero, team))
 }
 
+/// `echo=True` for both diesel crates: from now on every new connection (sync
+/// or async) prints each SQL statement, with its bind values, before sending it.
+pub fn enable_echo() {
+    use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+    fn echo() -> Option<Box<dyn Instrumentation>> {
+        Some(Box::new(|event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                println!("    SQL> {query}");
+            }
+        }))
+    }
+    // Fails only if another thread panicked while setting it; echo is a
+    // debugging aid, so carry on without it then.
+    let _ = set_default_instrumentation(echo);
+}

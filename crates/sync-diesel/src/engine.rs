@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
@@ -77,15 +76,4 @@ pub fn session<T>(pool: &PgPool, work: impl FnOnce(&mut PgConnection) -> Result<
 
 /// `echo=True`: from now on every new connection prints each SQL statement
 /// (with its bind values) before sending it. Turned on by `ECHO=1` or `--echo`.
-pub fn enable_echo() {
-    fn echo() -> Option<Box<dyn Instrumentation>> {
-        Some(Box::new(|event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                println!("    SQL> {query}");
-            }
-        }))
-    }
-    // Fails only if another thread panicked while setting it; echo is a
-    // debugging aid, so carry on without it then.
-    let _ = set_default_instrumentation(echo);
-}
+pub use heroes_model::queries::enable_echo;

@@ -47,6 +47,16 @@ impl Error {
     }
 }
 
+impl From<heroes_model::migrations::MigrationError> for Error {
+    fn from(err: heroes_model::migrations::MigrationError) -> Self {
+        use heroes_model::migrations::MigrationError;
+        match err {
+            MigrationError::Usage(text) => Self::Usage(text),
+            MigrationError::Failed(text) => Self::Migration(text),
+        }
+    }
+}
+
 impl From<DieselError> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error.

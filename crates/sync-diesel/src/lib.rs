@@ -2,7 +2,7 @@
 //! in Rust, with synchronous Diesel.
 //!
 //! Reading order: [`engine`] (the engine and the session), [`migrate`] (the
-//! Alembic verbs), [`heroes`] (one function per query idiom), [`tour`] (all of
+//! Alembic verbs, from heroes-model), [`heroes`] (one function per query idiom), [`tour`] (all of
 //! it in the order of the study), [`cli`] (the command line).
 
 /// The command line (`main.rs` only calls [`cli::main`]).
@@ -15,12 +15,12 @@ pub mod engine;
 pub mod error;
 /// Every query idiom of the study, one function each.
 pub mod heroes;
-/// Embedded migrations and the Alembic verbs.
-pub mod migrate;
 /// The tour, step by step.
 pub mod tour;
 
 pub use error::{Error, Result};
+/// Embedded migrations and the Alembic verbs (shared with async-diesel).
+pub use heroes_model::migrations as migrate;
 
 /// The `app_src` stamped on every row this crate writes.
 pub const APP_SRC: &str = "sync-diesel";

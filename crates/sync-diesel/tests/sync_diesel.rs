@@ -405,7 +405,7 @@ fn reverting_more_than_is_applied_is_refused_and_reverts_nothing() {
     let (_db, pool) = fresh("sd_down_too_far");
     let conn = &mut pool.get().unwrap();
     let err = migrate::down(conn, 3).unwrap_err();
-    assert!(matches!(err, Error::Usage(_)), "{err:?}");
+    assert!(matches!(err, migrate::MigrationError::Usage(_)), "{err:?}");
     assert!(migrate::history(conn).unwrap().iter().all(|r| r.applied));
 }
 

@@ -1,18 +1,34 @@
-//! The Alembic verbs over Diesel's embedded migrations.
+//! The workspace's `migrations/` folder and the Alembic verbs over it, for
+//! both diesel crates (feature `diesel`).
 //!
-//! The SQL lives in the workspace's `migrations/` folder (shared with
-//! async-diesel) and is compiled into the binary by `embed_migrations!`, so
-//! running it needs no `diesel` CLI. Diesel records applied versions in
+//! The SQL is compiled into the binaries by `embed_migrations!`, so running it
+//! needs no `diesel` CLI. Diesel records applied versions in
 //! `__diesel_schema_migrations` and runs each migration in its own transaction.
+//! Every function takes any [`MigrationHarness`]: a sync `PgConnection`
+//! (sync-diesel) or diesel-async's `AsyncMigrationHarness` (async-diesel).
 
 use diesel::migration::{Migration, MigrationSource};
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::Pg;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-use crate::error::{Error, Result};
 
 /// The migrations of `migrations/`, embedded at compile time.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Why a migration command did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The request cannot be carried out (e.g. more steps than are applied);
+    /// nothing was changed.
+    #[error("{0}")]
+    Usage(String),
+    /// A migration failed; its own transaction was rolled back.
+    #[error("migration failed: {0}")]
+    Failed(String),
+}
+
+fn failed(err: impl std::fmt::Display) -> MigrationError {
+    MigrationError::Failed(err.to_string())
+}
 
 /// One migration and whether it is applied (`alembic history`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,29 +41,28 @@ pub struct Revision {
     pub applied: bool,
 }
 
-fn failed(err: impl std::fmt::Display) -> Error {
-    Error::Migration(err.to_string())
-}
-
 /// `alembic upgrade head`: applies every pending migration, oldest first.
 /// Returns the names of those it applied (empty when already at head).
-pub fn up(conn: &mut PgConnection) -> Result<Vec<String>> {
-    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(failed)?;
+pub fn up(harness: &mut impl MigrationHarness<Pg>) -> Result<Vec<String>, MigrationError> {
+    let applied = harness.run_pending_migrations(MIGRATIONS).map_err(failed)?;
     Ok(applied.iter().map(|v| name_of(&v.to_string())).collect())
 }
 
 /// `alembic downgrade -N`: reverts the `steps` most recent migrations, newest
-/// first. Asking for more than are applied is a usage error and reverts nothing.
-pub fn down(conn: &mut PgConnection, steps: usize) -> Result<Vec<String>> {
-    let applied = conn.applied_migrations().map_err(failed)?.len();
+/// first. Asking for more than are applied reverts nothing.
+pub fn down(
+    harness: &mut impl MigrationHarness<Pg>,
+    steps: usize,
+) -> Result<Vec<String>, MigrationError> {
+    let applied = harness.applied_migrations().map_err(failed)?.len();
     if steps > applied {
-        return Err(Error::Usage(format!(
+        return Err(MigrationError::Usage(format!(
             "cannot revert {steps} migration(s): only {applied} applied (see `migrate history`)"
         )));
     }
     let mut reverted = Vec::with_capacity(steps);
     for _ in 0..steps {
-        let version = conn.revert_last_migration(MIGRATIONS).map_err(failed)?;
+        let version = harness.revert_last_migration(MIGRATIONS).map_err(failed)?;
         reverted.push(name_of(&version.to_string()));
     }
     Ok(reverted)
@@ -55,20 +70,22 @@ pub fn down(conn: &mut PgConnection, steps: usize) -> Result<Vec<String>> {
 
 /// `alembic downgrade -1` then `upgrade +1`: re-applies the latest migration,
 /// which checks that its `down.sql` really undoes its `up.sql`.
-pub fn redo(conn: &mut PgConnection) -> Result<String> {
-    let reverted = down(conn, 1)
-        .map_err(|_| Error::Usage("nothing to redo: no migration is applied".to_owned()))?;
+pub fn redo(harness: &mut impl MigrationHarness<Pg>) -> Result<String, MigrationError> {
+    let reverted = down(harness, 1).map_err(|_| {
+        MigrationError::Usage("nothing to redo: no migration is applied".to_owned())
+    })?;
+    let name = reverted.into_iter().next().unwrap_or_default();
     let migration = known()?
         .into_iter()
-        .find(|m| m.name().to_string() == reverted[0])
+        .find(|m| m.name().to_string() == name)
         .ok_or_else(|| failed("the reverted migration is no longer embedded"))?;
-    conn.run_migration(&migration).map_err(failed)?;
-    Ok(reverted[0].clone())
+    harness.run_migration(&*migration).map_err(failed)?;
+    Ok(name)
 }
 
 /// `alembic history`: every embedded migration, oldest first, with its state.
-pub fn history(conn: &mut PgConnection) -> Result<Vec<Revision>> {
-    let applied: Vec<String> = conn
+pub fn history(harness: &mut impl MigrationHarness<Pg>) -> Result<Vec<Revision>, MigrationError> {
+    let applied: Vec<String> = harness
         .applied_migrations()
         .map_err(failed)?
         .iter()
@@ -87,7 +104,7 @@ pub fn history(conn: &mut PgConnection) -> Result<Vec<Revision>> {
         .collect())
 }
 
-fn known() -> Result<Vec<Box<dyn Migration<Pg>>>> {
+fn known() -> Result<Vec<Box<dyn Migration<Pg>>>, MigrationError> {
     let mut all = MigrationSource::<Pg>::migrations(&MIGRATIONS).map_err(failed)?;
     all.sort_by_key(|m| m.name().version().to_string());
     Ok(all)
@@ -103,4 +120,25 @@ fn name_of(version: &str) -> String {
                 .map(|m| m.name().to_string())
         })
         .unwrap_or_else(|| version.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_revisions_are_embedded_in_order() {
+        let names: Vec<String> = known()
+            .unwrap()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2025-01-01-000001_create_heroes",
+                "2025-01-01-000002_teams_and_hero_team"
+            ]
+        );
+    }
 }
