@@ -48,6 +48,14 @@ sync-diesel *args:
 migrate-sync-diesel *args="history":
     cargo run -q -p sync-diesel -- migrate {{args}}
 
+# async-diesel: the tour (POOL_SIZE=2 just async-diesel shrinks the pool).
+async-diesel *args:
+    cargo run -q -p async-diesel -- {{args}}
+
+# async-diesel migrations: up | down [-n N] | history | redo.
+migrate-async-diesel *args="history":
+    cargo run -q -p async-diesel -- migrate {{args}}
+
 # Every test (the README's second command).
 test:
     cargo test --workspace

@@ -80,3 +80,46 @@ pub fn enable_echo() {
     // debugging aid, so carry on without it then.
     let _ = set_default_instrumentation(echo);
 }
+
+/// Reads a unique-name violation from a Diesel error (sync or async, both
+/// report errors as `diesel::result::Error`): `Some(("hero", "sandy"))` when an
+/// insert hit `heroes_name_key` with the name "sandy", `None` for any other error.
+pub fn already_exists(err: &diesel::result::Error) -> Option<(&'static str, String)> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
+        return None;
+    };
+    let what = match info.constraint_name()? {
+        "heroes_name_key" => "hero",
+        "teams_name_key" => "team",
+        _ => return None,
+    };
+    Some((what, duplicate_key(info.details()?)?))
+}
+
+/// Extracts the value from PostgreSQL's `Key (name)=(sandy) already exists.`
+fn duplicate_key(details: &str) -> Option<String> {
+    details
+        .strip_prefix("Key (name)=(")?
+        .strip_suffix(") already exists.")
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duplicate_key;
+
+    #[test]
+    fn the_duplicate_name_is_read_from_the_server_details() {
+        assert_eq!(
+            duplicate_key("Key (name)=(sandy) already exists.").as_deref(),
+            Some("sandy")
+        );
+        // Names may themselves contain the delimiters.
+        assert_eq!(
+            duplicate_key("Key (name)=(a) (b)=(c) already exists.").as_deref(),
+            Some("a) (b)=(c")
+        );
+        assert_eq!(duplicate_key("something else"), None);
+    }
+}

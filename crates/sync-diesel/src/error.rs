@@ -1,6 +1,6 @@
 //! What can go wrong, each as one readable line, and the exit code it maps to.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 /// Every failure of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -61,46 +61,12 @@ impl From<DieselError> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error.
     fn from(err: DieselError) -> Self {
-        if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
-            let what = match info.constraint_name() {
-                Some("heroes_name_key") => Some("hero"),
-                Some("teams_name_key") => Some("team"),
-                _ => None,
-            };
-            if let (Some(what), Some(name)) = (what, info.details().and_then(duplicate_key)) {
-                return Self::AlreadyExists { what, name };
-            }
+        match heroes_model::queries::already_exists(&err) {
+            Some((what, name)) => Self::AlreadyExists { what, name },
+            None => Self::Database(err),
         }
-        Self::Database(err)
     }
-}
-
-/// Extracts the value from PostgreSQL's `Key (name)=(sandy) already exists.`
-fn duplicate_key(details: &str) -> Option<String> {
-    details
-        .strip_prefix("Key (name)=(")?
-        .strip_suffix(") already exists.")
-        .map(str::to_owned)
 }
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[cfg(test)]
-mod tests {
-    use super::duplicate_key;
-
-    #[test]
-    fn the_duplicate_name_is_read_from_the_server_details() {
-        assert_eq!(
-            duplicate_key("Key (name)=(sandy) already exists.").as_deref(),
-            Some("sandy")
-        );
-        // Names may themselves contain the delimiters.
-        assert_eq!(
-            duplicate_key("Key (name)=(a) (b)=(c) already exists.").as_deref(),
-            Some("a) (b)=(c")
-        );
-        assert_eq!(duplicate_key("something else"), None);
-    }
-}

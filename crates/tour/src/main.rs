@@ -74,8 +74,13 @@ const STOPS: [Stop; 4] = [
     Stop {
         name: "async-diesel",
         mirrors: "\"Driver Assíncrono - asyncpg\" (src/async_db.py)",
-        database: "async_diesel",
-        run: Err(4),
+        database: async_diesel::DATABASE,
+        run: Ok(|db| {
+            async_diesel::run_tour(db).map_err(|e| Failure {
+                message: e.to_string(),
+                code: e.exit_code(),
+            })
+        }),
     },
     Stop {
         name: "sqlx-raw",

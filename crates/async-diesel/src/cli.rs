@@ -1,0 +1,155 @@
+//! The command line: the tour by default, and the Alembic verbs under `migrate`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{self, Engine, EngineOptions};
+use crate::error::Result;
+use crate::{DATABASE, migrate, tour};
+
+/// Async Diesel (diesel-async on tokio-postgres) against PostgreSQL: the seed's
+/// asyncpg section in Rust. With no command, runs the tour.
+#[derive(Debug, Parser)]
+#[command(name = "async-diesel", version)]
+pub struct Cli {
+    /// The database to use on the DATABASE_URL server (created when missing).
+    #[arg(long, global = true, default_value = DATABASE)]
+    pub database: String,
+
+    /// Print every SQL statement sent (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub echo: bool,
+
+    /// Most connections in the pool.
+    #[arg(long, global = true, env = "POOL_SIZE", default_value_t = 8)]
+    pub pool_size: usize,
+
+    /// How long a task waits for a free connection before failing, in milliseconds.
+    #[arg(long, global = true, env = "POOL_TIMEOUT_MS", default_value_t = 5000)]
+    pub pool_timeout_ms: u64,
+
+    /// What to do (default: the tour).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate to head, show every query idiom, then concurrency and pipelining.
+    Tour,
+    /// Apply, revert and list migrations (the Alembic verbs).
+    Migrate {
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+/// `migrate` actions, named after their Alembic counterparts.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration (`alembic upgrade head`).
+    Up,
+    /// Revert the latest migrations (`alembic downgrade -N`).
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long = "steps", default_value_t = 1)]
+        steps: usize,
+    },
+    /// List every migration and whether it is applied (`alembic history`).
+    History,
+    /// Revert the latest migration and apply it again.
+    Redo,
+}
+
+impl Cli {
+    /// The pool limits from the flags (or POOL_SIZE / POOL_TIMEOUT_MS).
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            max_size: self.pool_size,
+            wait_timeout: Duration::from_millis(self.pool_timeout_ms),
+        }
+    }
+}
+
+/// Parses the process arguments and runs on tokio's multi-threaded runtime;
+/// errors become one line on stderr and exit code 2 (configuration, usage) or
+/// 1 (anything else).
+pub fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: &Cli) -> Result<()> {
+    if cli.echo {
+        engine::enable_echo();
+    }
+    let url = devdb::database_url(&cli.database)?;
+    match &cli.command {
+        None | Some(Command::Tour) => tour::run(&url, &cli.database, cli.engine_options()).await,
+        Some(Command::Migrate { action }) => migrate_command(&url, action).await,
+    }
+}
+
+async fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
+    let engine = Engine::connect(
+        url,
+        EngineOptions {
+            max_size: 1,
+            ..EngineOptions::default()
+        },
+    )
+    .await?;
+    let conn = engine.get().await?;
+    match action {
+        MigrateAction::Up => {
+            let applied = migrate::up(conn)?;
+            if applied.is_empty() {
+                println!("already at head");
+            }
+            for name in applied {
+                println!("applied  {name}");
+            }
+        }
+        MigrateAction::Down { steps } => {
+            for name in migrate::down(conn, *steps)? {
+                println!("reverted {name}");
+            }
+        }
+        MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
+        MigrateAction::History => {
+            for rev in migrate::history(conn)? {
+                let state = if rev.applied { "applied" } else { "pending" };
+                println!("{state:<8} {}", rev.name);
+            }
+        }
+    }
+    Ok(())
+}

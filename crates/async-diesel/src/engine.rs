@@ -1,0 +1,135 @@
+//! The async engine and session: what `create_async_engine` and
+//! `async with get_session() as session:` are in diesel-async.
+//!
+//! The engine is a deadpool pool of `AsyncPgConnection`s (tokio-postgres
+//! underneath, no libpq). The session is [`session`]: a pooled connection and
+//! a transaction around an async closure, committed when it returns `Ok` and
+//! rolled back when it returns `Err`.
+//!
+//! Why deadpool and not bb8: both work with diesel-async, but bb8 has reported
+//! spurious `TimedOut` errors under load with diesel-async (diesel-async #99),
+//! and deadpool's limits are plain to read: a maximum size and three timeouts
+//! (wait, create, recycle).
+
+use std::time::{Duration, Instant};
+
+use deadpool::Runtime;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+
+use crate::error::{Error, Result};
+
+/// How the pool is sized and how long callers wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Most connections open at once (`POOL_SIZE`). Async tasks are cheap and
+    /// many; connections are not, so this is what bounds how many tasks talk to
+    /// the database at the same moment. The rest wait.
+    pub max_size: usize,
+    /// How long a task waits for a free connection before it gets
+    /// [`Error::PoolExhausted`] (`POOL_TIMEOUT_MS`): a full pool never hangs a caller.
+    pub wait_timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            wait_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The engine: a pool of async connections, plus the limits it was built with
+/// (for error messages).
+#[derive(Clone)]
+pub struct Engine {
+    pool: Pool<AsyncPgConnection>,
+    options: EngineOptions,
+}
+
+/// A connection borrowed from the pool; returned to it on drop.
+pub type PooledConnection = Object<AsyncPgConnection>;
+
+impl Engine {
+    /// `create_async_engine(url)`: builds the pool and opens its first
+    /// connection, so a server that refuses us is reported here.
+    pub async fn connect(url: &str, options: EngineOptions) -> Result<Self> {
+        if options.max_size == 0 {
+            return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
+        }
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // The default recycling method runs a test query when a connection
+        // comes back out of the pool, so a backend the server killed is
+        // replaced instead of failing the caller's query.
+        let pool = Pool::builder(manager)
+            .max_size(options.max_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.wait_timeout))
+            // Opening one connection (TCP + SCRAM login) takes milliseconds;
+            // 5 s means the server is not answering.
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| Error::Pool(e.to_string()))?;
+        let engine = Self { pool, options };
+        drop(engine.get().await?);
+        Ok(engine)
+    }
+
+    /// A connection from the pool, waiting at most the wait timeout.
+    pub async fn get(&self) -> Result<PooledConnection> {
+        let began = Instant::now();
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Error::from_pool(e, self.options.max_size, began.elapsed()))
+    }
+
+    /// The limits the pool was built with.
+    pub fn options(&self) -> EngineOptions {
+        self.options
+    }
+
+    /// Connections currently open (busy or idle).
+    pub fn open_connections(&self) -> usize {
+        self.pool.status().size
+    }
+}
+
+/// `async with get_session() as session: ...; await session.commit()`:
+/// runs `work` in one transaction on a pooled connection. All of it commits,
+/// or, if `work` returns an error, none of it does.
+///
+/// ```no_run
+/// # async fn demo(engine: &async_diesel::engine::Engine) -> async_diesel::Result<()> {
+/// use async_diesel::{engine::session, heroes};
+/// let rows = heroes_model::seed::new_heroes("demo", |_| None);
+/// let saved = session(engine, async |conn| heroes::add_all(conn, &rows).await).await?;
+/// # Ok(()) }
+/// ```
+pub async fn session<R>(
+    engine: &Engine,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R>,
+) -> Result<R> {
+    let mut pooled = engine.get().await?;
+    let conn: &mut AsyncPgConnection = &mut pooled;
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(err) => {
+            // If even the rollback fails the connection is unusable; the pool
+            // sees the open transaction when it is returned and discards it.
+            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+            Err(err)
+        }
+    }
+}
+
+/// `echo=True`: from now on every new connection prints each SQL statement
+/// (with its bind values) before sending it. Turned on by `ECHO=1` or `--echo`.
+pub use heroes_model::queries::enable_echo;

@@ -1,0 +1,97 @@
+//! What can go wrong, each as one readable line, and the exit code it maps to.
+
+use std::time::Duration;
+
+use diesel::result::Error as DieselError;
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+/// Every failure of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No usable database (bad `DATABASE_URL`, server down, wrong password).
+    #[error(transparent)]
+    Config(#[from] devdb::Error),
+
+    /// A command line or setting that parses but asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+
+    /// An insert hit the unique name of `heroes` (or `teams`); the whole
+    /// transaction it was part of was rolled back.
+    #[error("{what} '{name}' already exists; nothing from this batch was saved")]
+    AlreadyExists {
+        /// "hero" or "team".
+        what: &'static str,
+        /// The name that was already taken.
+        name: String,
+    },
+
+    /// Every connection stayed busy for the whole wait timeout.
+    #[error(
+        "pool exhausted: all {size} connections stayed busy for {} ms; raise POOL_SIZE or POOL_TIMEOUT_MS, or hold connections for less time",
+        .waited.as_millis()
+    )]
+    PoolExhausted {
+        /// The pool's maximum size.
+        size: usize,
+        /// How long the caller waited.
+        waited: Duration,
+    },
+
+    /// The pool could not open a connection (server gone, refused login).
+    #[error("no database connection: {0}; is PostgreSQL running? (`just up`, `devdb status`)")]
+    Pool(String),
+
+    /// A migration failed; its own transaction was rolled back.
+    #[error("migration failed: {0}")]
+    Migration(String),
+
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(DieselError),
+}
+
+impl Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
+            _ => 1,
+        }
+    }
+
+    /// Describes a failed `pool.get()`, given the pool's limits.
+    pub(crate) fn from_pool(err: PoolError, size: usize, waited: Duration) -> Self {
+        match err {
+            PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+                Self::PoolExhausted { size, waited }
+            }
+            PoolError::Backend(inner) => Self::Pool(inner.to_string()),
+            other => Self::Pool(other.to_string()),
+        }
+    }
+}
+
+impl From<heroes_model::migrations::MigrationError> for Error {
+    fn from(err: heroes_model::migrations::MigrationError) -> Self {
+        use heroes_model::migrations::MigrationError;
+        match err {
+            MigrationError::Usage(text) => Self::Usage(text),
+            MigrationError::Failed(text) => Self::Migration(text),
+        }
+    }
+}
+
+impl From<DieselError> for Error {
+    /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
+    /// else stays a database error.
+    fn from(err: DieselError) -> Self {
+        match heroes_model::queries::already_exists(&err) {
+            Some((what, name)) => Self::AlreadyExists { what, name },
+            None => Self::Database(err),
+        }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

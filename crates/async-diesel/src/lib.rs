@@ -1,0 +1,44 @@
+//! async-diesel: the seed's "Driver Assíncrono - asyncpg" section
+//! (`src/async_db.py`) in Rust, with diesel-async on tokio-postgres. No libpq:
+//! this is the pure-Rust path.
+//!
+//! Reading order: [`engine`] (the async engine and `async with get_session()`),
+//! [`migrate`] (the Alembic verbs through `AsyncMigrationHarness`), [`heroes`]
+//! (one async function per query idiom), [`concurrency`] (many tasks on one
+//! pool, pipelining), [`tour`], [`cli`].
+
+/// The command line (`main.rs` only calls [`cli::main`]).
+pub mod cli;
+/// Tasks sharing the pool; two queries in flight on one connection.
+pub mod concurrency;
+/// `create_async_engine` and the session: a deadpool pool and a transaction scope.
+pub mod engine;
+/// Errors, each one readable line with an exit code.
+pub mod error;
+/// Every query idiom of the study, one async function each.
+pub mod heroes;
+/// The shared migrations, run through `AsyncMigrationHarness`.
+pub mod migrate;
+/// The tour, step by step.
+pub mod tour;
+
+pub use error::{Error, Result};
+
+/// The `app_src` stamped on every row this crate writes.
+pub const APP_SRC: &str = "async-diesel";
+
+/// The database this crate uses on the DATABASE_URL server by default.
+pub const DATABASE: &str = "async_diesel";
+
+/// Runs the tour in `database` with the default pool, on a runtime of its own
+/// (used by the workspace tour, which is synchronous).
+pub fn run_tour(database: &str) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
+    runtime.block_on(async {
+        let url = devdb::database_url(database)?;
+        tour::run(&url, database, engine::EngineOptions::default()).await
+    })
+}

@@ -1,0 +1,526 @@
+//! async-diesel against a real PostgreSQL. Every test gets a database of its
+//! own (devdb::TestDatabase, dropped at the end), migrated to head, so the tests
+//! run in parallel and can be run any number of times. Tests run on tokio's
+//! multi-threaded runtime, which the migration harness needs.
+
+// A failed unwrap in a test is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use async_diesel::engine::{Engine, EngineOptions, session};
+use async_diesel::{Error, concurrency, heroes, migrate};
+use devdb::TestDatabase;
+use diesel::QueryableByName;
+use diesel::sql_types::{Bool, Int4, Text};
+use diesel_async::RunQueryDsl;
+use heroes_model::{NewHero, seed};
+
+const APP: &str = "async-diesel-test";
+
+/// A fresh database, migrated to head, and an engine on it.
+async fn fresh(prefix: &str, options: EngineOptions) -> (TestDatabase, Engine) {
+    let db = TestDatabase::create(prefix).unwrap();
+    let engine = Engine::connect(db.url(), options).await.unwrap();
+    migrate::up(engine.get().await.unwrap()).unwrap();
+    (db, engine)
+}
+
+async fn seeded(prefix: &str) -> (TestDatabase, Engine) {
+    let (db, engine) = fresh(prefix, EngineOptions::default()).await;
+    session(&engine, async |conn| heroes::add_seed(conn, APP).await)
+        .await
+        .unwrap();
+    (db, engine)
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+async fn table_exists(engine: &Engine, table: &str) -> bool {
+    diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
+        .bind::<Text, _>(table)
+        .get_result::<Exists>(&mut engine.get().await.unwrap())
+        .await
+        .unwrap()
+        .exists
+}
+
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = Int4)]
+    pid: i32,
+}
+
+// ---- the idioms -------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_idiom_returns_what_the_seed_holds() {
+    let (_db, engine) = seeded("ad_reads").await;
+    let conn = &mut engine.get().await.unwrap();
+
+    let sandy = heroes::by_name(conn, "sandy").await.unwrap().unwrap();
+    assert_eq!(sandy.secret_name.as_deref(), Some("Sandy Cheeks"));
+    assert_eq!(sandy.age, Some(25));
+    assert_eq!(sandy.app_src, APP);
+    assert_eq!(
+        heroes::get(conn, sandy.id).await.unwrap(),
+        Some(sandy.clone())
+    );
+    assert_eq!(heroes::get(conn, -1).await.unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "nobody").await.unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "Sandy").await.unwrap(), None);
+
+    assert_eq!(
+        heroes::secret_name_of(conn, "sandy").await.unwrap(),
+        Some(Some("Sandy Cheeks".to_owned()))
+    );
+    assert_eq!(
+        heroes::secret_name_of(conn, "barnacle boy").await.unwrap(),
+        Some(None)
+    );
+    assert_eq!(heroes::secret_name_of(conn, "nobody").await.unwrap(), None);
+    assert_eq!(
+        heroes::count(conn).await.unwrap(),
+        seed::HEROES.len() as i64
+    );
+
+    let all = heroes::by_app_src(conn, APP).await.unwrap();
+    let names: Vec<_> = all.iter().map(|h| h.name.as_str()).collect();
+    let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name).collect();
+    assert_eq!(names, expected);
+    assert!(
+        heroes::by_app_src(conn, "nobody-wrote-this")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    for (hero, team) in heroes::with_teams(conn, APP).await.unwrap() {
+        let expected = seed::HEROES
+            .iter()
+            .find(|h| h.name == hero.name)
+            .unwrap()
+            .team;
+        assert_eq!(
+            team.as_ref().map(|t| t.name.as_str()),
+            expected,
+            "{}",
+            hero.name
+        );
+        assert_eq!(team.map(|t| t.id), hero.team_id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_and_delete_change_exactly_the_named_row() {
+    let (_db, engine) = seeded("ad_update").await;
+    let conn = &mut engine.get().await.unwrap();
+    assert_eq!(
+        heroes::birthday(conn, "spongebob")
+            .await
+            .unwrap()
+            .unwrap()
+            .age,
+        Some(23)
+    );
+    assert_eq!(
+        heroes::by_name(conn, "spongebob")
+            .await
+            .unwrap()
+            .unwrap()
+            .age,
+        Some(23)
+    );
+    assert_eq!(
+        heroes::by_name(conn, "sandy").await.unwrap().unwrap().age,
+        Some(25)
+    );
+    assert_eq!(heroes::birthday(conn, "nobody").await.unwrap(), None);
+    assert_eq!(
+        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        heroes::count(conn).await.unwrap(),
+        seed::HEROES.len() as i64 - 1
+    );
+}
+
+// ---- transactions and errors --------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
+    let (_db, engine) = seeded("ad_dup").await;
+    let batch = [
+        NewHero::named("mr. krabs", APP),
+        NewHero::named("plankton", APP),
+        NewHero::named("sandy", APP),
+    ];
+    let err = session(&engine, async |conn| heroes::add_all(conn, &batch).await)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
+        "{err:?}"
+    );
+    let conn = &mut engine.get().await.unwrap();
+    assert_eq!(
+        heroes::count(conn).await.unwrap(),
+        seed::HEROES.len() as i64
+    );
+    assert_eq!(heroes::by_name(conn, "mr. krabs").await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
+    let (_db, engine) = fresh("ad_rollback", EngineOptions::default()).await;
+    let result: Result<(), Error> = session(&engine, async |conn| {
+        heroes::add_seed(conn, APP).await?;
+        assert_eq!(
+            heroes::count(conn).await?,
+            seed::HEROES.len() as i64,
+            "visible inside"
+        );
+        Err(Error::Usage("changed my mind".into()))
+    })
+    .await;
+    assert!(result.is_err());
+    let conn = &mut engine.get().await.unwrap();
+    assert_eq!(heroes::count(conn).await.unwrap(), 0);
+    assert_eq!(heroes::remove_seed(conn, APP).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_stored_verbatim_and_a_nul_byte_is_refused() {
+    let (_db, engine) = fresh("ad_verbatim", EngineOptions::default()).await;
+    let long = "x".repeat(10_000);
+    let names = [
+        "O'Brien \"the\" \\ hero",
+        "'); DROP TABLE heroes; --",
+        "Ñandú Größe 鬼 Ωμέγα",
+        "🧽 spongebob 🦀",
+        long.as_str(),
+    ];
+    let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
+    session(&engine, async |conn| heroes::add_all(conn, &rows).await)
+        .await
+        .unwrap();
+    let conn = &mut engine.get().await.unwrap();
+    for name in names {
+        assert_eq!(
+            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            name
+        );
+    }
+
+    let bad = [
+        NewHero::named("fine", APP),
+        NewHero::named("bad\0name", APP),
+    ];
+    let err = session(&engine, async |conn| heroes::add_all(conn, &bad).await)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("0x00"), "{err}");
+    assert_eq!(heroes::by_name(conn, "fine").await.unwrap(), None);
+    assert_eq!(heroes::count(conn).await.unwrap(), names.len() as i64);
+}
+
+// ---- the pool -----------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
+    let timeout = Duration::from_millis(300);
+    let (_db, engine) = fresh(
+        "ad_exhausted",
+        EngineOptions {
+            max_size: 2,
+            wait_timeout: timeout,
+        },
+    )
+    .await;
+    let _a = engine.get().await.unwrap();
+    let _b = engine.get().await.unwrap();
+    let began = Instant::now();
+    let Err(err) = engine.get().await else {
+        panic!("a third connection from a pool of two");
+    };
+    let waited = began.elapsed();
+    assert!(
+        matches!(err, Error::PoolExhausted { size: 2, .. }),
+        "{err:?}"
+    );
+    assert!(waited >= timeout, "gave up early: {waited:?}");
+    assert!(waited < timeout * 4, "hung for {waited:?}");
+    assert!(err.to_string().contains("POOL_SIZE"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_writers_insert_exactly_thirty_two_rows() {
+    let (_db, engine) = fresh("ad_concurrent", EngineOptions::default()).await;
+    let inserted = concurrency::concurrent_inserts(&engine, 32, "writer", APP)
+        .await
+        .unwrap();
+    assert_eq!(inserted, 32);
+    let conn = &mut engine.get().await.unwrap();
+    assert_eq!(heroes::count(conn).await.unwrap(), 32);
+    let names: std::collections::BTreeSet<_> = heroes::by_app_src(conn, APP)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(names.len(), 32);
+    assert!(names.contains("writer-0") && names.contains("writer-31"));
+    assert!(engine.open_connections() <= 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_size_bounds_how_many_connections_serve_many_tasks() {
+    let (_db, engine) = fresh(
+        "ad_fan_out",
+        EngineOptions {
+            max_size: 3,
+            wait_timeout: Duration::from_secs(10),
+        },
+    )
+    .await;
+    let hold = Duration::from_millis(40);
+    let fan = concurrency::fan_out(&engine, 12, hold).await.unwrap();
+    assert_eq!(fan.tasks, 12);
+    assert!(fan.backends <= 3 && fan.backends >= 1, "{fan:?}");
+    // 12 tasks, 3 at a time, 40 ms each: at least 4 rounds.
+    assert!(fan.elapsed >= hold * 4, "{fan:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_queries_share_one_connection_and_both_answer() {
+    let (_db, engine) = seeded("ad_pipeline").await;
+    let conn = engine.get().await.unwrap();
+    let (count, sandy) = concurrency::pipelined(&conn, "sandy").await.unwrap();
+    assert_eq!(count, seed::HEROES.len() as i64);
+    assert_eq!(sandy.unwrap().name, "sandy");
+    let (_, nobody) = concurrency::pipelined(&conn, "nobody").await.unwrap();
+    assert_eq!(nobody, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_replaces_a_connection_the_server_killed() {
+    let (_db, engine) = fresh(
+        "ad_killed",
+        EngineOptions {
+            max_size: 1,
+            ..EngineOptions::default()
+        },
+    )
+    .await;
+    let victim = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(&mut engine.get().await.unwrap())
+        .await
+        .unwrap()
+        .pid;
+    // Kill it from a second, independent connection.
+    let other = Engine::connect(
+        &devdb::DevDb::from_env()
+            .unwrap()
+            .database_url("postgres")
+            .unwrap(),
+        EngineOptions::default(),
+    )
+    .await
+    .unwrap();
+    diesel::sql_query("SELECT pg_terminate_backend($1)")
+        .bind::<Int4, _>(victim)
+        .execute(&mut other.get().await.unwrap())
+        .await
+        .unwrap();
+
+    let conn = &mut engine.get().await.unwrap();
+    let now = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .await
+        .unwrap()
+        .pid;
+    assert_ne!(now, victim);
+    assert_eq!(heroes::count(conn).await.unwrap(), 0);
+}
+
+// ---- migrations ---------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_go_down_and_back_up() {
+    let (_db, engine) = fresh("ad_migrate", EngineOptions::default()).await;
+    assert_eq!(
+        migrate::down(engine.get().await.unwrap(), 1).unwrap().len(),
+        1
+    );
+    assert!(table_exists(&engine, "heroes").await);
+    assert!(!table_exists(&engine, "teams").await);
+    migrate::down(engine.get().await.unwrap(), 1).unwrap();
+    assert!(!table_exists(&engine, "heroes").await);
+    let history = migrate::history(engine.get().await.unwrap()).unwrap();
+    assert!(history.iter().all(|r| !r.applied), "{history:?}");
+    assert!(matches!(
+        migrate::down(engine.get().await.unwrap(), 1).unwrap_err(),
+        Error::Usage(_)
+    ));
+    assert_eq!(migrate::up(engine.get().await.unwrap()).unwrap().len(), 2);
+    assert!(table_exists(&engine, "teams").await);
+    assert_eq!(
+        migrate::redo(engine.get().await.unwrap()).unwrap(),
+        "2025-01-01-000002_teams_and_hero_team"
+    );
+}
+
+// ---- the binary, as a user runs it ------------------------------------------------
+
+fn binary(db: &TestDatabase) -> Command {
+    let mut cmd = Command::cargo_bin("async-diesel").unwrap();
+    cmd.args(["--database", db.name()])
+        .env_remove("ECHO")
+        .env_remove("POOL_SIZE")
+        .env_remove("POOL_TIMEOUT_MS");
+    cmd
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
+    let engine = Engine::connect(url, EngineOptions::default())
+        .await
+        .unwrap();
+    heroes::with_teams(&mut engine.get().await.unwrap(), async_diesel::APP_SRC)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tour_runs_twice_and_ends_in_the_same_state() {
+    let db = TestDatabase::create("ad_tour").unwrap();
+    let first = binary(&db).args(["--pool-size", "3"]).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = stdout(&first);
+    for expected in [
+        "applied 2025-01-01-000001_create_heroes",
+        "await db.get(HeroModel, hero_id)",
+        "spongebob -> team Krusty Krab Crew",
+        "error: hero 'sandy' already exists",
+        "9 tasks, each holding a connection for 50 ms, were served by",
+        "(pool size 3)",
+        "sent both, then read both: count = 5",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let after_first = hero_rows(db.url()).await;
+    let second = binary(&db).arg("tour").output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(stdout(&second).contains("already at head"));
+    assert_eq!(hero_rows(db.url()).await, after_first);
+    assert_eq!(after_first.len(), seed::HEROES.len() - 1);
+}
+
+#[test]
+fn echo_prints_the_sql_and_migrate_commands_work() {
+    let db = TestDatabase::create("ad_cli").unwrap();
+    let run = |args: &[&str]| {
+        let out = binary(&db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
+    assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
+    assert_eq!(
+        run(&["migrate", "history"]),
+        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\n"
+    );
+    let out = binary(&db).env("ECHO", "1").output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("SQL> INSERT INTO \"heroes\""));
+}
+
+#[test]
+fn bad_input_gives_one_line_and_the_right_exit_code() {
+    let db = TestDatabase::create("ad_cli_errors").unwrap();
+    let cases: [(&[&str], Option<&str>, i32, &str); 5] = [
+        (
+            &[],
+            Some("postgres//nope"),
+            2,
+            "DATABASE_URL is not a usable",
+        ),
+        (
+            &[],
+            Some("postgres://admin:wrong@localhost:5432/postgres"),
+            2,
+            "password authentication failed",
+        ),
+        (
+            &[],
+            Some("postgres://admin:changethis@no-such-host.invalid/postgres"),
+            2,
+            "cannot reach PostgreSQL",
+        ),
+        (
+            &["migrate", "down", "-n", "5"],
+            None,
+            2,
+            "cannot revert 5 migration(s)",
+        ),
+        (
+            &["--pool-size", "0"],
+            None,
+            2,
+            "POOL_SIZE must be at least 1",
+        ),
+    ];
+    for (args, url, code, expected) in cases {
+        let mut cmd = binary(&db);
+        if let Some(url) = url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let out = cmd.args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?} {url:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn the_binary_does_not_link_libpq() {
+    let exe = env!("CARGO_BIN_EXE_async-diesel");
+    let out = std::process::Command::new("ldd")
+        .arg(exe)
+        .output()
+        .expect("ldd (from libc-bin) is needed to check the binary's libraries");
+    let libs = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ldd failed: {libs}");
+    assert!(libs.contains("libc.so"), "unexpected ldd output: {libs}");
+    assert!(!libs.contains("libpq"), "async-diesel links libpq:\n{libs}");
+}
