@@ -56,14 +56,31 @@ async-diesel *args:
 migrate-async-diesel *args="history":
     cargo run -q -p async-diesel -- migrate {{args}}
 
+# sqlx-raw: the tour.
+sqlx-raw *args:
+    cargo run -q -p sqlx-raw -- {{args}}
+
+# sqlx-raw migrations: up | down [-n N] | history.
+migrate-sqlx-raw *args="history":
+    cargo run -q -p sqlx-raw -- migrate {{args}}
+
+# sqlx-raw bulk load: UNNEST vs COPY, rows/s (release build).
+load count="100000":
+    cargo run -q --release -p sqlx-raw -- load --count {{count}}
+
+# Regenerate crates/sqlx-raw/.sqlx after changing a query or migration.
+sqlx-prepare:
+    scripts/sqlx-prepare.sh
+
 # Every test (the README's second command).
 test:
     cargo test --workspace
 
-# Formatting and lints, as CI checks them.
+# Formatting, lints and the sqlx offline data, as CI checks them.
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    scripts/sqlx-prepare.sh --check
 
 # Everything CI runs.
 ci:

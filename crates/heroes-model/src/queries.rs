@@ -89,37 +89,5 @@ pub fn already_exists(err: &diesel::result::Error) -> Option<(&'static str, Stri
     let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
         return None;
     };
-    let what = match info.constraint_name()? {
-        "heroes_name_key" => "hero",
-        "teams_name_key" => "team",
-        _ => return None,
-    };
-    Some((what, duplicate_key(info.details()?)?))
-}
-
-/// Extracts the value from PostgreSQL's `Key (name)=(sandy) already exists.`
-fn duplicate_key(details: &str) -> Option<String> {
-    details
-        .strip_prefix("Key (name)=(")?
-        .strip_suffix(") already exists.")
-        .map(str::to_owned)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duplicate_key;
-
-    #[test]
-    fn the_duplicate_name_is_read_from_the_server_details() {
-        assert_eq!(
-            duplicate_key("Key (name)=(sandy) already exists.").as_deref(),
-            Some("sandy")
-        );
-        // Names may themselves contain the delimiters.
-        assert_eq!(
-            duplicate_key("Key (name)=(a) (b)=(c) already exists.").as_deref(),
-            Some("a) (b)=(c")
-        );
-        assert_eq!(duplicate_key("something else"), None);
-    }
+    crate::unique_name_violation(info.constraint_name(), info.details())
 }

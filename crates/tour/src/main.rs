@@ -85,8 +85,13 @@ const STOPS: [Stop; 4] = [
     Stop {
         name: "sqlx-raw",
         mirrors: "the asyncpg section, written SQL-first",
-        database: "sqlx_raw",
-        run: Err(5),
+        database: sqlx_raw::DATABASE,
+        run: Ok(|db| {
+            sqlx_raw::run_tour(db).map_err(|e| Failure {
+                message: e.to_string(),
+                code: e.exit_code(),
+            })
+        }),
     },
     Stop {
         name: "seaorm-migrate",

@@ -1,0 +1,188 @@
+//! The command line: the tour by default, the Alembic verbs under `migrate`,
+//! and `load` for bulk loads.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::engine::{self, EngineOptions};
+use crate::error::{Error, Result};
+use crate::{DATABASE, bulk, migrate, tour};
+
+/// sqlx against PostgreSQL: the seed's query idioms written as SQL, checked at
+/// compile time. With no command, runs the tour.
+#[derive(Debug, Parser)]
+#[command(name = "sqlx-raw", version)]
+pub struct Cli {
+    /// The database to use on the DATABASE_URL server (created when missing).
+    #[arg(long, global = true, default_value = DATABASE)]
+    pub database: String,
+
+    /// Print every SQL statement run (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub echo: bool,
+
+    /// What to do (default: the tour).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate to head, then show every query idiom and transaction ending.
+    Tour,
+    /// Apply, revert and list migrations (the Alembic verbs).
+    Migrate {
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Load generated heroes in bulk and report rows per second. Rows from an
+    /// earlier load are removed first.
+    Load {
+        /// How many heroes to load.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Which path to use.
+        #[arg(long, value_enum, default_value_t = Method::Both)]
+        method: Method,
+    },
+}
+
+/// `migrate` actions, named after their Alembic counterparts.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration (`alembic upgrade head`).
+    Up,
+    /// Revert the latest migrations (`alembic downgrade -N`).
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long = "steps", default_value_t = 1)]
+        steps: usize,
+    },
+    /// List every migration and whether it is applied (`alembic history`).
+    History,
+}
+
+/// How `load` inserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// INSERT ... SELECT * FROM UNNEST(arrays), in chunks, in one transaction.
+    Unnest,
+    /// COPY ... FROM STDIN (CSV), in one transaction.
+    Copy,
+    /// Both, one after the other, on the same data.
+    Both,
+}
+
+/// Parses the process arguments and runs; errors become one line on stderr
+/// and exit code 2 (configuration, usage) or 1 (anything else).
+pub fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: &Cli) -> Result<()> {
+    if cli.echo {
+        engine::enable_echo();
+    }
+    let url = devdb::database_url(&cli.database)?;
+    match &cli.command {
+        None | Some(Command::Tour) => tour::run(&url, &cli.database).await,
+        Some(Command::Migrate { action }) => {
+            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            match action {
+                MigrateAction::Up => {
+                    let applied = migrate::up(&pool).await?;
+                    if applied.is_empty() {
+                        println!("already at head");
+                    }
+                    for name in applied {
+                        println!("applied  {name}");
+                    }
+                }
+                MigrateAction::Down { steps } => {
+                    for name in migrate::down(&pool, *steps).await? {
+                        println!("reverted {name}");
+                    }
+                }
+                MigrateAction::History => {
+                    for rev in migrate::history(&pool).await? {
+                        let state = if rev.applied { "applied" } else { "pending" };
+                        println!("{state:<8} {}", rev.name);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(Command::Load { count, method }) => load(&url, *count, *method).await,
+    }
+}
+
+async fn load(url: &str, count: usize, method: Method) -> Result<()> {
+    if count == 0 {
+        return Err(Error::Usage("--count must be at least 1".to_owned()));
+    }
+    let pool = engine::engine(url, EngineOptions::default()).await?;
+    migrate::up(&pool).await?;
+    let rows = bulk::generate(count, "load");
+    let methods = match method {
+        Method::Both => vec![Method::Unnest, Method::Copy],
+        one => vec![one],
+    };
+    for method in methods {
+        bulk::purge(&pool).await?;
+        let bar = ProgressBar::new(count as u64).with_style(
+            ProgressStyle::with_template("{msg:>6} [{bar:40}] {pos}/{len} rows ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let label = if method == Method::Unnest {
+            "UNNEST"
+        } else {
+            "COPY"
+        };
+        bar.set_message(label);
+        let began = Instant::now();
+        let loaded = if method == Method::Unnest {
+            bulk::load_unnest(&pool, &rows, |n| bar.set_position(n)).await?
+        } else {
+            bulk::load_copy(&pool, &rows, |n| bar.set_position(n)).await?
+        };
+        let elapsed = began.elapsed();
+        bar.finish_and_clear();
+        println!(
+            "{label:<6} loaded {loaded} heroes in {:.3} s: {:.0} rows/s",
+            elapsed.as_secs_f64(),
+            loaded as f64 / elapsed.as_secs_f64()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! What can go wrong, each as one readable line, and the exit code it maps to.
+
+use sqlx::postgres::PgDatabaseError;
+
+/// Every failure of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No usable database (bad `DATABASE_URL`, server down, wrong password).
+    #[error(transparent)]
+    Config(#[from] devdb::Error),
+
+    /// A command line that parses but asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+
+    /// An insert hit the unique name of `heroes` (or `teams`); the whole
+    /// transaction (or COPY) it was part of was rolled back.
+    #[error("{what} '{name}' already exists; nothing from this batch was saved")]
+    AlreadyExists {
+        /// "hero" or "team".
+        what: &'static str,
+        /// The name that was already taken.
+        name: String,
+    },
+
+    /// No connection could be had from the pool in time.
+    #[error(
+        "no database connection within the pool's acquire timeout; is PostgreSQL running, or are all connections busy? (`devdb status`)"
+    )]
+    PoolTimedOut,
+
+    /// A migration failed; its own transaction was rolled back.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
+            _ => 1,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    /// Turns a unique-name violation into [`Error::AlreadyExists`] and a pool
+    /// timeout into [`Error::PoolTimedOut`]; everything else stays a database error.
+    fn from(err: sqlx::Error) -> Self {
+        if matches!(err, sqlx::Error::PoolTimedOut) {
+            return Self::PoolTimedOut;
+        }
+        let violation = err
+            .as_database_error()
+            .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
+            .and_then(|pg| heroes_model::unique_name_violation(pg.constraint(), pg.detail()));
+        match violation {
+            Some((what, name)) => Self::AlreadyExists { what, name },
+            None => Self::Database(err),
+        }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,42 @@
+//! sqlx-raw: the seed's query idioms written as plain SQL with sqlx, checked
+//! against the database at compile time (or against the committed `.sqlx/` data).
+//!
+//! Reading order: [`engine`] (the pool and transactions), [`migrate`] (the
+//! Alembic verbs over reversible sqlx migrations), [`heroes`] (one SQL
+//! statement per idiom), [`bulk`] (UNNEST and COPY), [`tour`], [`cli`].
+
+/// Bulk loads: UNNEST arrays and COPY FROM STDIN.
+pub mod bulk;
+/// The command line (`main.rs` only calls [`cli::main`]).
+pub mod cli;
+/// `PgPool` (the engine), transactions (the session) and echo.
+pub mod engine;
+/// Errors, each one readable line with an exit code.
+pub mod error;
+/// Every query idiom of the study, as compile-time-checked SQL.
+pub mod heroes;
+/// Reversible sqlx migrations and the Alembic verbs.
+pub mod migrate;
+/// The tour, step by step.
+pub mod tour;
+
+pub use error::{Error, Result};
+
+/// The `app_src` stamped on every row the tour writes.
+pub const APP_SRC: &str = "sqlx-raw";
+
+/// The database this crate uses on the DATABASE_URL server by default.
+pub const DATABASE: &str = "sqlx_raw";
+
+/// Runs the tour in `database` on a runtime of its own (used by the workspace
+/// tour, which is synchronous).
+pub fn run_tour(database: &str) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
+    runtime.block_on(async {
+        let url = devdb::database_url(database)?;
+        tour::run(&url, database).await
+    })
+}

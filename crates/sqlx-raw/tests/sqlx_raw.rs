@@ -1,0 +1,484 @@
+//! sqlx-raw against a real PostgreSQL. Every test gets a database of its own
+//! (devdb::TestDatabase, dropped at the end), migrated to head, so the tests run
+//! in parallel and can be run any number of times.
+
+// A failed unwrap in a test is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use devdb::TestDatabase;
+use heroes_model::{NewHero, seed};
+use sqlx::PgPool;
+use sqlx_raw::engine::{self, EngineOptions};
+use sqlx_raw::{Error, bulk, heroes, migrate};
+
+const APP: &str = "sqlx-raw-test";
+
+async fn fresh(prefix: &str) -> (TestDatabase, PgPool) {
+    let db = TestDatabase::create(prefix).unwrap();
+    let pool = engine::engine(db.url(), EngineOptions::default())
+        .await
+        .unwrap();
+    migrate::up(&pool).await.unwrap();
+    (db, pool)
+}
+
+async fn seeded(prefix: &str) -> (TestDatabase, PgPool) {
+    let (db, pool) = fresh(prefix).await;
+    let mut tx = pool.begin().await.unwrap();
+    heroes::add_seed(&mut tx, APP).await.unwrap();
+    tx.commit().await.unwrap();
+    (db, pool)
+}
+
+async fn count(pool: &PgPool) -> i64 {
+    heroes::count(&mut pool.acquire().await.unwrap())
+        .await
+        .unwrap()
+}
+
+async fn table_exists(pool: &PgPool, table: &str) -> bool {
+    sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+// ---- the idioms -------------------------------------------------------------
+
+#[tokio::test]
+async fn every_read_idiom_returns_what_the_seed_holds() {
+    let (_db, pool) = seeded("sx_reads").await;
+    let conn = &mut pool.acquire().await.unwrap();
+
+    let sandy = heroes::by_name(conn, "sandy").await.unwrap().unwrap();
+    assert_eq!(sandy.secret_name.as_deref(), Some("Sandy Cheeks"));
+    assert_eq!(sandy.age, Some(25));
+    assert_eq!(
+        heroes::get(conn, sandy.id).await.unwrap(),
+        Some(sandy.clone())
+    );
+    assert_eq!(heroes::get(conn, -1).await.unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "nobody").await.unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "SANDY").await.unwrap(), None);
+    assert_eq!(
+        heroes::secret_name_of(conn, "sandy").await.unwrap(),
+        Some(Some("Sandy Cheeks".to_owned()))
+    );
+    assert_eq!(
+        heroes::secret_name_of(conn, "barnacle boy").await.unwrap(),
+        Some(None)
+    );
+    assert_eq!(heroes::secret_name_of(conn, "nobody").await.unwrap(), None);
+    assert_eq!(
+        heroes::count(conn).await.unwrap(),
+        seed::HEROES.len() as i64
+    );
+
+    let names: Vec<_> = heroes::by_app_src(conn, APP)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name.to_owned()).collect();
+    assert_eq!(names, expected);
+
+    for (hero, team) in heroes::with_teams(conn, APP).await.unwrap() {
+        let expected = seed::HEROES
+            .iter()
+            .find(|h| h.name == hero.name)
+            .unwrap()
+            .team;
+        assert_eq!(
+            team.as_ref().map(|t| t.name.as_str()),
+            expected,
+            "{}",
+            hero.name
+        );
+        assert_eq!(team.map(|t| t.id), hero.team_id);
+    }
+}
+
+#[tokio::test]
+async fn update_and_delete_change_exactly_the_named_row() {
+    let (_db, pool) = seeded("sx_update").await;
+    let conn = &mut pool.acquire().await.unwrap();
+    assert_eq!(
+        heroes::birthday(conn, "spongebob")
+            .await
+            .unwrap()
+            .unwrap()
+            .age,
+        Some(23)
+    );
+    assert_eq!(
+        heroes::by_name(conn, "sandy").await.unwrap().unwrap().age,
+        Some(25)
+    );
+    assert_eq!(heroes::birthday(conn, "nobody").await.unwrap(), None);
+    assert_eq!(
+        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        heroes::count(conn).await.unwrap(),
+        seed::HEROES.len() as i64 - 1
+    );
+}
+
+// ---- transactions -------------------------------------------------------------
+
+#[tokio::test]
+async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
+    let (_db, pool) = seeded("sx_dup").await;
+    let batch = [
+        NewHero::named("mr. krabs", APP),
+        NewHero::named("sandy", APP),
+    ];
+    let mut tx = pool.begin().await.unwrap();
+    let err = heroes::add_all(&mut tx, &batch).await.unwrap_err();
+    drop(tx);
+    assert!(
+        matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
+        "{err:?}"
+    );
+    assert_eq!(count(&pool).await, seed::HEROES.len() as i64);
+}
+
+#[tokio::test]
+async fn commit_keeps_rollback_and_drop_discard() {
+    let (_db, pool) = fresh("sx_tx_endings").await;
+    let row = |name: &str| [NewHero::named(name, APP)];
+
+    let mut tx = pool.begin().await.unwrap();
+    heroes::add_all(&mut tx, &row("kept")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = pool.begin().await.unwrap();
+    heroes::add_all(&mut tx, &row("rolled back")).await.unwrap();
+    assert!(
+        heroes::by_name(&mut tx, "rolled back")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    tx.rollback().await.unwrap();
+
+    {
+        let mut tx = pool.begin().await.unwrap();
+        heroes::add_all(&mut tx, &row("dropped")).await.unwrap();
+        // no commit: the transaction is dropped here
+    }
+
+    let conn = &mut pool.acquire().await.unwrap();
+    assert!(heroes::by_name(conn, "kept").await.unwrap().is_some());
+    assert_eq!(heroes::by_name(conn, "rolled back").await.unwrap(), None);
+    assert_eq!(heroes::by_name(conn, "dropped").await.unwrap(), None);
+    assert_eq!(heroes::count(conn).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn injection_looking_and_unicode_names_round_trip_verbatim() {
+    let (_db, pool) = fresh("sx_verbatim").await;
+    let long = "x".repeat(10_000);
+    let names = [
+        "O'Brien \"the\" \\ hero",
+        "'); DROP TABLE heroes; --",
+        "$1, $2 -- not a parameter",
+        "Ñandú Größe 鬼 Ωμέγα",
+        "🧽 spongebob 🦀",
+        long.as_str(),
+    ];
+    let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
+    let mut tx = pool.begin().await.unwrap();
+    heroes::add_all(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    let conn = &mut pool.acquire().await.unwrap();
+    for name in names {
+        assert_eq!(
+            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            name
+        );
+    }
+    assert!(table_exists(&pool, "heroes").await);
+
+    let mut tx = pool.begin().await.unwrap();
+    let err = heroes::add_all(&mut tx, &[NewHero::named("nul\0byte", APP)])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("0x00"), "{err}");
+}
+
+// ---- bulk loads ---------------------------------------------------------------
+
+#[tokio::test]
+async fn unnest_and_copy_each_load_exactly_ten_thousand_rows() {
+    let (_db, pool) = fresh("sx_bulk").await;
+    let rows = bulk::generate(10_000, "bulk");
+    assert_eq!(
+        bulk::load_unnest(&pool, &rows, |_| {}).await.unwrap(),
+        10_000
+    );
+    assert_eq!(count(&pool).await, 10_000);
+
+    assert_eq!(bulk::purge(&pool).await.unwrap(), 10_000);
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let loaded = bulk::load_copy(&pool, &rows, |n| {
+        last.store(n, std::sync::atomic::Ordering::Relaxed)
+    })
+    .await
+    .unwrap();
+    assert_eq!(loaded, 10_000);
+    assert_eq!(last.into_inner(), 10_000, "progress reached the end");
+    assert_eq!(count(&pool).await, 10_000);
+
+    // COPY kept NULLs as NULL and quoted text verbatim.
+    let conn = &mut pool.acquire().await.unwrap();
+    let first = heroes::by_name(conn, "bulk-0000000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.secret_name.as_deref(),
+        Some("Secret \"0\", of course")
+    );
+    assert_eq!(first.age, None);
+    let second = heroes::by_name(conn, "bulk-0000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.secret_name, None);
+    assert_eq!(second.age, Some(11));
+}
+
+#[tokio::test]
+async fn copy_round_trips_awkward_names() {
+    let (_db, pool) = fresh("sx_copy_names").await;
+    let names = [
+        "comma, inside",
+        "quote \" inside",
+        "new\nline",
+        "'); DROP TABLE heroes; --",
+        "🧽 emoji",
+        "",
+    ];
+    let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
+    assert_eq!(
+        bulk::load_copy(&pool, &rows, |_| {}).await.unwrap(),
+        names.len() as u64
+    );
+    let conn = &mut pool.acquire().await.unwrap();
+    for name in names {
+        assert_eq!(
+            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_copy_with_a_bad_row_loads_nothing() {
+    let (_db, pool) = fresh("sx_copy_bad").await;
+    let mut rows = bulk::generate(5_000, "bad");
+    // A duplicate of the first name, near the end.
+    rows[4_990].name = rows[0].name.clone();
+    let err = bulk::load_copy(&pool, &rows, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { name, .. } if name == "bad-0000000"),
+        "{err:?}"
+    );
+    assert_eq!(count(&pool).await, 0);
+
+    // A NUL byte in one row: PostgreSQL refuses it, and again nothing is loaded.
+    let mut rows = bulk::generate(100, "nul");
+    rows[50].name = "nul\0".to_owned();
+    assert!(bulk::load_copy(&pool, &rows, |_| {}).await.is_err());
+    assert_eq!(count(&pool).await, 0);
+
+    // The pool is still usable after the failed COPYs.
+    let ok = bulk::generate(10, "after");
+    assert_eq!(bulk::load_copy(&pool, &ok, |_| {}).await.unwrap(), 10);
+}
+
+#[tokio::test]
+async fn an_unnest_load_with_a_bad_row_loads_nothing() {
+    let (_db, pool) = fresh("sx_unnest_bad").await;
+    let mut rows = bulk::generate(12_000, "bad");
+    // In the third chunk: the first two chunks were already inserted.
+    rows[11_000].name = rows[1].name.clone();
+    let err = bulk::load_unnest(&pool, &rows, |_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+    assert_eq!(count(&pool).await, 0);
+}
+
+// ---- migrations ---------------------------------------------------------------
+
+#[tokio::test]
+async fn migrations_go_down_and_back_up() {
+    let (_db, pool) = fresh("sx_migrate").await;
+    assert_eq!(
+        migrate::down(&pool, 1).await.unwrap(),
+        ["20250101000002_teams_and_hero_team"]
+    );
+    assert!(table_exists(&pool, "heroes").await);
+    assert!(!table_exists(&pool, "teams").await);
+    assert_eq!(
+        migrate::down(&pool, 1).await.unwrap(),
+        ["20250101000001_create_heroes"]
+    );
+    assert!(!table_exists(&pool, "heroes").await);
+    assert!(
+        migrate::history(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| !r.applied)
+    );
+    assert!(matches!(
+        migrate::down(&pool, 1).await.unwrap_err(),
+        Error::Usage(_)
+    ));
+    assert_eq!(migrate::up(&pool).await.unwrap().len(), 2);
+    assert!(table_exists(&pool, "teams").await);
+    assert!(migrate::up(&pool).await.unwrap().is_empty());
+}
+
+// ---- the binary, as a user runs it ------------------------------------------------
+
+fn binary(db: &TestDatabase) -> Command {
+    let mut cmd = Command::cargo_bin("sqlx-raw").unwrap();
+    cmd.args(["--database", db.name()]).env_remove("ECHO");
+    cmd
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
+    let pool = engine::engine(url, EngineOptions::default()).await.unwrap();
+    heroes::with_teams(&mut pool.acquire().await.unwrap(), sqlx_raw::APP_SRC)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_tour_runs_twice_and_ends_in_the_same_state() {
+    let db = TestDatabase::create("sx_tour").unwrap();
+    let first = binary(&db).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = stdout(&first);
+    for expected in [
+        "applied 20250101000001_create_heroes",
+        "spongebob -> team Krusty Krab Crew",
+        "error: hero 'sandy' already exists",
+        "after rollback(): \"mr. krabs\" -> None",
+        "after the drop: \"mr. krabs\" -> None",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let after_first = hero_rows(db.url()).await;
+    let second = binary(&db).arg("tour").output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(stdout(&second).contains("already at head"));
+    assert_eq!(hero_rows(db.url()).await, after_first);
+    assert_eq!(after_first.len(), seed::HEROES.len() - 1);
+}
+
+#[test]
+fn echo_migrate_and_load_commands_work() {
+    let db = TestDatabase::create("sx_cli").unwrap();
+    let run = |args: &[&str]| {
+        let out = binary(&db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    assert!(run(&["migrate", "up"]).contains("applied  20250101000002_teams_and_hero_team"));
+    assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
+    assert_eq!(
+        run(&["migrate", "history"]),
+        "pending  20250101000001_create_heroes\npending  20250101000002_teams_and_hero_team\n"
+    );
+    let load = run(&["load", "--count", "2000"]);
+    assert!(load.contains("UNNEST loaded 2000 heroes"), "{load}");
+    assert!(load.contains("COPY   loaded 2000 heroes"), "{load}");
+    assert!(run(&["load", "--count", "500", "--method", "copy"]).contains("COPY   loaded 500"));
+    let out = binary(&db).env("ECHO", "1").output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("SQL> INSERT INTO heroes"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn bad_input_gives_one_line_and_the_right_exit_code() {
+    let db = TestDatabase::create("sx_cli_errors").unwrap();
+    let cases: [(&[&str], Option<&str>, i32, &str); 5] = [
+        (
+            &[],
+            Some("postgres//nope"),
+            2,
+            "DATABASE_URL is not a usable",
+        ),
+        (
+            &[],
+            Some("postgres://admin:wrong@localhost:5432/postgres"),
+            2,
+            "password authentication failed",
+        ),
+        (
+            &[],
+            Some("postgres://admin:changethis@no-such-host.invalid/postgres"),
+            2,
+            "cannot reach PostgreSQL",
+        ),
+        (
+            &["migrate", "down", "-n", "5"],
+            None,
+            2,
+            "cannot revert 5 migration(s)",
+        ),
+        (
+            &["load", "--count", "0"],
+            None,
+            2,
+            "--count must be at least 1",
+        ),
+    ];
+    for (args, url, code, expected) in cases {
+        let mut cmd = binary(&db);
+        if let Some(url) = url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let out = cmd.args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?} {url:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
