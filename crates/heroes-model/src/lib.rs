@@ -23,6 +23,9 @@ pub mod seed;
 /// The common shape of every crate's tour output.
 pub mod narrate;
 
+/// Comparing the columns the code declares with those the database has.
+pub mod drift;
+
 /// diesel's `table!` schema for both tables (feature `diesel`).
 #[cfg(feature = "diesel")]
 pub mod schema;

@@ -24,6 +24,73 @@ pub fn outcome(text: impl AsRef<str>) {
     println!("    -> {}", text.as_ref());
 }
 
+/// Prints one SQL statement the way every crate's `ECHO=1` does.
+pub fn sql(statement: impl std::fmt::Display) {
+    println!("    SQL> {statement}");
+}
+
+/// `echo=True` for the crates built on sqlx (sqlx-raw, and SeaORM, which runs
+/// on sqlx): sqlx reports each statement through `tracing` when it completes,
+/// target `sqlx::query`; this installs a `tracing` layer that prints those, and
+/// only those, with [`sql`]. Bind values are not part of sqlx's report.
+#[cfg(feature = "sqlx-echo")]
+pub fn echo_sqlx_statements() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let subscriber = tracing_subscriber::registry().with(echo::SqlxQueries);
+    // Fails only if a subscriber is already installed; echo is a debugging
+    // aid, so carry on without it then.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+#[cfg(feature = "sqlx-echo")]
+mod echo {
+    use std::fmt::Write as _;
+
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, Layer};
+
+    /// Prints sqlx's `sqlx::query` events, nothing else.
+    pub(super) struct SqlxQueries;
+
+    /// The statement of one event: sqlx sends a one-line `summary` and, for
+    /// longer statements, the whole text in `db.statement`.
+    #[derive(Default)]
+    struct Statement {
+        summary: String,
+        full: String,
+    }
+
+    impl Visit for Statement {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            match field.name() {
+                "summary" => value.clone_into(&mut self.summary),
+                "db.statement" => value.trim().clone_into(&mut self.full),
+                _ => {}
+            }
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "summary" {
+                let _ = write!(self.summary, "{value:?}");
+            }
+        }
+    }
+
+    impl<S: tracing::Subscriber> Layer<S> for SqlxQueries {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            if event.metadata().target() != "sqlx::query" {
+                return;
+            }
+            let mut statement = Statement::default();
+            event.record(&mut statement);
+            if statement.full.is_empty() {
+                super::sql(statement.summary);
+            } else {
+                super::sql(statement.full);
+            }
+        }
+    }
+}
+
 /// A hero in one line, e.g. `#3 spongebob (SpongeBob SquarePants, 22) team #1`.
 pub fn hero(hero: &Hero) -> String {
     let mut details = Vec::new();

@@ -72,7 +72,7 @@ pub fn enable_echo() {
     fn echo() -> Option<Box<dyn Instrumentation>> {
         Some(Box::new(|event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { query, .. } = event {
-                println!("    SQL> {query}");
+                crate::narrate::sql(query);
             }
         }))
     }

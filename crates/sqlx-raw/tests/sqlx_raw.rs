@@ -232,7 +232,7 @@ async fn unnest_and_copy_each_load_exactly_ten_thousand_rows() {
     assert_eq!(bulk::purge(&pool).await.unwrap(), 10_000);
     let last = std::sync::atomic::AtomicU64::new(0);
     let loaded = bulk::load_copy(&pool, &rows, |n| {
-        last.store(n, std::sync::atomic::Ordering::Relaxed)
+        last.store(n, std::sync::atomic::Ordering::Relaxed);
     })
     .await
     .unwrap();

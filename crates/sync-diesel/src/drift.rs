@@ -1,4 +1,5 @@
-//! The lesson of `alembic revision --autogenerate` (and `alembic check`):
+//! The lesson of `alembic revision --autogenerate` (and `alembic check`),
+//! for Diesel (the comparison itself is `heroes_model::drift`):
 //! the code's idea of the schema and the database's real schema can drift
 //! apart. Diesel's `table!` schema (in heroes-model) is what the compiler
 //! checks queries against; this module compares it, column by column, with what
@@ -9,64 +10,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Int4, Int8, Nullable, SqlType, Text, Timestamptz};
 use heroes_model::schema::{heroes, teams};
 
+use heroes_model::drift::{CATALOG_COLUMNS_SQL, ColumnShape, Drift, compare};
+
 use crate::error::Result;
-
-/// One column as `table!` declares it or as the database has it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ColumnShape {
-    /// Table name.
-    pub table: String,
-    /// Column name.
-    pub column: String,
-    /// PostgreSQL type name, as `information_schema.columns.data_type` spells it.
-    pub data_type: String,
-    /// Whether NULL is allowed.
-    pub nullable: bool,
-}
-
-/// A disagreement between `table!` and the database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Drift {
-    /// Declared in `table!` but missing from the database.
-    MissingInDatabase(ColumnShape),
-    /// In the database but not declared in `table!`.
-    MissingInSchema(ColumnShape),
-    /// In both, with a different type or nullability.
-    Differs {
-        /// What `table!` declares.
-        schema: ColumnShape,
-        /// What the database has.
-        database: ColumnShape,
-    },
-}
-
-impl std::fmt::Display for Drift {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |c: &ColumnShape| {
-            format!(
-                "{}.{} {}{}",
-                c.table,
-                c.column,
-                c.data_type,
-                if c.nullable { " NULL" } else { " NOT NULL" }
-            )
-        };
-        match self {
-            Self::MissingInDatabase(c) => {
-                write!(f, "declared in table! but not in the database: {}", show(c))
-            }
-            Self::MissingInSchema(c) => write!(f, "in the database but not in table!: {}", show(c)),
-            Self::Differs { schema, database } => {
-                write!(
-                    f,
-                    "table! says {} but the database has {}",
-                    show(schema),
-                    show(database)
-                )
-            }
-        }
-    }
-}
 
 /// A diesel SQL type and the name `information_schema` gives it.
 trait PgTypeName {
@@ -138,14 +84,7 @@ struct CatalogColumn {
 }
 
 fn in_database(conn: &mut PgConnection) -> Result<Vec<ColumnShape>> {
-    let rows: Vec<CatalogColumn> = diesel::sql_query(
-        "SELECT table_name::text AS table_name, column_name::text AS column_name, \
-                data_type::text AS data_type, is_nullable = 'YES' AS nullable \
-           FROM information_schema.columns \
-          WHERE table_schema = current_schema() AND table_name IN ('heroes', 'teams') \
-          ORDER BY table_name, ordinal_position",
-    )
-    .load(conn)?;
+    let rows: Vec<CatalogColumn> = diesel::sql_query(CATALOG_COLUMNS_SQL).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| ColumnShape {
@@ -160,28 +99,6 @@ fn in_database(conn: &mut PgConnection) -> Result<Vec<ColumnShape>> {
 /// Compares `table!` with the connected database; empty means no drift.
 pub fn check(conn: &mut PgConnection) -> Result<Vec<Drift>> {
     Ok(compare(&declared(), &in_database(conn)?))
-}
-
-/// The differences between two column lists, matched by table and column name.
-fn compare(schema: &[ColumnShape], database: &[ColumnShape]) -> Vec<Drift> {
-    let key = |c: &ColumnShape| (c.table.clone(), c.column.clone());
-    let mut drift = Vec::new();
-    for declared in schema {
-        match database.iter().find(|d| key(d) == key(declared)) {
-            None => drift.push(Drift::MissingInDatabase(declared.clone())),
-            Some(actual) if actual != declared => drift.push(Drift::Differs {
-                schema: declared.clone(),
-                database: actual.clone(),
-            }),
-            Some(_) => {}
-        }
-    }
-    for actual in database {
-        if !schema.iter().any(|d| key(d) == key(actual)) {
-            drift.push(Drift::MissingInSchema(actual.clone()));
-        }
-    }
-    drift
 }
 
 #[cfg(test)]
@@ -203,17 +120,5 @@ mod tests {
         assert_eq!(declared.len(), 10, "{declared:?}");
         assert!(declared.contains(&col("team_id", "bigint", true)));
         assert!(declared.contains(&col("created_at", "timestamp with time zone", false)));
-    }
-
-    #[test]
-    fn every_kind_of_difference_is_reported() {
-        let schema = vec![col("id", "bigint", false), col("age", "integer", true)];
-        let database = vec![col("id", "integer", false), col("extra", "text", true)];
-        let drift = compare(&schema, &database);
-        assert_eq!(drift.len(), 3, "{drift:?}");
-        assert!(matches!(&drift[0], Drift::Differs { .. }));
-        assert!(matches!(&drift[1], Drift::MissingInDatabase(c) if c.column == "age"));
-        assert!(matches!(&drift[2], Drift::MissingInSchema(c) if c.column == "extra"));
-        assert!(compare(&schema, &schema).is_empty());
     }
 }

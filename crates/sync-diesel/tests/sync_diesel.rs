@@ -384,7 +384,7 @@ fn down_one_removes_only_revision_two() {
     assert!(
         drift
             .iter()
-            .all(|d| matches!(d, drift::Drift::MissingInDatabase(_)))
+            .all(|d| matches!(d, heroes_model::drift::Drift::MissingInDatabase(_)))
     );
 }
 
@@ -437,8 +437,8 @@ fn the_drift_check_reports_a_column_the_schema_does_not_know() {
     assert_eq!(
         drift,
         [
-            "table! says heroes.age integer NULL but the database has heroes.age bigint NULL",
-            "in the database but not in table!: teams.motto text NULL"
+            "the code says heroes.age integer NULL but the database has heroes.age bigint NULL",
+            "in the database but not declared in the code: teams.motto text NULL"
         ]
     );
 }

@@ -96,8 +96,13 @@ const STOPS: [Stop; 4] = [
     Stop {
         name: "seaorm-migrate",
         mirrors: "\"Utilização do Async Alembic\" (src/migrate_db.py)",
-        database: "seaorm_migrate",
-        run: Err(6),
+        database: seaorm_migrate::DATABASE,
+        run: Ok(|db| {
+            seaorm_migrate::run_tour(db).map_err(|e| Failure {
+                message: e.to_string(),
+                code: e.exit_code(),
+            })
+        }),
     },
 ];
 

@@ -1,0 +1,192 @@
+//! The command line: the tour by default; the Alembic verbs under `migrate`
+//! (sea-orm-migration's own set: up, down, status, fresh, refresh, reset,
+//! generate, plus down-to); `check` (drift) and `create-all`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::{DATABASE, create_all, drift, engine, migrate, tour};
+
+/// SeaORM with sea-orm-migration against PostgreSQL: the seed's async Alembic
+/// section in Rust. With no command, runs the tour.
+#[derive(Debug, Parser)]
+#[command(name = "seaorm-migrate", version)]
+pub struct Cli {
+    /// The database to use on the DATABASE_URL server (created when missing).
+    #[arg(long, global = true, default_value = DATABASE)]
+    pub database: String,
+
+    /// Print every SQL statement run (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub echo: bool,
+
+    /// What to do (default: the tour).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate to head, then show every query idiom, the drift check and create_all.
+    Tour,
+    /// The Alembic verbs (sea-orm-migration's commands).
+    Migrate {
+        /// The migration action.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Compare the entities with the migrated database (`alembic check`);
+    /// exits 1 when they differ.
+    Check,
+    /// Create the tables straight from the entities, without migrations
+    /// (`Base.metadata.create_all`), in an empty database.
+    CreateAll,
+}
+
+/// `migrate` actions; see the crate README for the Alembic equivalents.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations (`alembic upgrade head`, or `+N` with -n).
+    Up {
+        /// How many to apply (default: all).
+        #[arg(short = 'n', long = "num")]
+        num: Option<u32>,
+    },
+    /// Revert the latest migrations (`alembic downgrade -N`).
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long = "num", default_value_t = 1)]
+        num: u32,
+    },
+    /// Revert every migration applied after REVISION (`alembic downgrade REVISION`; `base` for all).
+    DownTo {
+        /// A migration name from `migrate status`, or `base`.
+        revision: String,
+    },
+    /// List every migration and whether it is applied (`alembic history`).
+    Status,
+    /// Drop every table, then apply all migrations.
+    Fresh,
+    /// Revert all applied migrations, then apply them all again.
+    Refresh,
+    /// Revert all applied migrations (`alembic downgrade base`).
+    Reset,
+    /// Write a new, empty migration and register it (`alembic revision -m NAME`).
+    Generate {
+        /// The migration's name (letters, digits, _).
+        name: String,
+        /// The SeaORM migration crate to write into.
+        #[arg(long, default_value_os_t = migrate::migration_dir())]
+        migration_dir: PathBuf,
+    },
+}
+
+/// Parses the process arguments and runs; errors become one line on stderr
+/// and exit code 2 (configuration, usage) or 1 (anything else).
+pub fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn print_names(verb: &str, names: Vec<String>) {
+    if names.is_empty() {
+        println!("nothing to do");
+    }
+    for name in names {
+        println!("{verb:<8} {name}");
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: &Cli) -> Result<()> {
+    if cli.echo {
+        engine::enable_echo();
+    }
+    // Generating a file needs no database.
+    if let Some(Command::Migrate {
+        action: MigrateAction::Generate {
+            name,
+            migration_dir,
+        },
+    }) = &cli.command
+    {
+        let file = migrate::generate(migration_dir, name)?;
+        println!("created  {}", file.display());
+        println!("fill in its up() and down(), then run `migrate up`");
+        return Ok(());
+    }
+    let url = devdb::database_url(&cli.database)?;
+    let Some(command) = &cli.command else {
+        return tour::run(&url, &cli.database).await;
+    };
+    let db = engine::connect(&url).await?;
+    match command {
+        Command::Tour => tour::run(&url, &cli.database).await?,
+        Command::Check => {
+            let differences = drift::check(&db).await?;
+            if differences.is_empty() {
+                println!("no drift: the entities and the database agree");
+            }
+            for difference in &differences {
+                println!("drift: {difference}");
+            }
+            if !differences.is_empty() {
+                return Err(Error::Drift(differences.len()));
+            }
+        }
+        Command::CreateAll => {
+            for statement in create_all::create_all(&db).await? {
+                println!("{statement};");
+            }
+        }
+        Command::Migrate { action } => match action {
+            MigrateAction::Up { num } => print_names("applied", migrate::up(&db, *num).await?),
+            MigrateAction::Down { num } => print_names("reverted", migrate::down(&db, *num).await?),
+            MigrateAction::DownTo { revision } => {
+                print_names("reverted", migrate::down_to(&db, revision).await?);
+            }
+            MigrateAction::Fresh => print_names("applied", migrate::fresh(&db).await?),
+            MigrateAction::Refresh => print_names("applied", migrate::refresh(&db).await?),
+            MigrateAction::Reset => print_names("reverted", migrate::reset(&db).await?),
+            MigrateAction::Status => {
+                for revision in migrate::status(&db).await? {
+                    let state = if revision.applied {
+                        "applied"
+                    } else {
+                        "pending"
+                    };
+                    println!("{state:<8} {}", revision.name);
+                }
+            }
+            MigrateAction::Generate { .. } => {}
+        },
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! What can go wrong, each as one readable line, and the exit code it maps to.
+
+use sea_orm::{DbErr, RuntimeErr};
+use sqlx::postgres::PgDatabaseError;
+
+/// Every failure of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No usable database (bad `DATABASE_URL`, server down, wrong password).
+    #[error(transparent)]
+    Config(#[from] devdb::Error),
+
+    /// A command line that parses but asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+
+    /// An insert hit the unique name of `heroes` (or `teams`); the whole
+    /// transaction it was part of was rolled back.
+    #[error("{what} '{name}' already exists; nothing from this batch was saved")]
+    AlreadyExists {
+        /// "hero" or "team".
+        what: &'static str,
+        /// The name that was already taken.
+        name: String,
+    },
+
+    /// The entities and the database disagree (see `check`).
+    #[error("{0} difference(s) between the entities and the database")]
+    Drift(usize),
+
+    /// Writing a new migration file failed.
+    #[error("cannot generate the migration: {0}")]
+    Generate(String),
+
+    /// Any other database error (including a failed migration, rolled back).
+    #[error("database error: {0}")]
+    Database(DbErr),
+}
+
+impl Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
+            _ => 1,
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
+    /// else stays a database error. SeaORM keeps sqlx's error inside, which
+    /// carries PostgreSQL's constraint name and detail.
+    fn from(err: DbErr) -> Self {
+        let sqlx_err = match &err {
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                Some(e)
+            }
+            _ => None,
+        };
+        let violation = sqlx_err
+            .and_then(|e| e.as_database_error())
+            .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
+            .and_then(|pg| heroes_model::unique_name_violation(pg.constraint(), pg.detail()));
+        match violation {
+            Some((what, name)) => Self::AlreadyExists { what, name },
+            None => Self::Database(err),
+        }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,45 @@
+//! seaorm-migrate: the seed's "Utilização do Async Alembic" section
+//! (`src/migrate_db.py`) in Rust, with SeaORM and sea-orm-migration.
+//!
+//! Reading order: [`migrate`] (the Alembic verbs over the migrations in
+//! `migration/`), [`drift`] (`alembic check`: entities vs database),
+//! [`create_all`] (`Base.metadata.create_all` beside migrations), [`engine`],
+//! [`heroes`] (every query idiom through SeaORM's API), [`tour`], [`cli`].
+
+/// The command line (`main.rs` only calls [`cli::main`]).
+pub mod cli;
+/// Tables straight from the entities, without migrations.
+pub mod create_all;
+/// Entities vs the migrated database.
+pub mod drift;
+/// The connection (engine) and echo.
+pub mod engine;
+/// Errors, each one readable line with an exit code.
+pub mod error;
+/// Every query idiom of the study through SeaORM.
+pub mod heroes;
+/// The Alembic verbs over sea-orm-migration.
+pub mod migrate;
+/// The tour, step by step.
+pub mod tour;
+
+pub use error::{Error, Result};
+
+/// The `app_src` stamped on every row the tour writes.
+pub const APP_SRC: &str = "seaorm-migrate";
+
+/// The database this crate uses on the DATABASE_URL server by default.
+pub const DATABASE: &str = "seaorm_migrate";
+
+/// Runs the tour in `database` on a runtime of its own (used by the workspace
+/// tour, which is synchronous).
+pub fn run_tour(database: &str) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
+    runtime.block_on(async {
+        let url = devdb::database_url(database)?;
+        tour::run(&url, database).await
+    })
+}

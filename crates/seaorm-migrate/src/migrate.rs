@@ -1,0 +1,162 @@
+//! The Alembic verbs over sea-orm-migration.
+//!
+//! | Alembic | here |
+//! |---|---|
+//! | `alembic upgrade head` | [`up`] (`None`), `upgrade +N`: [`up`] (`Some(N)`) |
+//! | `alembic downgrade -N` | [`down`] |
+//! | `alembic downgrade <rev>` / `base` | [`down_to`] |
+//! | `alembic history` / `current` | [`status`] |
+//! | (drop everything, re-apply) | [`fresh`] |
+//! | `downgrade base` + `upgrade head` | [`refresh`] |
+//! | `alembic downgrade base` | [`reset`] |
+//! | `alembic revision -m NAME` | [`generate`] |
+//!
+//! SeaORM records applied migrations in `seaql_migrations` and, on
+//! PostgreSQL, runs each one in a transaction.
+
+use std::path::{Path, PathBuf};
+
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::{MigrationStatus, MigratorTrait};
+use seaorm_migration::Migrator;
+
+use crate::error::{Error, Result};
+
+/// One migration and whether it is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revision {
+    /// The migration's name, e.g. `m20250101_000001_create_heroes`.
+    pub name: String,
+    /// Whether it is applied in this database.
+    pub applied: bool,
+}
+
+/// `alembic history`: every migration, oldest first, with its state.
+pub async fn status(db: &DatabaseConnection) -> Result<Vec<Revision>> {
+    Ok(Migrator::get_migration_with_status(db)
+        .await?
+        .iter()
+        .map(|m| Revision {
+            name: m.name().to_owned(),
+            applied: m.status() == MigrationStatus::Applied,
+        })
+        .collect())
+}
+
+fn names(revisions: &[Revision], applied: bool) -> Vec<String> {
+    revisions
+        .iter()
+        .filter(|r| r.applied == applied)
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// `alembic upgrade head` (`steps` = `None`) or `upgrade +N`: returns the
+/// names applied, oldest first.
+pub async fn up(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<String>> {
+    let before = names(&status(db).await?, true);
+    Migrator::up(db, steps).await?;
+    let after = names(&status(db).await?, true);
+    Ok(after.into_iter().filter(|n| !before.contains(n)).collect())
+}
+
+/// `alembic downgrade -N`: reverts the `steps` latest migrations, newest
+/// first. Asking for more than are applied is refused and reverts nothing.
+pub async fn down(db: &DatabaseConnection, steps: u32) -> Result<Vec<String>> {
+    let applied = names(&status(db).await?, true);
+    if steps as usize > applied.len() {
+        return Err(Error::Usage(format!(
+            "cannot revert {steps} migration(s): only {} applied (see `migrate status`)",
+            applied.len()
+        )));
+    }
+    Migrator::down(db, Some(steps)).await?;
+    Ok(applied.into_iter().rev().take(steps as usize).collect())
+}
+
+/// `alembic downgrade <rev>`: reverts every migration applied after
+/// `revision`, which stays applied. `base` reverts them all.
+pub async fn down_to(db: &DatabaseConnection, revision: &str) -> Result<Vec<String>> {
+    let applied = names(&status(db).await?, true);
+    let keep = if revision == "base" {
+        0
+    } else {
+        applied
+            .iter()
+            .position(|n| n == revision)
+            .map(|i| i + 1)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "'{revision}' is not an applied migration; `migrate status` lists them (or use `base`)"
+                ))
+            })?
+    };
+    let steps = u32::try_from(applied.len() - keep).unwrap_or(u32::MAX);
+    if steps == 0 {
+        return Ok(Vec::new());
+    }
+    down(db, steps).await
+}
+
+/// Drops every table in the database, then applies all migrations.
+pub async fn fresh(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Migrator::fresh(db).await?;
+    Ok(names(&status(db).await?, true))
+}
+
+/// Reverts every applied migration, then applies them all again.
+pub async fn refresh(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Migrator::refresh(db).await?;
+    Ok(names(&status(db).await?, true))
+}
+
+/// `alembic downgrade base`: reverts every applied migration.
+pub async fn reset(db: &DatabaseConnection) -> Result<Vec<String>> {
+    let applied = names(&status(db).await?, true);
+    Migrator::reset(db).await?;
+    Ok(applied.into_iter().rev().collect())
+}
+
+/// The migration crate's folder in this source tree (where `generate` writes).
+pub fn migration_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("migration")
+}
+
+/// `alembic revision -m NAME`: writes `m<UTC date>_<time>_<name>.rs` into
+/// `<dir>/src` from SeaORM's template and registers it in `<dir>/src/lib.rs`.
+/// Returns the new file. Fill in its `up` and `down` before running `up`.
+pub fn generate(dir: &Path, name: &str) -> Result<PathBuf> {
+    let src = dir.join("src");
+    let lib = src.join("lib.rs");
+    if !lib.is_file() {
+        return Err(Error::Usage(format!(
+            "{} has no src/lib.rs: point --migration-dir at a SeaORM migration crate",
+            dir.display()
+        )));
+    }
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::Usage(format!(
+            "'{name}' is not a usable migration name: use letters, digits and _"
+        )));
+    }
+    let before: Vec<PathBuf> = list_rs(&src)?;
+    let dir_text = dir
+        .to_str()
+        .ok_or_else(|| Error::Usage(format!("{} is not valid UTF-8", dir.display())))?;
+    sea_orm_cli::run_migrate_generate(dir_text, name, true)
+        .map_err(|e| Error::Generate(e.to_string()))?;
+    list_rs(&src)?
+        .into_iter()
+        .find(|p| !before.contains(p))
+        .ok_or_else(|| Error::Generate("no new file appeared".to_owned()))
+}
+
+fn list_rs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::Generate(format!("cannot read {}: {e}", dir.display())))?;
+    Ok(entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect())
+}
