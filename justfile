@@ -72,6 +72,14 @@ load count="100000":
 sqlx-prepare:
     scripts/sqlx-prepare.sh
 
+# seaorm-migrate: the tour.
+seaorm-migrate *args:
+    cargo run -q -p seaorm-migrate -- {{args}}
+
+# seaorm-migrate migrations: up | down | down-to REV | status | fresh | refresh | reset | generate NAME.
+migrate-seaorm *args="status":
+    cargo run -q -p seaorm-migrate -- migrate {{args}}
+
 # Every test (the README's second command).
 test:
     cargo test --workspace

@@ -22,6 +22,15 @@ use heroes_model::seed;
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
+    /// Print every SQL statement each crate sends (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    echo: bool,
+
     /// Prefix for each crate's database name (default: none, so the tour uses
     /// the same databases as `cargo run -p <crate>`).
     #[arg(long, default_value = "")]
@@ -119,6 +128,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
+    if cli.echo {
+        // Diesel (both crates) reports statements through its instrumentation,
+        // sqlx and SeaORM through `tracing`: turn both on.
+        heroes_model::queries::enable_echo();
+        heroes_model::narrate::echo_sqlx_statements();
+    }
     println!("Rust PostgreSQL Driver Exploration: the tour\n");
 
     let devdb = DevDb::from_env()?;

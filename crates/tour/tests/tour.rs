@@ -51,6 +51,31 @@ fn the_tour_runs_every_built_example_and_names_the_rest() {
 }
 
 #[test]
+fn echo_prints_the_statements_of_every_stack() {
+    let dbs = TourDatabases {
+        prefix: format!("tour_e{}_", std::process::id()),
+    };
+    let out = Command::cargo_bin("tour")
+        .unwrap()
+        .args(["--db-prefix", &dbs.prefix])
+        .env("ECHO", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Diesel quotes identifiers, sqlx-raw's SQL is as written.
+    assert!(stdout.contains("SQL> INSERT INTO \"heroes\""), "{stdout}");
+    assert!(
+        stdout.contains("SQL> INSERT INTO heroes (name, secret_name"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_malformed_database_url_is_one_line_and_exit_code_2() {
     let out = Command::cargo_bin("tour")
         .unwrap()
