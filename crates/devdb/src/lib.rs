@@ -108,11 +108,12 @@ impl DevDb {
         Ok(url)
     }
 
-    /// Drops database `name` if it exists, disconnecting its sessions first.
+    /// Drops database `name` if it exists, disconnecting its sessions first
+    /// (starting the local cluster first if it is down, like every other call).
     pub fn drop_database(&self, name: &str) -> Result<()> {
         settings::validate_database_name(name)?;
         off_runtime(|| {
-            let mut client = self.connect_maintenance().map_err(|e| self.classify(&e))?;
+            let (_, mut client) = self.ensure_server_blocking()?;
             client
                 .batch_execute(&format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -257,3 +257,21 @@ fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     }
 }
+
+#[test]
+fn dropping_a_database_while_the_cluster_is_down_starts_it_first() {
+    let scratch = Scratch::new();
+    scratch.devdb.database_url("to_drop").unwrap();
+    assert!(scratch.devdb.stop().unwrap());
+    scratch.devdb.drop_database("to_drop").unwrap();
+    assert!(scratch.devdb.is_reachable());
+    let mut client = postgres::Client::connect(&scratch.url(), postgres::NoTls).unwrap();
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = 'to_drop'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
