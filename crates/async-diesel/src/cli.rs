@@ -14,19 +14,9 @@ use crate::{DATABASE, migrate, tour};
 #[derive(Debug, Parser)]
 #[command(name = "async-diesel", version)]
 pub struct Cli {
-    /// The database to use on the DATABASE_URL server (created when missing).
-    #[arg(long, global = true, default_value = DATABASE)]
-    pub database: String,
-
-    /// Print every SQL statement sent (SQLAlchemy's echo=True). Also ECHO=1.
-    #[arg(
-        long,
-        global = true,
-        env = "ECHO",
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub echo: bool,
+    /// `--database`, `--echo`.
+    #[command(flatten)]
+    pub common: devdb::app::CommonArgs,
 
     /// Most connections in the pool.
     #[arg(long, global = true, env = "POOL_SIZE", default_value_t = 8)]
@@ -87,33 +77,18 @@ impl Cli {
 pub fn main() -> ExitCode {
     devdb::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the tokio runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(&cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(err.exit_code())
-        }
-    }
+    devdb::app::run_async(run(&cli))
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: &Cli) -> Result<()> {
-    if cli.echo {
+    if cli.common.echo {
         engine::enable_echo();
     }
-    let url = devdb::database_url(&cli.database)?;
+    let database = cli.common.database_or(DATABASE);
+    let url = devdb::database_url(database)?;
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, &cli.database, cli.engine_options()).await,
+        None | Some(Command::Tour) => tour::run(&url, database, cli.engine_options()).await,
         Some(Command::Migrate { action }) => migrate_command(&url, action).await,
     }
 }

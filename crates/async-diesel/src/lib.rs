@@ -33,12 +33,12 @@ pub const DATABASE: &str = "async_diesel";
 /// Runs the tour in `database` with the default pool, on a runtime of its own
 /// (used by the workspace tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
-    runtime.block_on(async {
-        let url = devdb::database_url(database)?;
-        tour::run(&url, database, engine::EngineOptions::default()).await
-    })
+    let runtime_error = |e| Error::Usage(format!("cannot start the tokio runtime: {e}"));
+    devdb::app::block_on(
+        async {
+            let url = devdb::database_url(database)?;
+            tour::run(&url, database, engine::EngineOptions::default()).await
+        },
+        runtime_error,
+    )
 }

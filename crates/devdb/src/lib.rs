@@ -15,6 +15,8 @@
 //! # Ok::<(), devdb::Error>(())
 //! ```
 
+/// Around every example binary: shared options, runtime, exit codes.
+pub mod app;
 /// The local cluster: `initdb`, start, stop, status.
 pub mod cluster;
 /// The error type; every variant is one line with a hint.

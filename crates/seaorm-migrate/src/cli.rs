@@ -15,19 +15,9 @@ use crate::{DATABASE, create_all, drift, engine, migrate, tour};
 #[derive(Debug, Parser)]
 #[command(name = "seaorm-migrate", version)]
 pub struct Cli {
-    /// The database to use on the DATABASE_URL server (created when missing).
-    #[arg(long, global = true, default_value = DATABASE)]
-    pub database: String,
-
-    /// Print every SQL statement run (SQLAlchemy's echo=True). Also ECHO=1.
-    #[arg(
-        long,
-        global = true,
-        env = "ECHO",
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub echo: bool,
+    /// `--database`, `--echo`.
+    #[command(flatten)]
+    pub common: devdb::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -96,23 +86,7 @@ pub enum MigrateAction {
 pub fn main() -> ExitCode {
     devdb::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the tokio runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(&cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(err.exit_code())
-        }
-    }
+    devdb::app::run_async(run(&cli))
 }
 
 fn print_names(verb: &str, names: Vec<String>) {
@@ -126,7 +100,7 @@ fn print_names(verb: &str, names: Vec<String>) {
 
 /// Runs a parsed command line.
 pub async fn run(cli: &Cli) -> Result<()> {
-    if cli.echo {
+    if cli.common.echo {
         engine::enable_echo();
     }
     // Generating a file needs no database.
@@ -142,13 +116,14 @@ pub async fn run(cli: &Cli) -> Result<()> {
         println!("fill in its up() and down(), then run `migrate up`");
         return Ok(());
     }
-    let url = devdb::database_url(&cli.database)?;
+    let database = cli.common.database_or(DATABASE);
+    let url = devdb::database_url(database)?;
     let Some(command) = &cli.command else {
-        return tour::run(&url, &cli.database).await;
+        return tour::run(&url, database).await;
     };
     let db = engine::connect(&url).await?;
     match command {
-        Command::Tour => tour::run(&url, &cli.database).await?,
+        Command::Tour => tour::run(&url, database).await?,
         Command::Check => {
             let differences = drift::check(&db).await?;
             if differences.is_empty() {

@@ -34,12 +34,12 @@ pub const DATABASE: &str = "seaorm_migrate";
 /// Runs the tour in `database` on a runtime of its own (used by the workspace
 /// tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
-    runtime.block_on(async {
-        let url = devdb::database_url(database)?;
-        tour::run(&url, database).await
-    })
+    let runtime_error = |e| Error::Usage(format!("cannot start the tokio runtime: {e}"));
+    devdb::app::block_on(
+        async {
+            let url = devdb::database_url(database)?;
+            tour::run(&url, database).await
+        },
+        runtime_error,
+    )
 }

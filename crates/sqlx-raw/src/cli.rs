@@ -16,19 +16,9 @@ use crate::{DATABASE, bulk, migrate, tour};
 #[derive(Debug, Parser)]
 #[command(name = "sqlx-raw", version)]
 pub struct Cli {
-    /// The database to use on the DATABASE_URL server (created when missing).
-    #[arg(long, global = true, default_value = DATABASE)]
-    pub database: String,
-
-    /// Print every SQL statement run (SQLAlchemy's echo=True). Also ECHO=1.
-    #[arg(
-        long,
-        global = true,
-        env = "ECHO",
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub echo: bool,
+    /// `--database`, `--echo`.
+    #[command(flatten)]
+    pub common: devdb::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -89,33 +79,18 @@ pub enum Method {
 pub fn main() -> ExitCode {
     devdb::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the tokio runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(&cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(err.exit_code())
-        }
-    }
+    devdb::app::run_async(run(&cli))
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: &Cli) -> Result<()> {
-    if cli.echo {
+    if cli.common.echo {
         engine::enable_echo();
     }
-    let url = devdb::database_url(&cli.database)?;
+    let database = cli.common.database_or(DATABASE);
+    let url = devdb::database_url(database)?;
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, &cli.database).await,
+        None | Some(Command::Tour) => tour::run(&url, database).await,
         Some(Command::Migrate { action }) => {
             let pool = engine::engine(&url, EngineOptions::default()).await?;
             match action {

@@ -13,19 +13,9 @@ use crate::{DATABASE, drift, migrate, tour};
 #[derive(Debug, Parser)]
 #[command(name = "sync-diesel", version)]
 pub struct Cli {
-    /// The database to use on the DATABASE_URL server (created when missing).
-    #[arg(long, global = true, default_value = DATABASE)]
-    pub database: String,
-
-    /// Print every SQL statement sent (SQLAlchemy's echo=True). Also ECHO=1.
-    #[arg(
-        long,
-        global = true,
-        env = "ECHO",
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub echo: bool,
+    /// `--database`, `--echo`.
+    #[command(flatten)]
+    pub common: devdb::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -70,23 +60,18 @@ pub enum MigrateAction {
 pub fn main() -> ExitCode {
     devdb::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(err.exit_code())
-        }
-    }
+    devdb::app::exit(run(&cli))
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> Result<()> {
-    if cli.echo {
+    if cli.common.echo {
         engine::enable_echo();
     }
-    let url = devdb::database_url(&cli.database)?;
+    let database = cli.common.database_or(DATABASE);
+    let url = devdb::database_url(database)?;
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, &cli.database),
+        None | Some(Command::Tour) => tour::run(&url, database),
         Some(Command::Migrate { action }) => migrate_command(&url, action),
     }
 }

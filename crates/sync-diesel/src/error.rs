@@ -68,5 +68,11 @@ impl From<DieselError> for Error {
     }
 }
 
+impl devdb::app::Failure for Error {
+    fn exit_code(&self) -> u8 {
+        Self::exit_code(self)
+    }
+}
+
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,86 @@
+//! What every example binary does around its own work: the options they all
+//! take, a tokio runtime for the async ones, and ending with one readable line
+//! and the right exit code (0 success, 2 configuration or usage, 1 the rest).
+
+use std::fmt::Display;
+use std::future::Future;
+use std::process::ExitCode;
+
+/// The options every example binary takes, flattened into its clap `Parser`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CommonArgs {
+    /// The database to use on the DATABASE_URL server, created when missing
+    /// (default: the crate's own, e.g. sync_diesel).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub database: Option<String>,
+
+    /// Print every SQL statement sent (SQLAlchemy's echo=True). Also ECHO=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub echo: bool,
+}
+
+impl CommonArgs {
+    /// `--database`, or `default` when it was not given.
+    pub fn database_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.database.as_deref().unwrap_or(default)
+    }
+}
+
+/// An error a binary can end with: it prints as one line and knows its exit code.
+pub trait Failure: Display {
+    /// 2 for configuration and usage problems, 1 for everything else.
+    fn exit_code(&self) -> u8;
+}
+
+impl Failure for crate::Error {
+    fn exit_code(&self) -> u8 {
+        Self::EXIT_CODE
+    }
+}
+
+/// Ends the program: `Ok` is exit code 0; an error is printed as
+/// `error: <one line>` on stderr and ends with its exit code.
+pub fn exit<E: Failure>(result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs `work` to completion on a new multi-threaded tokio runtime (the
+/// migration harnesses need one), then ends the program as [`exit`] does.
+pub fn run_async<E: Failure>(work: impl Future<Output = Result<(), E>>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => exit(runtime.block_on(work)),
+        Err(err) => {
+            eprintln!("error: cannot start the tokio runtime: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs `work` on a new multi-threaded tokio runtime and returns its result;
+/// for synchronous callers of async code (the workspace tour). A runtime that
+/// cannot start is reported through `runtime_error`.
+pub fn block_on<T, E>(
+    work: impl Future<Output = Result<T, E>>,
+    runtime_error: impl FnOnce(std::io::Error) -> E,
+) -> Result<T, E> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(runtime_error)?
+        .block_on(work)
+}
