@@ -23,6 +23,8 @@ pub mod cluster;
 pub mod error;
 /// `DATABASE_URL` and the cluster options, validated.
 pub mod settings;
+/// For tests of the example binaries: bad input must fail in one line.
+pub mod testing;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

@@ -9,6 +9,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use devdb::TestDatabase;
+use devdb::testing::BadInput;
 use heroes_model::{NewHero, seed};
 use sqlx::PgPool;
 use sqlx_raw::engine::{self, EngineOptions};
@@ -438,47 +439,26 @@ fn echo_migrate_and_load_commands_work() {
 #[test]
 fn bad_input_gives_one_line_and_the_right_exit_code() {
     let db = TestDatabase::create("sx_cli_errors").unwrap();
-    let cases: [(&[&str], Option<&str>, i32, &str); 5] = [
-        (
-            &[],
-            Some("postgres//nope"),
-            2,
-            "DATABASE_URL is not a usable",
-        ),
-        (
-            &[],
-            Some("postgres://admin:wrong@localhost:5432/postgres"),
-            2,
-            "password authentication failed",
-        ),
-        (
-            &[],
-            Some("postgres://admin:changethis@no-such-host.invalid/postgres"),
-            2,
-            "cannot reach PostgreSQL",
-        ),
-        (
-            &["migrate", "down", "-n", "5"],
-            None,
-            2,
-            "cannot revert 5 migration(s)",
-        ),
-        (
-            &["load", "--count", "0"],
-            None,
-            2,
-            "--count must be at least 1",
-        ),
-    ];
-    for (args, url, code, expected) in cases {
-        let mut cmd = binary(&db);
-        if let Some(url) = url {
-            cmd.env("DATABASE_URL", url);
-        }
-        let out = cmd.args(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{args:?} {url:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
-    }
+    let command = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sqlx-raw"));
+        cmd.args(["--database", db.name()]).env_remove("ECHO");
+        cmd
+    };
+    devdb::testing::assert_fails_cleanly(
+        command,
+        &[
+            BadInput {
+                args: &["migrate", "down", "-n", "5"],
+                database_url: None,
+                exit_code: 2,
+                message: "cannot revert 5 migration(s)",
+            },
+            BadInput {
+                args: &["load", "--count", "0"],
+                database_url: None,
+                exit_code: 2,
+                message: "--count must be at least 1",
+            },
+        ],
+    );
 }
