@@ -93,3 +93,7 @@ lint:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# Every conformance scenario against every crate; writes docs/behaviour.md.
+conformance:
+    cargo run -q -p conformance -- report --out docs/behaviour.md

@@ -44,20 +44,50 @@ pub const BAD_DATABASE_URLS: [BadInput<'static>; 3] = [
 /// one stderr line containing the expected text, the expected exit code, and
 /// no panic.
 pub fn assert_fails_cleanly(command: impl Fn() -> Command, cases: &[BadInput<'_>]) {
-    for case in BAD_DATABASE_URLS.iter().chain(cases) {
+    let all: Vec<BadInput<'_>> = BAD_DATABASE_URLS.iter().chain(cases).copied().collect();
+    if let Err(failure) = check_fails_cleanly(command, &all) {
+        panic!("{failure}");
+    }
+}
+
+/// Runs `command()` once per case; returns each run's one stderr line, or
+/// what went wrong with the first run that did not fail cleanly (exit code,
+/// line count, expected text, panic text).
+pub fn check_fails_cleanly(
+    command: impl Fn() -> Command,
+    cases: &[BadInput<'_>],
+) -> Result<Vec<String>, String> {
+    let mut lines = Vec::with_capacity(cases.len());
+    for case in cases {
         let mut cmd = command();
         if let Some(url) = case.database_url {
             cmd.env("DATABASE_URL", url);
         }
-        let out = match cmd.args(case.args).output() {
-            Ok(out) => out,
-            Err(err) => panic!("cannot run {cmd:?}: {err}"),
-        };
+        let out = cmd
+            .args(case.args)
+            .output()
+            .map_err(|err| format!("cannot run {cmd:?}: {err}"))?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         let what = format!("{:?} with DATABASE_URL {:?}", case.args, case.database_url);
-        assert_eq!(out.status.code(), Some(case.exit_code), "{what}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
-        assert!(stderr.contains(case.message), "{what}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        if out.status.code() != Some(case.exit_code) {
+            return Err(format!(
+                "{what}: exit code {:?}, expected {}: {stderr}",
+                out.status.code(),
+                case.exit_code
+            ));
+        }
+        if stderr.lines().count() != 1 {
+            return Err(format!(
+                "{what}: expected one line on stderr, got: {stderr}"
+            ));
+        }
+        if !stderr.contains(case.message) {
+            return Err(format!("{what}: expected {:?} in: {stderr}", case.message));
+        }
+        if stderr.contains("panicked") {
+            return Err(format!("{what}: panicked: {stderr}"));
+        }
+        lines.push(stderr.trim_end().to_owned());
     }
+    Ok(lines)
 }

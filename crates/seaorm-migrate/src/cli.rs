@@ -84,8 +84,18 @@ pub enum MigrateAction {
 /// Parses the process arguments and runs; errors become one line on stderr
 /// and exit code 2 (configuration, usage) or 1 (anything else).
 pub fn main() -> ExitCode {
+    main_from(std::env::args_os())
+}
+
+/// [`main`] with the arguments given (the first one is the program name), for
+/// callers that run this command line in-process, such as the conformance suite.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     devdb::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args);
     devdb::app::run_async(run(&cli))
 }
 

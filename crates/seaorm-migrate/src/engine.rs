@@ -9,18 +9,31 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::error::Result;
 
-/// The pool size (`max_connections`).
+/// The default pool size (`max_connections`).
 pub const MAX_CONNECTIONS: u32 = 8;
+
+/// How long a caller waits for a free connection by default.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `create_async_engine(url, echo=...)`: connects (opening the first
 /// connection, so a bad server is reported here) with a bounded pool.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT).await
+}
+
+/// [`connect`] with a pool of at most `max_connections`, where a caller waits
+/// at most `acquire_timeout` for a free connection before it gets a
+/// `ConnectionAcquire(Timeout)` error instead of hanging.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(MAX_CONNECTIONS)
+        .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(5))
-        // A caller waits at most this long for a free connection.
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         // Statement logging goes through sqlx's `tracing` events; they are
         // printed only when `ECHO=1` installed a subscriber (enable_echo).
         .sqlx_logging(true)

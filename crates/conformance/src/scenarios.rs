@@ -1,0 +1,773 @@
+//! The scenarios, written once. Each body is generic over [`Stack`], checks
+//! the database through the [`Observer`], and returns either a one-line
+//! account of what it saw (for the behaviour table) or what went wrong.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use devdb::TestDatabase;
+use heroes_model::{NewHero, seed};
+use tokio::sync::oneshot;
+
+use crate::harness::ScratchCluster;
+use crate::observer::{Observer, REFERENCE_SCHEMA};
+use crate::{Kind, PoolConfig, Stack, StackError};
+
+/// A scenario's verdict: what it observed, or why it failed.
+pub type Verdict = Result<String, String>;
+
+/// One question asked of every stack.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    /// Its number in the issue and the table.
+    pub number: u8,
+    /// The test function's name in `tests/conformance.rs` (same in every stack's module).
+    pub test: &'static str,
+    /// A short title.
+    pub title: &'static str,
+    /// What it asks, in a sentence.
+    pub asks: &'static str,
+}
+
+/// Every scenario, in table order.
+pub const SCENARIOS: [Scenario; 9] = [
+    Scenario {
+        number: 1,
+        test: "s1_crud",
+        title: "Seed, read, join, update, delete",
+        asks: "Insert the seed heroes in one transaction; get by id (found, missing); by name (found, missing); a scalar; scalars by app_src; hero → team join; update; delete. Each result is checked against the rows the observer reads.",
+    },
+    Scenario {
+        number: 2,
+        test: "s2_duplicate_batch",
+        title: "Batch ending in a duplicate name",
+        asks: "A batch of new heroes whose last row repeats a seed name: a typed \"already exists\" error naming it, and none of the batch written.",
+    },
+    Scenario {
+        number: 3,
+        test: "s3_awkward_names",
+        title: "Quotes, injection, Unicode, emoji, 10,000 chars, NUL",
+        asks: "Names with quotes, `'); DROP TABLE heroes; --`, Unicode, emoji, a LIKE pattern and 10,000 characters are stored and read back verbatim; a batch holding a NUL byte fails with a clear error and writes nothing.",
+    },
+    Scenario {
+        number: 4,
+        test: "s4_concurrent_writers",
+        title: "32 concurrent writers × 100 heroes",
+        asks: "32 tasks share one pool of 8 and each insert 100 heroes, one transaction per hero: exactly 3,200 rows and no error.",
+    },
+    Scenario {
+        number: 5,
+        test: "s5_killed_backend",
+        title: "Backend killed while pooled",
+        asks: "With a pool of one, the server ends the pooled connection (`pg_terminate_backend`): the next operation succeeds, on a new backend.",
+    },
+    Scenario {
+        number: 6,
+        test: "s6_pool_exhausted",
+        title: "Pool exhausted",
+        asks: "Both connections of a pool of 2 are held; a third caller gets a pool-timeout error within its 500 ms bound (no hang), and the pool works again once they are released.",
+    },
+    Scenario {
+        number: 7,
+        test: "s7_server_restart",
+        title: "Server stopped mid-run, then started",
+        asks: "The server stops under a connected pool: the next operation fails with a clear error within the pool's 3 s wait; the server starts again: the same pool serves the next operation without a restart of the program.",
+    },
+    Scenario {
+        number: 8,
+        test: "s8_bad_database_url",
+        title: "Bad DATABASE_URL, per binary",
+        asks: "The crate's command line with a malformed URL, a wrong password and an unreachable host: one line on stderr, exit code 2, no panic text.",
+    },
+    Scenario {
+        number: 9,
+        test: "s9_schema_equivalence",
+        title: "Schema equivalence, down and up again",
+        asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `migrations/` applied by the observer), so all four are identical; after down to zero and up again, `pg_dump --schema-only` is byte-identical.",
+    },
+];
+
+/// What the scenarios need from outside: how to run a crate's command line.
+#[derive(Clone, Debug)]
+pub struct Env {
+    /// A binary whose `cli <crate> ARGS...` runs that crate's command line
+    /// (the `conformance` binary).
+    pub cli: PathBuf,
+}
+
+/// Runs scenario `number` against stack `S`.
+pub async fn run<S: Stack>(number: u8, env: &Env) -> Verdict {
+    match number {
+        1 => crud::<S>().await,
+        2 => duplicate_batch::<S>().await,
+        3 => awkward_names::<S>().await,
+        4 => concurrent_writers::<S>().await,
+        5 => killed_backend::<S>().await,
+        6 => pool_exhausted::<S>().await,
+        7 => server_restart::<S>().await,
+        8 => bad_database_url::<S>(env),
+        9 => schema_equivalence::<S>().await,
+        _ => Err(format!("there is no scenario {number}")),
+    }
+}
+
+/// Fails the scenario with a formatted message unless `cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// A stack error as a scenario failure, saying which step it was.
+fn at(step: &'static str) -> impl Fn(StackError) -> String {
+    move |err| format!("{step}: {err}")
+}
+
+/// The first line of a message, at most `max` characters.
+fn first_line(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= max {
+        line.to_owned()
+    } else {
+        let cut: String = line.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// A database of its own for this scenario and stack.
+fn database<S: Stack>(scenario: &str) -> Result<TestDatabase, String> {
+    TestDatabase::create(&format!("conf_{}_{scenario}", S::NAME.replace('-', "_")))
+        .map_err(|e| format!("cannot create the test database: {e}"))
+}
+
+/// A database, a stack connected to it with `pool` and migrated to head, and
+/// the observer.
+async fn migrated<S: Stack>(
+    scenario: &str,
+    pool: PoolConfig,
+) -> Result<(TestDatabase, S, Observer), String> {
+    let db = database::<S>(scenario)?;
+    let stack = S::connect(db.url(), pool).await.map_err(at("connect"))?;
+    stack.migrate_up().await.map_err(at("migrate up"))?;
+    let observer = Observer::connect(db.url()).await?;
+    Ok((db, stack, observer))
+}
+
+async fn crud<S: Stack>() -> Verdict {
+    let (_db, stack, obs) = migrated::<S>("crud", PoolConfig::default()).await?;
+    let app = S::NAME;
+
+    let teams = stack
+        .add_teams(&seed::new_teams())
+        .await
+        .map_err(at("add teams"))?;
+    ensure!(
+        teams.len() == seed::TEAMS.len(),
+        "add_teams returned {} teams",
+        teams.len()
+    );
+    let rows = seed::new_heroes(app, |name| {
+        teams.iter().find(|t| t.name == name).map(|t| t.id)
+    });
+    let heroes = stack.add_all(&rows).await.map_err(at("add_all"))?;
+    ensure!(
+        heroes.len() == rows.len(),
+        "add_all returned {} of {} heroes",
+        heroes.len(),
+        rows.len()
+    );
+    let stored = obs.heroes_of(app).await?;
+    ensure!(
+        stored == rows.len() as i64,
+        "{stored} heroes in the database, {} sent",
+        rows.len()
+    );
+    for (sent, saved) in rows.iter().zip(&heroes) {
+        ensure!(
+            saved.name == sent.name && saved.age == sent.age && saved.team_id == sent.team_id,
+            "saved {saved:?} differs from sent {sent:?}"
+        );
+    }
+
+    let Some(hero) = heroes
+        .iter()
+        .find(|h| h.age.is_some() && h.team_id.is_some())
+    else {
+        return Err("the seed has no hero with an age and a team".to_owned());
+    };
+    let missing_id = heroes.iter().map(|h| h.id).max().unwrap_or(0) + 1_000;
+    ensure!(
+        stack.get(hero.id).await.map_err(at("get"))?.as_ref() == Some(hero),
+        "get({}) did not return the saved hero",
+        hero.id
+    );
+    ensure!(
+        stack
+            .get(missing_id)
+            .await
+            .map_err(at("get missing"))?
+            .is_none(),
+        "get({missing_id}) found a hero"
+    );
+    ensure!(
+        stack
+            .by_name(&hero.name)
+            .await
+            .map_err(at("by name"))?
+            .as_ref()
+            == Some(hero),
+        "by_name({:?}) did not return the saved hero",
+        hero.name
+    );
+    ensure!(
+        stack
+            .by_name("nobody by this name")
+            .await
+            .map_err(at("by name missing"))?
+            .is_none(),
+        "by_name found a hero that does not exist"
+    );
+    ensure!(
+        stack
+            .secret_name_of(&hero.name)
+            .await
+            .map_err(at("scalar"))?
+            == Some(hero.secret_name.clone()),
+        "scalar secret name of {:?} is wrong",
+        hero.name
+    );
+    ensure!(
+        stack
+            .secret_name_of("nobody by this name")
+            .await
+            .map_err(at("scalar missing"))?
+            .is_none(),
+        "scalar found a row for a missing hero"
+    );
+
+    let listed: Vec<String> = stack
+        .by_app_src(app)
+        .await
+        .map_err(at("scalars by app_src"))?
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    let expected = obs
+        .texts(
+            "SELECT name FROM heroes WHERE app_src = $1 ORDER BY id",
+            &[&app],
+        )
+        .await?;
+    ensure!(
+        listed == expected,
+        "scalars().all() gave {listed:?}, the table holds {expected:?}"
+    );
+
+    let joined = stack.with_teams(app).await.map_err(at("join"))?;
+    ensure!(
+        joined.len() == heroes.len(),
+        "the join returned {} rows",
+        joined.len()
+    );
+    for (h, team) in &joined {
+        ensure!(
+            team.as_ref().map(|t| t.id) == h.team_id,
+            "{} joined to {team:?} but its team_id is {:?}",
+            h.name,
+            h.team_id
+        );
+    }
+    let with_team = joined.iter().filter(|(_, t)| t.is_some()).count() as i64;
+    let expected_with_team = obs
+        .scalar(
+            "SELECT count(*) FROM heroes h JOIN teams t ON t.id = h.team_id WHERE h.app_src = $1",
+            &[&app],
+        )
+        .await?;
+    ensure!(
+        with_team == expected_with_team,
+        "{with_team} heroes with a team, the database says {expected_with_team}"
+    );
+
+    let updated = stack.birthday(&hero.name).await.map_err(at("update"))?;
+    let new_age = hero.age.map(|a| a + 1);
+    ensure!(
+        updated.as_ref().and_then(|h| h.age) == new_age,
+        "update returned {updated:?}"
+    );
+    let stored_age = obs
+        .scalar("SELECT age::bigint FROM heroes WHERE id = $1", &[&hero.id])
+        .await?;
+    ensure!(
+        Some(stored_age) == new_age.map(i64::from),
+        "the database holds age {stored_age} after the update"
+    );
+
+    let deleted = stack
+        .delete_by_name(&hero.name)
+        .await
+        .map_err(at("delete"))?;
+    ensure!(deleted == 1, "delete removed {deleted} rows");
+    let left = obs.heroes_of(app).await?;
+    ensure!(
+        left == rows.len() as i64 - 1,
+        "{left} heroes left after one delete"
+    );
+    ensure!(
+        stack
+            .get(hero.id)
+            .await
+            .map_err(at("get deleted"))?
+            .is_none(),
+        "the deleted hero is still found"
+    );
+
+    Ok(format!(
+        "{} heroes + {} teams in one transaction; get/by-name/scalar (found and missing), scalars, join ({with_team} with a team), update and delete all match the table",
+        rows.len(),
+        teams.len()
+    ))
+}
+
+async fn duplicate_batch<S: Stack>() -> Verdict {
+    let (_db, stack, obs) = migrated::<S>("dup", PoolConfig::default()).await?;
+    let app = S::NAME;
+    let seeded = stack
+        .add_all(&seed::new_heroes(app, |_| None))
+        .await
+        .map_err(at("add seed"))?;
+    let taken = seeded[0].name.clone();
+    let batch: Vec<NewHero> = ["new hero 1", "new hero 2", "new hero 3", taken.as_str()]
+        .into_iter()
+        .map(|name| NewHero::named(name, format!("{app}-batch")))
+        .collect();
+
+    let err = match stack.add_all(&batch).await {
+        Ok(saved) => return Err(format!("the batch was accepted ({} rows)", saved.len())),
+        Err(err) => err,
+    };
+    ensure!(
+        err.kind == Kind::AlreadyExists,
+        "expected an already-exists error, got {err}"
+    );
+    ensure!(
+        err.message.contains(&taken),
+        "the error does not name {taken:?}: {}",
+        err.message
+    );
+    let written = obs.heroes_of(&format!("{app}-batch")).await?;
+    ensure!(
+        written == 0,
+        "{written} rows of the failed batch were written"
+    );
+    let total = obs.hero_count().await?;
+    ensure!(
+        total == seeded.len() as i64,
+        "{total} heroes in the table, expected the {} seeded",
+        seeded.len()
+    );
+    ensure!(
+        stack
+            .by_name(&taken)
+            .await
+            .map_err(at("read after"))?
+            .is_some(),
+        "the pool no longer answers after the failed batch"
+    );
+    Ok(format!(
+        "{}; 0 of {} rows written",
+        first_line(&err.message, 90),
+        batch.len()
+    ))
+}
+
+async fn awkward_names<S: Stack>() -> Verdict {
+    let (_db, stack, obs) = migrated::<S>("names", PoolConfig::default()).await?;
+    let app = S::NAME;
+    let names = [
+        "O'Brien \"the quote\" `tick`".to_owned(),
+        "'); DROP TABLE heroes; --".to_owned(),
+        "Ñandú ü ß 日本語 עברית".to_owned(),
+        "🦀🐘 emoji 👩‍👩‍👧".to_owned(),
+        "100% _like_ \\ backslash".to_owned(),
+        "x".repeat(10_000),
+    ];
+    let rows: Vec<NewHero> = names
+        .iter()
+        .map(|n| NewHero::named(n.clone(), app))
+        .collect();
+    let saved = stack.add_all(&rows).await.map_err(at("add_all"))?;
+    ensure!(
+        saved.len() == names.len(),
+        "{} of {} saved",
+        saved.len(),
+        names.len()
+    );
+    for name in &names {
+        let found = stack.by_name(name).await.map_err(at("by name"))?;
+        ensure!(
+            found.as_ref().map(|h| &h.name) == Some(name),
+            "by_name({}) came back as {:?}",
+            first_line(name, 40),
+            found.map(|h| first_line(&h.name, 40))
+        );
+    }
+    let stored = obs
+        .texts(
+            "SELECT name FROM heroes WHERE app_src = $1 ORDER BY id",
+            &[&app],
+        )
+        .await?;
+    ensure!(
+        stored == names,
+        "the table holds different names than were sent"
+    );
+    ensure!(obs.table_count().await? == 2, "a table is gone");
+
+    let nul_app = format!("{app}-nul");
+    let batch = [
+        NewHero::named("fine name", nul_app.as_str()),
+        NewHero::named("nul\0byte", nul_app.as_str()),
+    ];
+    let Err(err) = stack.add_all(&batch).await else {
+        return Err("a name with a NUL byte was accepted".to_owned());
+    };
+    let written = obs.heroes_of(&nul_app).await?;
+    ensure!(written == 0, "{written} rows of the NUL batch were written");
+    ensure!(
+        stack
+            .by_name(&names[0])
+            .await
+            .map_err(at("read after"))?
+            .is_some(),
+        "the pool no longer answers after the NUL error"
+    );
+    Ok(format!(
+        "{} names stored and read back verbatim; NUL: {}, 0 rows written",
+        names.len(),
+        first_line(&err.message, 90)
+    ))
+}
+
+/// Writers and heroes each in scenario 4.
+const WRITERS: usize = 32;
+const HEROES_PER_WRITER: usize = 100;
+
+async fn concurrent_writers<S: Stack>() -> Verdict {
+    let pool = PoolConfig {
+        max_size: 8,
+        acquire_timeout: Duration::from_secs(30),
+    };
+    let (_db, stack, obs) = migrated::<S>("conc", pool).await?;
+    let began = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for writer in 0..WRITERS {
+        let stack = stack.clone();
+        tasks.spawn(async move {
+            let mut errors = Vec::new();
+            for n in 0..HEROES_PER_WRITER {
+                let row = NewHero::named(format!("writer {writer:02} hero {n:03}"), S::NAME);
+                if let Err(err) = stack.add_all(std::slice::from_ref(&row)).await {
+                    errors.push(err);
+                }
+            }
+            errors
+        });
+    }
+    let mut errors = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        errors.extend(joined.map_err(|e| format!("a writer task failed: {e}"))?);
+    }
+    let elapsed = began.elapsed();
+    ensure!(
+        errors.is_empty(),
+        "{} writes failed; the first: {}",
+        errors.len(),
+        errors[0]
+    );
+    let expected = (WRITERS * HEROES_PER_WRITER) as i64;
+    let rows = obs.heroes_of(S::NAME).await?;
+    let distinct = obs
+        .scalar(
+            "SELECT count(DISTINCT name) FROM heroes WHERE app_src = $1",
+            &[&S::NAME],
+        )
+        .await?;
+    ensure!(
+        rows == expected && distinct == expected,
+        "{rows} rows ({distinct} distinct names), expected {expected}"
+    );
+    Ok(format!(
+        "{expected} rows, {distinct} distinct, 0 errors ({} ms through a pool of 8)",
+        elapsed.as_millis()
+    ))
+}
+
+async fn killed_backend<S: Stack>() -> Verdict {
+    let pool = PoolConfig {
+        max_size: 1,
+        acquire_timeout: Duration::from_secs(5),
+    };
+    let (_db, stack, obs) = migrated::<S>("kill", pool).await?;
+    let saved = stack
+        .add_all(&[NewHero::named("survivor", S::NAME)])
+        .await
+        .map_err(at("add"))?;
+    let id = saved[0].id;
+    stack.get(id).await.map_err(at("get before"))?;
+    let before = obs.backends().await?;
+    ensure!(
+        before.len() == 1,
+        "expected the pool's one connection, the server lists {before:?}"
+    );
+    obs.terminate(before[0]).await?;
+    ensure!(
+        obs.backends().await?.is_empty(),
+        "backend {} survived pg_terminate_backend",
+        before[0]
+    );
+
+    let after = stack.get(id).await;
+    let after = after.map_err(|err| format!("the first call after the kill failed: {err}"))?;
+    ensure!(
+        after.is_some_and(|h| h.name == "survivor"),
+        "the hero was not found after the kill"
+    );
+    let now = obs.backends().await?;
+    ensure!(
+        now.len() == 1 && now[0] != before[0],
+        "backends after the kill: {now:?} (before {before:?})"
+    );
+    Ok(format!(
+        "next call succeeded on a new backend (pid {} → {})",
+        before[0], now[0]
+    ))
+}
+
+async fn pool_exhausted<S: Stack>() -> Verdict {
+    let bound = Duration::from_millis(500);
+    let pool = PoolConfig {
+        max_size: 2,
+        acquire_timeout: bound,
+    };
+    let (_db, stack, _obs) = migrated::<S>("exhaust", pool).await?;
+    let mut releases = Vec::new();
+    let mut holders = Vec::new();
+    for _ in 0..2 {
+        let (acquired_tx, acquired_rx) = oneshot::channel();
+        let (release_tx, release_rx) = oneshot::channel();
+        let stack = stack.clone();
+        holders.push(tokio::spawn(async move {
+            stack.hold_connection(acquired_tx, release_rx).await
+        }));
+        match tokio::time::timeout(Duration::from_secs(10), acquired_rx).await {
+            Ok(Ok(())) => {}
+            _ => return Err("a holder could not check out a connection".to_owned()),
+        }
+        releases.push(release_tx);
+    }
+
+    let began = Instant::now();
+    let waited = tokio::time::timeout(Duration::from_secs(30), stack.get(1)).await;
+    let elapsed = began.elapsed();
+    let result = waited.map_err(|_| "the third caller hung for 30 s".to_owned())?;
+    let Err(err) = result else {
+        return Err("the third caller got a connection from a full pool".to_owned());
+    };
+    ensure!(
+        err.kind == Kind::PoolTimeout,
+        "expected a pool timeout, got {err}"
+    );
+    ensure!(
+        elapsed >= bound.mul_f32(0.9) && elapsed <= bound + Duration::from_secs(2),
+        "timed out after {} ms, the bound is {} ms",
+        elapsed.as_millis(),
+        bound.as_millis()
+    );
+
+    drop(releases);
+    for holder in holders {
+        holder
+            .await
+            .map_err(|e| format!("a holder failed: {e}"))?
+            .map_err(at("hold"))?;
+    }
+    stack.get(1).await.map_err(at("get after release"))?;
+    Ok(format!(
+        "timed out after {} ms (bound {} ms): {}",
+        elapsed.as_millis(),
+        bound.as_millis(),
+        first_line(&err.message, 90)
+    ))
+}
+
+async fn server_restart<S: Stack>() -> Verdict {
+    let cluster = ScratchCluster::start().await?;
+    let url = cluster.database_url("restart").await?;
+    let wait = Duration::from_secs(3);
+    let stack = S::connect(
+        &url,
+        PoolConfig {
+            max_size: 2,
+            acquire_timeout: wait,
+        },
+    )
+    .await
+    .map_err(at("connect"))?;
+    stack.migrate_up().await.map_err(at("migrate up"))?;
+    let saved = stack
+        .add_all(&[NewHero::named("steady", S::NAME)])
+        .await
+        .map_err(at("add"))?;
+    let id = saved[0].id;
+
+    cluster.stop().await?;
+    let began = Instant::now();
+    let down = tokio::time::timeout(Duration::from_secs(60), stack.get(id))
+        .await
+        .map_err(|_| "a call with the server down hung for 60 s".to_owned())?;
+    let elapsed = began.elapsed();
+    let Err(err) = down else {
+        return Err("a call succeeded with the server stopped".to_owned());
+    };
+    ensure!(
+        elapsed <= wait + Duration::from_secs(10),
+        "the failure took {} ms (pool wait {} ms)",
+        elapsed.as_millis(),
+        wait.as_millis()
+    );
+    ensure!(
+        err.exit_code == 1,
+        "exit code {} for a server that went away",
+        err.exit_code
+    );
+
+    cluster.start_again().await?;
+    let back = stack
+        .get(id)
+        .await
+        .map_err(|err| format!("the first call after the restart failed: {err}"))?;
+    ensure!(
+        back.is_some_and(|h| h.name == "steady"),
+        "the hero is missing after the restart"
+    );
+    Ok(format!(
+        "down: [{}] after {} ms: {}; restarted: next call succeeded on the same pool",
+        err.kind,
+        elapsed.as_millis(),
+        first_line(&err.message, 110)
+    ))
+}
+
+fn bad_database_url<S: Stack>(env: &Env) -> Verdict {
+    let command = || {
+        let mut cmd = Command::new(&env.cli);
+        cmd.args(["cli", S::NAME]);
+        cmd
+    };
+    let lines = devdb::testing::check_fails_cleanly(command, &devdb::testing::BAD_DATABASE_URLS)?;
+    Ok(format!(
+        "{} cases, each one line and exit 2, e.g. `{}`",
+        lines.len(),
+        first_line(&lines[1], 100)
+    ))
+}
+
+/// `pg_dump --schema-only` of `heroes` and `teams` in the database at `url`.
+async fn schema_dump(url: &str) -> Result<String, String> {
+    let settings = devdb::Settings::from_env().map_err(|e| e.to_string())?;
+    let bindir = devdb::cluster::find_bindir(settings.bindir())?;
+    let url = url.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bindir.join("pg_dump"))
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "-t",
+                "heroes",
+                "-t",
+                "teams",
+                "--dbname",
+                &url,
+            ])
+            .output()
+    })
+    .await
+    .map_err(|e| format!("pg_dump task failed: {e}"))?
+    .map_err(|e| format!("cannot run pg_dump: {e}"))?;
+    ensure!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump =
+        String::from_utf8(out.stdout).map_err(|e| format!("pg_dump printed non-UTF-8: {e}"))?;
+    // pg_dump 15.14+ (CVE-2025-8714) wraps its output in `\restrict KEY` /
+    // `\unrestrict KEY` with a random KEY per run: the only lines that may differ.
+    Ok(dump
+        .lines()
+        .filter(|line| !line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict "))
+        .map(|line| format!("{line}\n"))
+        .collect())
+}
+
+/// The lines of `a` and `b` that differ, for a failure message.
+fn difference(a: &[String], b: &[String]) -> String {
+    let a_set: BTreeSet<&String> = a.iter().collect();
+    let b_set: BTreeSet<&String> = b.iter().collect();
+    let only_a: Vec<&&String> = a_set.difference(&b_set).collect();
+    let only_b: Vec<&&String> = b_set.difference(&a_set).collect();
+    format!("only in the stack's schema: {only_a:?}; only in the reference: {only_b:?}")
+}
+
+async fn schema_equivalence<S: Stack>() -> Verdict {
+    let reference_db = database::<S>("ref")?;
+    let reference = Observer::connect(reference_db.url()).await?;
+    for sql in REFERENCE_SCHEMA {
+        reference.batch(sql).await?;
+    }
+    let expected = reference.catalog().await?;
+    let reference_dump = schema_dump(reference_db.url()).await?;
+
+    let (db, stack, obs) = migrated::<S>("schema", PoolConfig::default()).await?;
+    let got = obs.catalog().await?;
+    ensure!(
+        got == expected,
+        "the migrated schema differs: {}",
+        difference(&got, &expected)
+    );
+
+    let before = schema_dump(db.url()).await?;
+    ensure!(
+        before == reference_dump,
+        "pg_dump differs from the reference's:\n--- stack\n{before}\n--- reference\n{reference_dump}"
+    );
+    let reverted = stack.migrate_down_all().await.map_err(at("migrate down"))?;
+    let tables = obs.table_count().await?;
+    ensure!(
+        tables == 0,
+        "{tables} of heroes/teams remain after reverting {reverted:?}"
+    );
+    stack.migrate_up().await.map_err(at("migrate up again"))?;
+    let after = schema_dump(db.url()).await?;
+    ensure!(
+        before == after,
+        "pg_dump differs after down and up:\n--- before\n{before}\n--- after\n{after}"
+    );
+    let again = obs.catalog().await?;
+    ensure!(
+        again == expected,
+        "after down and up: {}",
+        difference(&again, &expected)
+    );
+    Ok(format!(
+        "{} catalog lines and the pg_dump ({} bytes) equal the reference's; after down {} and up: pg_dump byte-identical (less its random `\\restrict` key)",
+        expected.len(),
+        after.len(),
+        reverted.len()
+    ))
+}

@@ -1,0 +1,564 @@
+//! The four example crates behind the [`Stack`] trait. Each implementation is
+//! a thin adapter: it calls the crate's own engine, session and query
+//! functions (the code the tour runs), and classifies the crate's own error
+//! type into a [`Kind`]. No query is written here.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use heroes_model::{Hero, NewHero, NewTeam, Team};
+use sea_orm::TransactionTrait as _;
+use tokio::sync::oneshot;
+
+use crate::{Kind, PoolConfig, Stack, StackError, StackResult};
+
+/// An error from a task that panicked or was cancelled (a bug, not a result).
+fn join_error(err: &tokio::task::JoinError) -> StackError {
+    StackError::new(Kind::Other, 1, format!("the blocking task failed: {err}"))
+}
+
+// ---------------------------------------------------------------------------
+// sync-diesel: r2d2 + PgConnection (libpq), run on tokio's blocking threads.
+
+/// sync-diesel: synchronous Diesel over libpq, an r2d2 pool.
+#[derive(Clone)]
+pub struct SyncDiesel {
+    pool: sync_diesel::engine::PgPool,
+}
+
+fn sync_diesel_error(err: sync_diesel::Error) -> StackError {
+    use sync_diesel::Error as E;
+    let kind = match &err {
+        E::Config(_) | E::Usage(_) => Kind::Config,
+        E::AlreadyExists { .. } => Kind::AlreadyExists,
+        // r2d2 reports "timed out waiting for connection" both when every
+        // connection is busy and when it cannot open one (server down).
+        E::Pool(_) => Kind::PoolTimeout,
+        E::Migration(_) | E::Database(_) => Kind::Other,
+    };
+    StackError::new(kind, err.exit_code(), err)
+}
+
+impl SyncDiesel {
+    /// Runs `work` in a session on a blocking thread.
+    async fn session<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut diesel::PgConnection) -> sync_diesel::Result<T> + Send + 'static,
+    ) -> StackResult<T> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || sync_diesel::engine::session(&pool, work))
+            .await
+            .map_err(|e| join_error(&e))?
+            .map_err(sync_diesel_error)
+    }
+
+    /// Runs `work` on a pooled connection outside a transaction (migrations
+    /// manage their own).
+    async fn on_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut diesel::PgConnection) -> sync_diesel::Result<T> + Send + 'static,
+    ) -> StackResult<T> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| join_error(&e))?
+        .map_err(sync_diesel_error)
+    }
+}
+
+impl Stack for SyncDiesel {
+    const NAME: &'static str = "sync-diesel";
+
+    fn cli_main(args: Vec<OsString>) -> ExitCode {
+        sync_diesel::cli::main_from(args)
+    }
+
+    async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
+        let url = url.to_owned();
+        let options = sync_diesel::engine::EngineOptions {
+            max_size: pool.max_size,
+            connection_timeout: pool.acquire_timeout,
+        };
+        let pool = tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
+            .await
+            .map_err(|e| join_error(&e))?
+            .map_err(sync_diesel_error)?;
+        Ok(Self { pool })
+    }
+
+    async fn migrate_up(&self) -> StackResult<Vec<String>> {
+        self.on_connection(|conn| Ok(sync_diesel::migrate::up(conn)?))
+            .await
+    }
+
+    async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
+        self.on_connection(|conn| {
+            let applied = sync_diesel::migrate::history(conn)?
+                .iter()
+                .filter(|r| r.applied)
+                .count();
+            Ok(sync_diesel::migrate::down(conn, applied)?)
+        })
+        .await
+    }
+
+    async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
+        let rows = rows.to_vec();
+        self.session(move |conn| sync_diesel::heroes::add_teams(conn, &rows))
+            .await
+    }
+
+    async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
+        let rows = rows.to_vec();
+        self.session(move |conn| sync_diesel::heroes::add_all(conn, &rows))
+            .await
+    }
+
+    async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
+        self.session(move |conn| sync_diesel::heroes::get(conn, id))
+            .await
+    }
+
+    async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
+        let name = name.to_owned();
+        self.session(move |conn| sync_diesel::heroes::by_name(conn, &name))
+            .await
+    }
+
+    async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
+        let name = name.to_owned();
+        self.session(move |conn| sync_diesel::heroes::secret_name_of(conn, &name))
+            .await
+    }
+
+    async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
+        let app_src = app_src.to_owned();
+        self.session(move |conn| sync_diesel::heroes::by_app_src(conn, &app_src))
+            .await
+    }
+
+    async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
+        let app_src = app_src.to_owned();
+        self.session(move |conn| sync_diesel::heroes::with_teams(conn, &app_src))
+            .await
+    }
+
+    async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
+        let name = name.to_owned();
+        self.session(move |conn| sync_diesel::heroes::birthday(conn, &name))
+            .await
+    }
+
+    async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
+        let name = name.to_owned();
+        self.session(move |conn| sync_diesel::heroes::delete_by_name(conn, &name))
+            .await
+            .map(|n| n as u64)
+    }
+
+    async fn hold_connection(
+        &self,
+        acquired: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    ) -> StackResult<()> {
+        self.on_connection(move |_conn| {
+            let _ = acquired.send(());
+            let _ = release.blocking_recv();
+            Ok(())
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// async-diesel: deadpool + AsyncPgConnection (pure Rust).
+
+/// async-diesel: diesel-async's `AsyncPgConnection`, a deadpool pool.
+#[derive(Clone)]
+pub struct AsyncDiesel {
+    engine: async_diesel::engine::Engine,
+}
+
+fn async_diesel_error(err: async_diesel::Error) -> StackError {
+    use async_diesel::Error as E;
+    let kind = match &err {
+        E::Config(_) | E::Usage(_) => Kind::Config,
+        E::AlreadyExists { .. } => Kind::AlreadyExists,
+        E::PoolExhausted { .. } => Kind::PoolTimeout,
+        E::Pool(_) => Kind::Unavailable,
+        E::Migration(_) | E::Database(_) => Kind::Other,
+    };
+    StackError::new(kind, err.exit_code(), err)
+}
+
+impl Stack for AsyncDiesel {
+    const NAME: &'static str = "async-diesel";
+
+    fn cli_main(args: Vec<OsString>) -> ExitCode {
+        async_diesel::cli::main_from(args)
+    }
+
+    async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
+        let options = async_diesel::engine::EngineOptions {
+            max_size: pool.max_size as usize,
+            wait_timeout: pool.acquire_timeout,
+        };
+        let engine = async_diesel::engine::Engine::connect(url, options)
+            .await
+            .map_err(async_diesel_error)?;
+        Ok(Self { engine })
+    }
+
+    async fn migrate_up(&self) -> StackResult<Vec<String>> {
+        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        async_diesel::migrate::up(conn).map_err(async_diesel_error)
+    }
+
+    async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
+        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let applied = async_diesel::migrate::history(conn)
+            .map_err(async_diesel_error)?
+            .iter()
+            .filter(|r| r.applied)
+            .count();
+        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        async_diesel::migrate::down(conn, applied).map_err(async_diesel_error)
+    }
+
+    async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::add_teams(conn, rows).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::add_all(conn, rows).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::get(conn, id).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::by_name(conn, name).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::secret_name_of(conn, name).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::by_app_src(conn, app_src).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::with_teams(conn, app_src).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::birthday(conn, name).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
+        async_diesel::engine::session(&self.engine, async |conn| {
+            async_diesel::heroes::delete_by_name(conn, name).await
+        })
+        .await
+        .map(|n| n as u64)
+        .map_err(async_diesel_error)
+    }
+
+    async fn hold_connection(
+        &self,
+        acquired: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    ) -> StackResult<()> {
+        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let _ = acquired.send(());
+        let _ = release.await;
+        drop(conn);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// sqlx-raw: sqlx's PgPool, plain SQL.
+
+/// sqlx-raw: plain SQL through sqlx, its `PgPool`.
+#[derive(Clone)]
+pub struct SqlxRaw {
+    pool: sqlx::PgPool,
+}
+
+fn sqlx_raw_error(err: sqlx_raw::Error) -> StackError {
+    use sqlx_raw::Error as E;
+    let kind = match &err {
+        E::Config(_) | E::Usage(_) => Kind::Config,
+        E::AlreadyExists { .. } => Kind::AlreadyExists,
+        E::PoolTimedOut => Kind::PoolTimeout,
+        E::Database(sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => Kind::Unavailable,
+        E::Migration(_) | E::Database(_) => Kind::Other,
+    };
+    StackError::new(kind, err.exit_code(), err)
+}
+
+fn sqlx_error(err: sqlx::Error) -> StackError {
+    sqlx_raw_error(sqlx_raw::Error::from(err))
+}
+
+/// A sqlx-raw session: `pool.begin()`, the crate's query, `commit()`.
+macro_rules! sqlx_session {
+    ($pool:expr, |$conn:ident| $work:expr) => {{
+        let mut tx = $pool.begin().await.map_err(sqlx_error)?;
+        let $conn = &mut *tx;
+        let value = $work.await.map_err(sqlx_raw_error)?;
+        tx.commit().await.map_err(sqlx_error)?;
+        Ok(value)
+    }};
+}
+
+impl Stack for SqlxRaw {
+    const NAME: &'static str = "sqlx-raw";
+
+    fn cli_main(args: Vec<OsString>) -> ExitCode {
+        sqlx_raw::cli::main_from(args)
+    }
+
+    async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
+        let options = sqlx_raw::engine::EngineOptions {
+            max_connections: pool.max_size,
+            acquire_timeout: pool.acquire_timeout,
+        };
+        let pool = sqlx_raw::engine::engine(url, options)
+            .await
+            .map_err(sqlx_raw_error)?;
+        Ok(Self { pool })
+    }
+
+    async fn migrate_up(&self) -> StackResult<Vec<String>> {
+        sqlx_raw::migrate::up(&self.pool)
+            .await
+            .map_err(sqlx_raw_error)
+    }
+
+    async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
+        let applied = sqlx_raw::migrate::history(&self.pool)
+            .await
+            .map_err(sqlx_raw_error)?
+            .iter()
+            .filter(|r| r.applied)
+            .count();
+        sqlx_raw::migrate::down(&self.pool, applied)
+            .await
+            .map_err(sqlx_raw_error)
+    }
+
+    async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::add_teams(conn, rows))
+    }
+
+    async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::add_all(conn, rows))
+    }
+
+    async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::get(conn, id))
+    }
+
+    async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::by_name(conn, name))
+    }
+
+    async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::secret_name_of(
+            conn, name
+        ))
+    }
+
+    async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::by_app_src(
+            conn, app_src
+        ))
+    }
+
+    async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::with_teams(
+            conn, app_src
+        ))
+    }
+
+    async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::birthday(conn, name))
+    }
+
+    async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::delete_by_name(
+            conn, name
+        ))
+    }
+
+    async fn hold_connection(
+        &self,
+        acquired: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    ) -> StackResult<()> {
+        let conn = self.pool.acquire().await.map_err(sqlx_error)?;
+        let _ = acquired.send(());
+        let _ = release.await;
+        drop(conn);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// seaorm-migrate: SeaORM's DatabaseConnection (a sqlx pool inside).
+
+/// seaorm-migrate: SeaORM entities and sea-orm-migration.
+#[derive(Clone)]
+pub struct SeaOrm {
+    db: sea_orm::DatabaseConnection,
+}
+
+fn seaorm_error(err: seaorm_migrate::Error) -> StackError {
+    use sea_orm::{ConnAcquireErr, DbErr};
+    use seaorm_migrate::Error as E;
+    let kind = match &err {
+        E::Config(_) | E::Usage(_) => Kind::Config,
+        E::AlreadyExists { .. } => Kind::AlreadyExists,
+        E::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => Kind::PoolTimeout,
+        E::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => Kind::Unavailable,
+        E::Drift(_) | E::Generate(_) | E::Database(_) => Kind::Other,
+    };
+    StackError::new(kind, err.exit_code(), err)
+}
+
+fn db_error(err: sea_orm::DbErr) -> StackError {
+    seaorm_error(seaorm_migrate::Error::from(err))
+}
+
+/// A SeaORM session: `db.begin()`, the crate's query, `commit()`.
+macro_rules! seaorm_session {
+    ($db:expr, |$txn:ident| $work:expr) => {{
+        let txn = $db.begin().await.map_err(db_error)?;
+        let $txn = &txn;
+        let value = $work.await.map_err(seaorm_error)?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(value)
+    }};
+}
+
+impl Stack for SeaOrm {
+    const NAME: &'static str = "seaorm-migrate";
+
+    fn cli_main(args: Vec<OsString>) -> ExitCode {
+        seaorm_migrate::cli::main_from(args)
+    }
+
+    async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
+        let db = seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout)
+            .await
+            .map_err(seaorm_error)?;
+        Ok(Self { db })
+    }
+
+    async fn migrate_up(&self) -> StackResult<Vec<String>> {
+        seaorm_migrate::migrate::up(&self.db, None)
+            .await
+            .map_err(seaorm_error)
+    }
+
+    async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
+        seaorm_migrate::migrate::reset(&self.db)
+            .await
+            .map_err(seaorm_error)
+    }
+
+    async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::add_teams(txn, rows))
+    }
+
+    async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::add_all(txn, rows))
+    }
+
+    async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::get(txn, id))
+    }
+
+    async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::by_name(txn, name))
+    }
+
+    async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::secret_name_of(
+            txn, name
+        ))
+    }
+
+    async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::by_app_src(
+            txn, app_src
+        ))
+    }
+
+    async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::with_teams(
+            txn, app_src
+        ))
+    }
+
+    async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::birthday(txn, name))
+    }
+
+    async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::delete_by_name(
+            txn, name
+        ))
+    }
+
+    async fn hold_connection(
+        &self,
+        acquired: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    ) -> StackResult<()> {
+        // A transaction is how SeaORM hands out one pooled connection.
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let _ = acquired.send(());
+        let _ = release.await;
+        txn.rollback().await.map_err(db_error)
+    }
+}
