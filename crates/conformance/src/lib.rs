@@ -129,6 +129,15 @@ pub trait Stack: Clone + Send + Sync + 'static {
     /// `session.add_all(rows)` + `commit()`: all rows or none.
     fn add_all(&self, rows: &[NewHero]) -> impl Future<Output = StackResult<Vec<Hero>>> + Send;
 
+    /// One unit of work of two statements: insert `team`, then `heroes`
+    /// pointing at it (`session.add(team)`, `session.add_all(heroes)`,
+    /// `commit()`): both or neither.
+    fn add_team_with_heroes(
+        &self,
+        team: &NewTeam,
+        heroes: &[NewHero],
+    ) -> impl Future<Output = StackResult<(Team, Vec<Hero>)>> + Send;
+
     /// `session.get(Hero, id)`.
     fn get(&self, id: i64) -> impl Future<Output = StackResult<Option<Hero>>> + Send;
 

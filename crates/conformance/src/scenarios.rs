@@ -43,7 +43,7 @@ pub const SCENARIOS: [Scenario; 9] = [
         number: 2,
         test: "s2_duplicate_batch",
         title: "Batch ending in a duplicate name",
-        asks: "A batch of new heroes whose last row repeats a seed name: a typed \"already exists\" error naming it, and none of the batch written.",
+        asks: "A batch of new heroes whose last row repeats a seed name: a typed \"already exists\" error naming it, and none of the batch written. Then the same heroes after a new team in one session (two statements): the team is rolled back too.",
     },
     Scenario {
         number: 3,
@@ -378,8 +378,30 @@ async fn duplicate_batch<S: Stack>() -> Verdict {
             .is_some(),
         "the pool no longer answers after the failed batch"
     );
+
+    // The same, as a unit of work of two statements: a new team, then heroes
+    // of that team ending in the duplicate. The session must undo the team too.
+    let team = heroes_model::NewTeam {
+        name: "Bikini Bottom Irregulars".to_owned(),
+        headquarters: None,
+    };
+    let Err(err) = stack.add_team_with_heroes(&team, &batch).await else {
+        return Err("the team + heroes unit of work was accepted".to_owned());
+    };
+    ensure!(
+        err.kind == Kind::AlreadyExists,
+        "team + heroes: expected an already-exists error, got {err}"
+    );
+    let teams = obs
+        .scalar("SELECT count(*) FROM teams WHERE name = $1", &[&team.name])
+        .await?;
+    let written = obs.heroes_of(&format!("{app}-batch")).await?;
+    ensure!(
+        teams == 0 && written == 0,
+        "the failed unit of work left {teams} team(s) and {written} hero(es) behind"
+    );
     Ok(format!(
-        "{}; 0 of {} rows written",
+        "{}; 0 of {} rows written, and a team inserted before them in the same session rolled back too",
         first_line(&err.message, 90),
         batch.len()
     ))

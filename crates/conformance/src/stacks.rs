@@ -17,6 +17,24 @@ fn join_error(err: &tokio::task::JoinError) -> StackError {
     StackError::new(Kind::Other, 1, format!("the blocking task failed: {err}"))
 }
 
+/// `heroes`, each pointing at team `team_id`.
+fn in_team(heroes: &[NewHero], team_id: i64) -> Vec<NewHero> {
+    heroes
+        .iter()
+        .map(|h| NewHero {
+            team_id: Some(team_id),
+            ..h.clone()
+        })
+        .collect()
+}
+
+/// The one team an insert of one team returned.
+fn only_team(mut teams: Vec<Team>) -> StackResult<Team> {
+    teams
+        .pop()
+        .ok_or_else(|| StackError::new(Kind::Other, 1, "inserting a team returned no row"))
+}
+
 // ---------------------------------------------------------------------------
 // sync-diesel: r2d2 + PgConnection (libpq), run on tokio's blocking threads.
 
@@ -115,6 +133,25 @@ impl Stack for SyncDiesel {
         let rows = rows.to_vec();
         self.session(move |conn| sync_diesel::heroes::add_all(conn, &rows))
             .await
+    }
+
+    async fn add_team_with_heroes(
+        &self,
+        team: &NewTeam,
+        heroes: &[NewHero],
+    ) -> StackResult<(Team, Vec<Hero>)> {
+        let (team, heroes) = (team.clone(), heroes.to_vec());
+        let (teams, heroes) = self
+            .session(move |conn| {
+                let teams = sync_diesel::heroes::add_teams(conn, std::slice::from_ref(&team))?;
+                let Some(id) = teams.first().map(|t| t.id) else {
+                    return Ok((teams, Vec::new()));
+                };
+                let heroes = sync_diesel::heroes::add_all(conn, &in_team(&heroes, id))?;
+                Ok((teams, heroes))
+            })
+            .await?;
+        Ok((only_team(teams)?, heroes))
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
@@ -242,6 +279,24 @@ impl Stack for AsyncDiesel {
         })
         .await
         .map_err(async_diesel_error)
+    }
+
+    async fn add_team_with_heroes(
+        &self,
+        team: &NewTeam,
+        heroes: &[NewHero],
+    ) -> StackResult<(Team, Vec<Hero>)> {
+        let (teams, heroes) = async_diesel::engine::session(&self.engine, async |conn| {
+            let teams = async_diesel::heroes::add_teams(conn, std::slice::from_ref(team)).await?;
+            let Some(id) = teams.first().map(|t| t.id) else {
+                return Ok((teams, Vec::new()));
+            };
+            let heroes = async_diesel::heroes::add_all(conn, &in_team(heroes, id)).await?;
+            Ok((teams, heroes))
+        })
+        .await
+        .map_err(async_diesel_error)?;
+        Ok((only_team(teams)?, heroes))
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
@@ -394,6 +449,23 @@ impl Stack for SqlxRaw {
         sqlx_session!(self.pool, |conn| sqlx_raw::heroes::add_all(conn, rows))
     }
 
+    async fn add_team_with_heroes(
+        &self,
+        team: &NewTeam,
+        heroes: &[NewHero],
+    ) -> StackResult<(Team, Vec<Hero>)> {
+        let mut tx = self.pool.begin().await.map_err(sqlx_error)?;
+        let teams = sqlx_raw::heroes::add_teams(&mut tx, std::slice::from_ref(team))
+            .await
+            .map_err(sqlx_raw_error)?;
+        let team = only_team(teams)?;
+        let heroes = sqlx_raw::heroes::add_all(&mut tx, &in_team(heroes, team.id))
+            .await
+            .map_err(sqlx_raw_error)?;
+        tx.commit().await.map_err(sqlx_error)?;
+        Ok((team, heroes))
+    }
+
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
         sqlx_session!(self.pool, |conn| sqlx_raw::heroes::get(conn, id))
     }
@@ -512,6 +584,23 @@ impl Stack for SeaOrm {
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
         seaorm_session!(self.db, |txn| seaorm_migrate::heroes::add_all(txn, rows))
+    }
+
+    async fn add_team_with_heroes(
+        &self,
+        team: &NewTeam,
+        heroes: &[NewHero],
+    ) -> StackResult<(Team, Vec<Hero>)> {
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let teams = seaorm_migrate::heroes::add_teams(&txn, std::slice::from_ref(team))
+            .await
+            .map_err(seaorm_error)?;
+        let team = only_team(teams)?;
+        let heroes = seaorm_migrate::heroes::add_all(&txn, &in_team(heroes, team.id))
+            .await
+            .map_err(seaorm_error)?;
+        txn.commit().await.map_err(db_error)?;
+        Ok((team, heroes))
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
