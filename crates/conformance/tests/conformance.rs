@@ -76,3 +76,23 @@ fn every_scenario_has_a_test() {
         );
     }
 }
+
+/// The committed table has a passing cell for every scenario × crate: adding
+/// a scenario or a crate without running `just conformance` fails here.
+#[test]
+fn the_committed_behaviour_table_covers_every_cell() {
+    let table = include_str!("../../../docs/behaviour.md");
+    for scenario in conformance::scenarios::SCENARIOS {
+        for stack in conformance::report::STACKS {
+            let cell = format!("`{}::{}`", stack.module, scenario.test);
+            assert!(
+                table.contains(&cell),
+                "docs/behaviour.md has no cell {cell}; run `just conformance`"
+            );
+        }
+    }
+    assert!(
+        !table.contains("❌"),
+        "docs/behaviour.md records a failure; fix it and run `just conformance`"
+    );
+}
