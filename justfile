@@ -97,3 +97,9 @@ ci:
 # Every conformance scenario against every crate; writes docs/behaviour.md.
 conformance:
     cargo run -q -p conformance -- report --out docs/behaviour.md
+
+# The measured comparison: every crate, raw tokio-postgres, pgbench, psql \copy
+# and SQLAlchemy (psycopg2, asyncpg), plus cold build cost; writes
+# docs/COMPARISON.md and docs/charts/ (~15 min; `--quick` for a smoke run).
+report *args:
+    cargo run --release -q -p bench -- report {{args}}

@@ -67,6 +67,7 @@ impl Cli {
         EngineOptions {
             max_size: self.pool_size,
             wait_timeout: Duration::from_millis(self.pool_timeout_ms),
+            ..EngineOptions::default()
         }
     }
 }

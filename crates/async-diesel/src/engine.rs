@@ -14,8 +14,10 @@
 use std::time::{Duration, Instant};
 
 use deadpool::Runtime;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 
 use crate::error::{Error, Result};
@@ -30,6 +32,11 @@ pub struct EngineOptions {
     /// How long a task waits for a free connection before it gets
     /// [`Error::PoolExhausted`] (`POOL_TIMEOUT_MS`): a full pool never hangs a caller.
     pub wait_timeout: Duration,
+    /// Run a test query on each connection as it leaves the pool (deadpool's
+    /// `RecyclingMethod::Verified`), replacing one the server has closed.
+    /// Costs one round trip per checkout; without it (`Fast`) the first
+    /// query on a dead connection fails.
+    pub verify_on_checkout: bool,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +44,7 @@ impl Default for EngineOptions {
         Self {
             max_size: 8,
             wait_timeout: Duration::from_secs(5),
+            verify_on_checkout: true,
         }
     }
 }
@@ -59,10 +67,17 @@ impl Engine {
         if options.max_size == 0 {
             return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
         }
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-        // The default recycling method runs a test query when a connection
+        // `Verified` (deadpool's default) runs a test query when a connection
         // comes back out of the pool, so a backend the server killed is
         // replaced instead of failing the caller's query.
+        let mut config = ManagerConfig::default();
+        config.recycling_method = if options.verify_on_checkout {
+            RecyclingMethod::Verified
+        } else {
+            RecyclingMethod::Fast
+        };
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(options.max_size)
             .runtime(Runtime::Tokio1)

@@ -246,6 +246,7 @@ async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
         EngineOptions {
             max_size: 2,
             wait_timeout: timeout,
+            ..EngineOptions::default()
         },
     )
     .await;
@@ -292,6 +293,7 @@ async fn the_pool_size_bounds_how_many_connections_serve_many_tasks() {
         EngineOptions {
             max_size: 3,
             wait_timeout: Duration::from_secs(10),
+            ..EngineOptions::default()
         },
     )
     .await;

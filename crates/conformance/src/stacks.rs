@@ -99,6 +99,7 @@ impl Stack for SyncDiesel {
         let options = sync_diesel::engine::EngineOptions {
             max_size: pool.max_size,
             connection_timeout: pool.acquire_timeout,
+            ..Default::default()
         };
         let pool = tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
             .await
@@ -242,6 +243,7 @@ impl Stack for AsyncDiesel {
         let options = async_diesel::engine::EngineOptions {
             max_size: pool.max_size as usize,
             wait_timeout: pool.acquire_timeout,
+            ..Default::default()
         };
         let engine = async_diesel::engine::Engine::connect(url, options)
             .await
@@ -416,6 +418,7 @@ impl Stack for SqlxRaw {
         let options = sqlx_raw::engine::EngineOptions {
             max_connections: pool.max_size,
             acquire_timeout: pool.acquire_timeout,
+            ..Default::default()
         };
         let pool = sqlx_raw::engine::engine(url, options)
             .await
@@ -560,9 +563,10 @@ impl Stack for SeaOrm {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db = seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout)
-            .await
-            .map_err(seaorm_error)?;
+        let db =
+            seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout, true)
+                .await
+                .map_err(seaorm_error)?;
         Ok(Self { db })
     }
 

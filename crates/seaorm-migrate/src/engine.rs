@@ -18,22 +18,26 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `create_async_engine(url, echo=...)`: connects (opening the first
 /// connection, so a bad server is reported here) with a bounded pool.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
-    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT).await
+    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT, true).await
 }
 
 /// [`connect`] with a pool of at most `max_connections`, where a caller waits
 /// at most `acquire_timeout` for a free connection before it gets a
-/// `ConnectionAcquire(Timeout)` error instead of hanging.
+/// `ConnectionAcquire(Timeout)` error instead of hanging. With
+/// `test_before_acquire` (the default) each connection is pinged as it leaves
+/// the pool, so one the server closed is replaced: one round trip per checkout.
 pub async fn connect_with(
     url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
+    test_before_acquire: bool,
 ) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(acquire_timeout)
+        .test_before_acquire(test_before_acquire)
         // Statement logging goes through sqlx's `tracing` events; they are
         // printed only when `ECHO=1` installed a subscriber (enable_echo).
         .sqlx_logging(true)

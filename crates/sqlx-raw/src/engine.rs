@@ -18,6 +18,10 @@ pub struct EngineOptions {
     /// How long `acquire()`/`begin()` wait for a connection before failing
     /// with a pool time-out, instead of hanging.
     pub acquire_timeout: Duration,
+    /// Ping each connection as it leaves the pool, replacing one the server
+    /// has closed. Costs one round trip per checkout; without it the first
+    /// query on a dead connection fails.
+    pub test_before_acquire: bool,
 }
 
 impl Default for EngineOptions {
@@ -25,6 +29,7 @@ impl Default for EngineOptions {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
+            test_before_acquire: true,
         }
     }
 }
@@ -37,7 +42,7 @@ pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
         .acquire_timeout(options.acquire_timeout)
         // sqlx pings each connection as it leaves the pool (the default, shown
         // here because it matters): a backend killed by the server is replaced.
-        .test_before_acquire(true)
+        .test_before_acquire(options.test_before_acquire)
         .connect(url)
         .await?)
 }

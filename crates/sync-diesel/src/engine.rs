@@ -30,6 +30,11 @@ pub struct EngineOptions {
     /// How long `pool.get()` waits for a free (or new) connection before it
     /// returns an error instead of hanging.
     pub connection_timeout: Duration,
+    /// Run `SELECT 1` on each connection as it leaves the pool, replacing
+    /// one the server has closed before the caller sees it. Costs one round
+    /// trip per checkout (measured in docs/COMPARISON.md); without it the
+    /// first query on a dead connection fails (docs/behaviour.md, scenario 5).
+    pub test_on_check_out: bool,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +42,7 @@ impl Default for EngineOptions {
         Self {
             max_size: 8,
             connection_timeout: Duration::from_secs(5),
+            test_on_check_out: true,
         }
     }
 }
@@ -57,7 +63,7 @@ pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
         // Check each connection (`SELECT 1`) as it leaves the pool: a backend
         // killed by the server or a restart is then replaced transparently
         // instead of failing the caller's first query.
-        .test_on_check_out(true)
+        .test_on_check_out(options.test_on_check_out)
         .build(ConnectionManager::new(url))
         .map_err(Error::Pool)?;
     // Open the first connection now, so a server that refuses us is reported

@@ -317,6 +317,7 @@ fn an_exhausted_pool_times_out_instead_of_hanging() {
         EngineOptions {
             max_size: 1,
             connection_timeout: timeout,
+            ..EngineOptions::default()
         },
     )
     .unwrap();

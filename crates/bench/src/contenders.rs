@@ -1,0 +1,399 @@
+//! The Rust contenders: each example crate through its own engine (pool) and
+//! query functions, as an application would call them, and raw
+//! tokio-postgres with prepared statements, the floor.
+//!
+//! Reads take a connection from the pool and run one query, with no
+//! transaction around it (a read needs none); the insert workload runs in the
+//! crate's session (one transaction), like `add_all` + `commit`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::SinkExt as _;
+use heroes_model::{Hero, NewHero};
+use sea_orm::TransactionTrait as _;
+use tokio_postgres::{Client, NoTls, Statement};
+
+use crate::workloads::{Workload, insert_batch, nth_app_src, nth_id, nth_name, to_csv};
+
+/// An error while measuring, as text (the run stops with it).
+pub type BenchResult<T> = Result<T, String>;
+
+fn text<E: std::fmt::Display>(err: E) -> String {
+    err.to_string()
+}
+
+/// Connections each Rust contender's pool may open (every crate's default).
+pub const POOL_SIZE: usize = 8;
+
+/// A Rust contender, connected.
+pub enum Rust {
+    /// Diesel + r2d2 over libpq (blocking: measured on threads).
+    SyncDiesel(sync_diesel::engine::PgPool),
+    /// diesel-async + deadpool.
+    AsyncDiesel(async_diesel::engine::Engine),
+    /// sqlx's `PgPool` with the `query!` functions.
+    SqlxRaw(sqlx::PgPool),
+    /// SeaORM's `DatabaseConnection`.
+    SeaOrm(sea_orm::DatabaseConnection),
+    /// tokio-postgres, prepared statements, no pool: the floor.
+    Raw(Arc<RawClients>),
+}
+
+/// Every Rust contender's identifier, in report order.
+pub const RUST: [&str; 5] = [
+    "sync-diesel",
+    "async-diesel",
+    "sqlx-raw",
+    "seaorm-migrate",
+    "tokio-postgres",
+];
+
+/// Insert batches made so far, so every inserted name is new.
+static INSERTS: AtomicU64 = AtomicU64::new(0);
+
+impl Rust {
+    /// Connects contender `name` to `url` with its crate's default pool;
+    /// `checkout_test: false` turns off the test each crate runs on a
+    /// connection as it leaves the pool (to measure what it costs).
+    pub async fn connect(name: &str, url: &str, checkout_test: bool) -> BenchResult<Self> {
+        Ok(match name {
+            "sync-diesel" => {
+                let url = url.to_owned();
+                let options = sync_diesel::engine::EngineOptions {
+                    test_on_check_out: checkout_test,
+                    ..Default::default()
+                };
+                let pool =
+                    tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
+                        .await
+                        .map_err(text)?
+                        .map_err(text)?;
+                Self::SyncDiesel(pool)
+            }
+            "async-diesel" => {
+                let options = async_diesel::engine::EngineOptions {
+                    verify_on_checkout: checkout_test,
+                    ..Default::default()
+                };
+                Self::AsyncDiesel(
+                    async_diesel::engine::Engine::connect(url, options)
+                        .await
+                        .map_err(text)?,
+                )
+            }
+            "sqlx-raw" => {
+                let options = sqlx_raw::engine::EngineOptions {
+                    test_before_acquire: checkout_test,
+                    ..Default::default()
+                };
+                Self::SqlxRaw(sqlx_raw::engine::engine(url, options).await.map_err(text)?)
+            }
+            "seaorm-migrate" => Self::SeaOrm(
+                seaorm_migrate::engine::connect_with(
+                    url,
+                    seaorm_migrate::engine::MAX_CONNECTIONS,
+                    seaorm_migrate::engine::ACQUIRE_TIMEOUT,
+                    checkout_test,
+                )
+                .await
+                .map_err(text)?,
+            ),
+            "tokio-postgres" => Self::Raw(Arc::new(RawClients::connect(url, POOL_SIZE).await?)),
+            other => return Err(format!("no Rust contender called {other}")),
+        })
+    }
+
+    /// Whether operations block the thread (sync-diesel): measure them with
+    /// [`Self::op_blocking`] on threads rather than on the async runtime.
+    pub fn is_blocking(&self) -> bool {
+        matches!(self, Self::SyncDiesel(_))
+    }
+
+    /// One operation of `workload` (the `k`-th parameters), for sync-diesel.
+    /// Returns the rows it touched.
+    pub fn op_blocking(&self, workload: Workload, k: u64) -> BenchResult<usize> {
+        let Self::SyncDiesel(pool) = self else {
+            return Err("op_blocking is for sync-diesel".to_owned());
+        };
+        use sync_diesel::heroes;
+        let found = |hero: Option<Hero>| usize::from(hero.is_some());
+        if workload == Workload::Insert100 {
+            let rows = insert_batch("sync-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
+            return sync_diesel::engine::session(pool, |conn| heroes::add_all(conn, &rows))
+                .map(|saved| saved.len())
+                .map_err(text);
+        }
+        let mut conn = pool.get().map_err(text)?;
+        match workload {
+            Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).map(found),
+            Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).map(found),
+            Workload::Scalar => {
+                heroes::secret_name_of(&mut conn, &nth_name(k)).map(|s| usize::from(s.is_some()))
+            }
+            Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k)).map(|v| v.len()),
+            Workload::Insert100 => Ok(0),
+        }
+        .map_err(text)
+    }
+
+    /// One operation of `workload` (the `k`-th parameters) on an async
+    /// contender; `slot` picks the raw client (tasks spread over them).
+    pub async fn op(&self, workload: Workload, k: u64, slot: usize) -> BenchResult<usize> {
+        let found = |hero: Option<Hero>| usize::from(hero.is_some());
+        let some = |s: Option<Option<String>>| usize::from(s.is_some());
+        match self {
+            Self::SyncDiesel(_) => self.op_blocking(workload, k),
+            Self::AsyncDiesel(engine) => {
+                use async_diesel::heroes;
+                if workload == Workload::Insert100 {
+                    let rows =
+                        insert_batch("async-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
+                    return async_diesel::engine::session(engine, async |conn| {
+                        heroes::add_all(conn, &rows).await
+                    })
+                    .await
+                    .map(|saved| saved.len())
+                    .map_err(text);
+                }
+                let mut conn = engine.get().await.map_err(text)?;
+                match workload {
+                    Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).await.map(found),
+                    Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).await.map(found),
+                    Workload::Scalar => heroes::secret_name_of(&mut conn, &nth_name(k))
+                        .await
+                        .map(some),
+                    Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k))
+                        .await
+                        .map(|v| v.len()),
+                    Workload::Insert100 => Ok(0),
+                }
+                .map_err(text)
+            }
+            Self::SqlxRaw(pool) => {
+                use sqlx_raw::heroes;
+                if workload == Workload::Insert100 {
+                    let rows = insert_batch("sqlx-raw", INSERTS.fetch_add(1, Ordering::Relaxed));
+                    let mut tx = pool.begin().await.map_err(text)?;
+                    let saved = heroes::add_all(&mut tx, &rows).await.map_err(text)?;
+                    tx.commit().await.map_err(text)?;
+                    return Ok(saved.len());
+                }
+                let mut conn = pool.acquire().await.map_err(text)?;
+                match workload {
+                    Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).await.map(found),
+                    Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).await.map(found),
+                    Workload::Scalar => heroes::secret_name_of(&mut conn, &nth_name(k))
+                        .await
+                        .map(some),
+                    Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k))
+                        .await
+                        .map(|v| v.len()),
+                    Workload::Insert100 => Ok(0),
+                }
+                .map_err(text)
+            }
+            Self::SeaOrm(db) => {
+                use seaorm_migrate::heroes;
+                match workload {
+                    Workload::GetByPk => heroes::get(db, nth_id(k)).await.map(found),
+                    Workload::ByName => heroes::by_name(db, &nth_name(k)).await.map(found),
+                    Workload::Scalar => heroes::secret_name_of(db, &nth_name(k)).await.map(some),
+                    Workload::Filter100 => heroes::by_app_src(db, &nth_app_src(k))
+                        .await
+                        .map(|v| v.len()),
+                    Workload::Insert100 => {
+                        let rows =
+                            insert_batch("seaorm-migrate", INSERTS.fetch_add(1, Ordering::Relaxed));
+                        let txn = db.begin().await.map_err(text)?;
+                        let saved = heroes::add_all(&txn, &rows).await.map_err(text)?;
+                        txn.commit().await.map_err(text)?;
+                        Ok(saved.len())
+                    }
+                }
+                .map_err(text)
+            }
+            Self::Raw(raw) => raw.op(workload, k, slot).await,
+        }
+    }
+
+    /// Loads `rows` the crate's fastest way, all or nothing: multi-row
+    /// INSERTs of 10,000 rows (the diesel crates, SeaORM), COPY (sqlx-raw,
+    /// tokio-postgres). Returns the rows loaded.
+    pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
+        match self {
+            Self::SyncDiesel(pool) => {
+                sync_diesel::engine::session(pool, |conn| sync_diesel::heroes::load(conn, rows))
+                    .map(|n| n as u64)
+                    .map_err(text)
+            }
+            Self::AsyncDiesel(engine) => async_diesel::engine::session(engine, async |conn| {
+                async_diesel::heroes::load(conn, rows).await
+            })
+            .await
+            .map(|n| n as u64)
+            .map_err(text),
+            Self::SqlxRaw(pool) => sqlx_raw::bulk::load_copy(pool, rows, |_| {})
+                .await
+                .map_err(text),
+            Self::SeaOrm(db) => {
+                let txn = db.begin().await.map_err(text)?;
+                let n = seaorm_migrate::heroes::load(&txn, rows)
+                    .await
+                    .map_err(text)?;
+                txn.commit().await.map_err(text)?;
+                Ok(n)
+            }
+            Self::Raw(raw) => raw.copy(rows).await,
+        }
+    }
+
+    /// How this contender loads in bulk, for the report.
+    pub fn bulk_method(name: &str) -> &'static str {
+        match name {
+            "sqlx-raw" | "tokio-postgres" => "COPY FROM STDIN (csv)",
+            "seaorm-migrate" => "insert_many, 10,000 rows per INSERT",
+            _ => "multi-row INSERT, 10,000 rows each",
+        }
+    }
+}
+
+/// The prepared statements of one raw connection.
+struct Prepared {
+    get: Statement,
+    by_name: Statement,
+    scalar: Statement,
+    filter: Statement,
+    insert: Statement,
+}
+
+/// Raw tokio-postgres: `n` connections with their statements prepared once;
+/// task `slot` uses connection `slot % n` (a tokio-postgres client pipelines
+/// the queries of tasks that share it).
+pub struct RawClients {
+    clients: Vec<(Client, Prepared)>,
+}
+
+const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
+
+fn hero_of(row: &tokio_postgres::Row) -> Hero {
+    Hero {
+        id: row.get(0),
+        name: row.get(1),
+        secret_name: row.get(2),
+        age: row.get(3),
+        app_src: row.get(4),
+        created_at: row.get(5),
+        team_id: row.get(6),
+    }
+}
+
+impl RawClients {
+    async fn connect(url: &str, n: usize) -> BenchResult<Self> {
+        let mut clients = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(text)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            let prepared = Prepared {
+                get: client
+                    .prepare(&format!("SELECT {HERO_COLUMNS} FROM heroes WHERE id = $1"))
+                    .await
+                    .map_err(text)?,
+                by_name: client
+                    .prepare(&format!("SELECT {HERO_COLUMNS} FROM heroes WHERE name = $1"))
+                    .await
+                    .map_err(text)?,
+                scalar: client
+                    .prepare("SELECT secret_name FROM heroes WHERE name = $1")
+                    .await
+                    .map_err(text)?,
+                filter: client
+                    .prepare(&format!(
+                        "SELECT {HERO_COLUMNS} FROM heroes WHERE app_src = $1 ORDER BY id"
+                    ))
+                    .await
+                    .map_err(text)?,
+                insert: client
+                    .prepare(&format!(
+                        "INSERT INTO heroes (name, secret_name, age, app_src, team_id) \
+                         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::text[], $5::int8[]) \
+                         RETURNING {HERO_COLUMNS}"
+                    ))
+                    .await
+                    .map_err(text)?,
+            };
+            clients.push((client, prepared));
+        }
+        Ok(Self { clients })
+    }
+
+    async fn op(&self, workload: Workload, k: u64, slot: usize) -> BenchResult<usize> {
+        let (client, st) = &self.clients[slot % self.clients.len()];
+        match workload {
+            Workload::GetByPk => {
+                let row = client
+                    .query_opt(&st.get, &[&nth_id(k)])
+                    .await
+                    .map_err(text)?;
+                Ok(usize::from(row.as_ref().map(hero_of).is_some()))
+            }
+            Workload::ByName => {
+                let row = client
+                    .query_opt(&st.by_name, &[&nth_name(k)])
+                    .await
+                    .map_err(text)?;
+                Ok(usize::from(row.as_ref().map(hero_of).is_some()))
+            }
+            Workload::Scalar => {
+                let row = client
+                    .query_opt(&st.scalar, &[&nth_name(k)])
+                    .await
+                    .map_err(text)?;
+                Ok(usize::from(
+                    row.map(|r| r.get::<_, Option<String>>(0)).is_some(),
+                ))
+            }
+            Workload::Filter100 => {
+                let rows = client
+                    .query(&st.filter, &[&nth_app_src(k)])
+                    .await
+                    .map_err(text)?;
+                Ok(rows.iter().map(hero_of).count())
+            }
+            Workload::Insert100 => {
+                // One statement is atomic on its own: no BEGIN/COMMIT needed.
+                let rows = insert_batch("tokio-postgres", INSERTS.fetch_add(1, Ordering::Relaxed));
+                let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+                let secrets: Vec<Option<&str>> =
+                    rows.iter().map(|r| r.secret_name.as_deref()).collect();
+                let ages: Vec<Option<i32>> = rows.iter().map(|r| r.age).collect();
+                let srcs: Vec<&str> = rows.iter().map(|r| r.app_src.as_str()).collect();
+                let teams: Vec<Option<i64>> = rows.iter().map(|r| r.team_id).collect();
+                let saved = client
+                    .query(&st.insert, &[&names, &secrets, &ages, &srcs, &teams])
+                    .await
+                    .map_err(text)?;
+                Ok(saved.iter().map(hero_of).count())
+            }
+        }
+    }
+
+    async fn copy(&self, rows: &[NewHero]) -> BenchResult<u64> {
+        let (client, _) = &self.clients[0];
+        let sink = client
+            .copy_in(
+                "COPY heroes (name, secret_name, age, app_src, team_id) FROM STDIN (FORMAT csv)",
+            )
+            .await
+            .map_err(text)?;
+        let mut sink = std::pin::pin!(sink);
+        for chunk in rows.chunks(20_000) {
+            sink.send(bytes::Bytes::from(to_csv(chunk)))
+                .await
+                .map_err(text)?;
+        }
+        sink.as_mut().finish().await.map_err(text)
+    }
+}

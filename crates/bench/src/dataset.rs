@@ -1,0 +1,68 @@
+//! The data every measurement starts from: the schema of DESIGN.md (applied
+//! with sqlx-raw's migrations, identical to the others') and 10,000 heroes.
+
+use tokio_postgres::NoTls;
+
+use crate::contenders::BenchResult;
+use crate::workloads::{BULK_APP_SRC, DATA_ROWS, INSERT_APP_SRC, data_row, to_csv};
+
+/// Migrates the database at `url` to head and reloads the data set: ids
+/// 1…10,000, names `hero-00001`…, 100 heroes per `app_src`.
+pub async fn prepare(url: &str) -> BenchResult<()> {
+    let pool = sqlx_raw::engine::engine(url, Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx_raw::migrate::up(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    pool.close().await;
+
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+        .batch_execute("TRUNCATE heroes, teams RESTART IDENTITY CASCADE")
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<_> = (1..=DATA_ROWS).map(data_row).collect();
+    let sink = client
+        .copy_in("COPY heroes (name, secret_name, age, app_src, team_id) FROM STDIN (FORMAT csv)")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut sink = std::pin::pin!(sink);
+    futures_util::SinkExt::send(&mut sink, bytes::Bytes::from(to_csv(&rows)))
+        .await
+        .map_err(|e| e.to_string())?;
+    sink.as_mut().finish().await.map_err(|e| e.to_string())?;
+    client
+        .batch_execute("VACUUM ANALYZE heroes")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Removes what the insert and bulk workloads wrote, so every contender
+/// measures against the same table.
+pub async fn clean(url: &str) -> BenchResult<()> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+        .execute(
+            "DELETE FROM heroes WHERE app_src = $1 OR app_src = $2",
+            &[&INSERT_APP_SRC, &BULK_APP_SRC],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .batch_execute("VACUUM ANALYZE heroes")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}

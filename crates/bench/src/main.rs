@@ -1,0 +1,309 @@
+//! bench: measures the four example crates, raw tokio-postgres, pgbench,
+//! `psql \copy` and SQLAlchemy (psycopg2, asyncpg) under the same workloads in
+//! one interleaved run, builds each crate cold for its build cost, and writes
+//! `docs/COMPARISON.md` with SVG charts in `docs/charts/`.
+//!
+//! Run with:
+//! ```text
+//! just report                                              # the full run (~15 min)
+//! cargo run --release -p bench -- report                   # the same
+//! cargo run --release -p bench -- report --no-build-cost   # skip the cold builds
+//! cargo run -p bench -- report --quick --out /tmp/c.md     # smoke run, about a minute
+//! cargo run -p bench -- render                             # rewrite the report from docs/COMPARISON.json
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use bench::baselines::Tools;
+use bench::measure::{Bench, Config};
+use bench::results::Results;
+use bench::{buildcost, dataset, report};
+use clap::{Parser, Subcommand};
+
+/// What the report says about the slow cases: written by hand from the
+/// measurements, kept beside the code that measures them.
+const ANALYSIS: &str = include_str!("../ANALYSIS.md");
+
+/// The benchmark's command line.
+#[derive(Debug, Parser)]
+#[command(name = "bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Measure everything and write the report.
+    Report {
+        /// Where to write the report (charts go to `charts/` beside it, the
+        /// raw figures to the same name with `.json`).
+        #[arg(long, default_value = "docs/COMPARISON.md")]
+        out: PathBuf,
+        /// A smoke run: every workload and contender once, briefly; no build cost.
+        #[arg(long)]
+        quick: bool,
+        /// Skip the cold builds (build cost), e.g. when iterating.
+        #[arg(long)]
+        no_build_cost: bool,
+        /// The database to measure in (created if missing; its heroes are replaced).
+        #[arg(long, default_value = "bench")]
+        database: String,
+    },
+    /// Write the report again from a run's figures (e.g. after editing
+    /// ANALYSIS.md), without measuring.
+    Render {
+        /// The figures a `report` run saved.
+        #[arg(long, default_value = "docs/COMPARISON.json")]
+        from: PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "docs/COMPARISON.md")]
+        out: PathBuf,
+    },
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let (out, quick, no_build_cost, database) = match Cli::parse().command {
+        Cmd::Report {
+            out,
+            quick,
+            no_build_cost,
+            database,
+        } => (out, quick, no_build_cost, database),
+        Cmd::Render { from, out } => {
+            return match render(&from, &out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+    };
+    // A database that cannot be had is a configuration problem: exit code 2.
+    let url = match devdb::database_url(&database) {
+        Ok(url) => url,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(devdb::Error::EXIT_CODE);
+        }
+    };
+    match run(&url, &out, quick, !no_build_cost && !quick) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(url: &str, out: &Path, quick: bool, build_cost: bool) -> Result<(), String> {
+    let began = std::time::Instant::now();
+    let scratch = workspace().join("target").join("bench");
+    let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
+    let config = if quick {
+        Config::quick()
+    } else {
+        Config::full()
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    eprintln!("loading the data set (10,000 heroes)");
+    runtime.block_on(dataset::prepare(url))?;
+    let mut results = Results {
+        quick,
+        ..Results::default()
+    };
+    results.context = context(url, &runtime, &tools, &config);
+    drop(runtime);
+
+    let criterion_dir = scratch.join("criterion");
+    let _ = std::fs::remove_dir_all(&criterion_dir);
+    results.samples = Bench::new(url, config, tools, criterion_dir)?.run()?;
+
+    if build_cost {
+        for krate in buildcost::CRATES {
+            eprintln!("building {krate} cold in release (build cost)");
+            results
+                .build
+                .push(buildcost::measure(&workspace(), &scratch, krate)?);
+        }
+    }
+    results.context.push((
+        "run time".to_owned(),
+        format!(
+            "{:.0} s (measurements and builds)",
+            began.elapsed().as_secs_f64()
+        ),
+    ));
+
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    let json_path = out.with_extension("json");
+    std::fs::write(&json_path, json)
+        .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
+    report::write(&results, out, ANALYSIS)?;
+    eprintln!("wrote {} and {}", out.display(), json_path.display());
+    Ok(())
+}
+
+fn render(from: &Path, out: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(from).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; run `just report` first",
+            from.display()
+        )
+    })?;
+    let results: Results = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a run's figures: {e}", from.display()))?;
+    report::write(&results, out, ANALYSIS)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The first value of `key` in a `key: value` file such as /proc/cpuinfo.
+fn proc_field(file: &str, key: &str) -> String {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_once(':').or_else(|| l.split_once('=')))
+                .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The version of `package` in Cargo.lock.
+fn locked_version(lock: &str, package: &str) -> String {
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    lock.find(&needle)
+        .and_then(|at| lock[at + needle.len()..].split('"').next())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+fn context(
+    url: &str,
+    runtime: &tokio::runtime::Runtime,
+    tools: &Tools,
+    config: &Config,
+) -> Vec<(String, String)> {
+    let server = runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .ok()?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut parts = Vec::new();
+        for setting in [
+            "server_version",
+            "fsync",
+            "synchronous_commit",
+            "shared_buffers",
+        ] {
+            let row = client
+                .query_one(&format!("SHOW {setting}"), &[])
+                .await
+                .ok()?;
+            parts.push(format!("{setting} {}", row.get::<_, String>(0)));
+        }
+        Some(parts.join(", "))
+    });
+    let lock = std::fs::read_to_string(workspace().join("Cargo.lock")).unwrap_or_default();
+    let crates: Vec<String> = [
+        "diesel",
+        "diesel-async",
+        "r2d2",
+        "deadpool",
+        "sqlx",
+        "sea-orm",
+        "tokio-postgres",
+        "tokio",
+        "criterion",
+    ]
+    .iter()
+    .map(|p| format!("{p} {}", locked_version(&lock, p)))
+    .collect();
+    let mut context = vec![
+        (
+            "date".to_owned(),
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        ),
+        (
+            "command".to_owned(),
+            "just report (cargo run --release -p bench -- report)".to_owned(),
+        ),
+        (
+            "machine".to_owned(),
+            format!(
+                "{}, {} CPUs, {} RAM",
+                proc_field("/proc/cpuinfo", "model name"),
+                std::thread::available_parallelism().map_or(0, usize::from),
+                proc_field("/proc/meminfo", "MemTotal")
+            ),
+        ),
+        (
+            "system".to_owned(),
+            format!(
+                "{}, Linux {}",
+                proc_field("/etc/os-release", "PRETTY_NAME"),
+                command_output("uname", &["-r"])
+            ),
+        ),
+        (
+            "Rust".to_owned(),
+            format!(
+                "{}, {} build",
+                command_output("rustc", &["-V"]),
+                if cfg!(debug_assertions) {
+                    "debug"
+                } else {
+                    "release"
+                }
+            ),
+        ),
+        (
+            "PostgreSQL".to_owned(),
+            server.unwrap_or_else(|| "unknown".to_owned())
+                + " (the local devdb cluster, same machine, TCP on localhost)",
+        ),
+        ("Rust crates".to_owned(), crates.join(", ")),
+    ];
+    context.extend(tools.versions());
+    context.push((
+        "settings".to_owned(),
+        format!(
+            "{} rounds; criterion warm-up {} ms, {} ms × {} samples; fixed-duration runs {} ms warm-up + {} ms (concurrent: twice that); tasks {:?}; bulk {} rows × {} rounds; pools of 8",
+            config.rounds,
+            config.warmup.as_millis(),
+            config.measure.as_millis(),
+            config.samples,
+            config.warmup.as_millis(),
+            config.measure.as_millis(),
+            config.tasks,
+            config.bulk_rows,
+            config.bulk_rounds
+        ),
+    ));
+    context
+}

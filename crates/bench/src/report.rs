@@ -1,0 +1,411 @@
+//! `docs/COMPARISON.md` and its SVG charts, from a run's [`Results`].
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::contenders::{BenchResult, RUST};
+use crate::measure::{BULK, CONCURRENT, PGBENCH, PSQL_COPY, SQLALCHEMY, variant_name};
+use crate::results::{Results, Sample};
+use crate::workloads::Workload;
+
+/// The floor every ratio is taken against.
+pub const RAW: &str = "tokio-postgres";
+
+/// The seed's own stack, the other reference.
+pub const SQLA_PSYCOPG2: &str = "SQLAlchemy + psycopg2";
+
+/// The crates compared (the Rust contenders but the raw floor).
+const CRATES: [&str; 4] = [RUST[0], RUST[1], RUST[2], RUST[3]];
+
+/// Where a crate is slower than this fraction of raw on get-by-PK or by-name,
+/// the report says why (see the analysis section).
+pub const SLOW: f64 = 0.9;
+
+fn ratio(value: f64, reference: Option<f64>) -> String {
+    match reference {
+        Some(r) if r > 0.0 => format!("{:.2}×", value / r),
+        _ => "–".to_owned(),
+    }
+}
+
+fn per_sec(v: f64) -> String {
+    if v >= 100.0 {
+        let n = v.round() as u64;
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn micros(us: f64) -> String {
+    if us >= 10_000.0 {
+        format!("{:.1} ms", us / 1000.0)
+    } else if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+/// Every contender of a workload, in report order.
+fn order(results: &Results, workload: &str, tasks: u32) -> Vec<Sample> {
+    let names: Vec<String> = RUST
+        .iter()
+        .map(|n| (*n).to_owned())
+        .chain(CRATES.iter().map(|c| variant_name(c)))
+        .chain(SQLALCHEMY.iter().map(|s| s.1.to_owned()))
+        .chain([PGBENCH.to_owned(), PSQL_COPY.to_owned()])
+        .collect();
+    names
+        .iter()
+        .filter_map(|n| results.find(workload, n, tasks).cloned())
+        .collect()
+}
+
+fn chart_name(workload: &str, tasks: u32) -> String {
+    if workload == CONCURRENT {
+        format!("{workload}_{tasks}.svg")
+    } else {
+        format!("{workload}.svg")
+    }
+}
+
+/// A horizontal bar chart of `bars` (name, value) written to `path`.
+pub fn bar_chart(path: &Path, title: &str, unit: &str, bars: &[(String, f64)]) -> BenchResult<()> {
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let n = bars.len() as u32;
+        let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0) * 1.2;
+        let height = 90 + 34 * n;
+        let root = SVGBackend::new(path, (820, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title.replace('`', ""), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(190)
+            .build_cartesian_2d(0f64..max, (0u32..n).into_segmented())?;
+        let names: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
+        let label = move |v: &SegmentValue<u32>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i as usize).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(bars.len())
+            .y_label_formatter(&label)
+            .x_desc(unit)
+            .x_label_formatter(&|v| per_sec(*v))
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        // The first bar at the top: bar i sits in segment n - 1 - i.
+        let slot = |i: usize| n - 1 - i as u32;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (name, value))| {
+            let color = if name == RAW {
+                RGBColor(90, 90, 90)
+            } else if name.starts_with("SQLAlchemy") {
+                RGBColor(214, 120, 40)
+            } else if name.ends_with("no checkout test") {
+                RGBColor(130, 170, 210)
+            } else if name == PGBENCH || name == PSQL_COPY {
+                RGBColor(160, 160, 160)
+            } else {
+                RGBColor(40, 110, 180)
+            };
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(slot(i))),
+                    (*value, SegmentValue::Exact(slot(i) + 1)),
+                ],
+                color.filled(),
+            );
+            bar.set_margin(5, 5, 0, 0);
+            bar
+        }))?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+            Text::new(
+                format!(" {}", per_sec(*value)),
+                (*value, SegmentValue::CenterOf(slot(i))),
+                ("sans-serif", 12),
+            )
+        }))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("cannot draw {}: {e}", path.display()))
+}
+
+/// Writes the report to `out` and its charts to `out`'s folder + `charts/`.
+pub fn write(results: &Results, out: &Path, analysis: &str) -> BenchResult<()> {
+    let folder = out.parent().unwrap_or_else(|| Path::new("."));
+    let charts = folder.join("charts");
+    std::fs::create_dir_all(&charts)
+        .map_err(|e| format!("cannot create {}: {e}", charts.display()))?;
+    let markdown = render(
+        results,
+        analysis,
+        &mut |workload, tasks, title, unit, bars| {
+            bar_chart(&charts.join(chart_name(workload, tasks)), title, unit, bars)
+        },
+    )?;
+    std::fs::write(out, markdown).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// Draws one chart: (workload, tasks, title, unit, bars).
+type Draw<'a> = dyn FnMut(&str, u32, &str, &str, &[(String, f64)]) -> BenchResult<()> + 'a;
+
+/// The report's markdown; `draw` makes each chart it links to.
+pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchResult<String> {
+    let mut md = String::new();
+    let _ = writeln!(md, "# The measured comparison\n");
+    let _ = writeln!(
+        md,
+        "Generated by `just report` (`cargo run --release -p bench -- report`); do not edit by hand. \
+         Every figure below was measured in one run on the machine described under [Setup](#setup), \
+         with every contender interleaved round by round (the order rotates each round), so that noise \
+         on this shared VM falls on all of them alike. Compare ratios within this report, not absolute \
+         numbers across machines.\n"
+    );
+    if results.quick {
+        let _ = writeln!(
+            md,
+            "> **This is a `--quick` smoke run**: one short round, tiny bulk load. Its figures show the harness works; they are not measurements.\n"
+        );
+    }
+
+    // Headline.
+    let raw1 = results
+        .find(Workload::GetByPk.id(), RAW, 1)
+        .map(|s| s.per_sec);
+    let raw8 = results.find(CONCURRENT, RAW, 8).map(|s| s.per_sec);
+    let sqla1 = results
+        .find(Workload::GetByPk.id(), SQLA_PSYCOPG2, 1)
+        .map(|s| s.per_sec);
+    let _ = writeln!(md, "## Headline: get by primary key\n");
+    let _ = writeln!(
+        md,
+        "Each crate's throughput as a multiple of raw tokio-postgres (1.00× = as fast as the floor) and of the seed's SQLAlchemy + psycopg2 (above 1 = faster than the seed).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| crate | ops/s, 1 task | × raw, 1 task | ops/s, 8 tasks | × raw, 8 tasks | × SQLAlchemy + psycopg2, 1 task |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for krate in CRATES {
+        let one = results
+            .find(Workload::GetByPk.id(), krate, 1)
+            .map_or(0.0, |s| s.per_sec);
+        let eight = results
+            .find(CONCURRENT, krate, 8)
+            .map_or(0.0, |s| s.per_sec);
+        let _ = writeln!(
+            md,
+            "| {krate} | {} | {} | {} | {} | {} |",
+            per_sec(one),
+            ratio(one, raw1),
+            per_sec(eight),
+            ratio(eight, raw8),
+            ratio(one, sqla1)
+        );
+    }
+    md.push('\n');
+
+    // Single operations.
+    let _ = writeln!(md, "## Single operations (one task)\n");
+    let _ = writeln!(
+        md,
+        "10,000 heroes loaded. Rust contenders: criterion, mean time per call, each call taking a connection from the crate's pool (size 8) and returning it; reads run without a transaction, the insert in one. SQLAlchemy: a fixed-duration loop, a new `Session` per operation, pool of 8. pgbench: `-M prepared`, one client, the same SQL. \"Rounds\" lists each round's ops/s.\n"
+    );
+    for workload in Workload::ALL {
+        let samples = order(results, workload.id(), 1);
+        let raw = results.find(workload.id(), RAW, 1).map(|s| s.per_sec);
+        let sqla = results
+            .find(workload.id(), SQLA_PSYCOPG2, 1)
+            .map(|s| s.per_sec);
+        let _ = writeln!(md, "### {}\n", workload.title());
+        table(&mut md, &samples, raw, sqla, "ops/s");
+        let bars: Vec<(String, f64)> = samples
+            .iter()
+            .map(|s| (s.contender.clone(), s.per_sec))
+            .collect();
+        draw(
+            workload.id(),
+            1,
+            workload.title(),
+            "operations per second",
+            &bars,
+        )?;
+        let _ = writeln!(
+            md,
+            "![{}](charts/{})\n",
+            workload.id(),
+            chart_name(workload.id(), 1)
+        );
+    }
+
+    // Concurrency.
+    let _ = writeln!(md, "## Concurrent get by primary key\n");
+    let _ = writeln!(
+        md,
+        "N tasks each doing get-by-PK in a loop for a fixed time after a warm-up, through the contender's pool of 8 connections (sync-diesel and SQLAlchemy + psycopg2: N OS threads; raw tokio-postgres: N tasks over 8 connections, which it pipelines; pgbench: min(N, 8) clients). Mean latency from Little's law (N / throughput).\n"
+    );
+    let mut levels: Vec<u32> = results
+        .samples
+        .iter()
+        .filter(|s| s.workload == CONCURRENT)
+        .map(|s| s.tasks)
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
+    for tasks in levels {
+        let samples = order(results, CONCURRENT, tasks);
+        let raw = results.find(CONCURRENT, RAW, tasks).map(|s| s.per_sec);
+        let sqla = results
+            .find(CONCURRENT, SQLA_PSYCOPG2, tasks)
+            .map(|s| s.per_sec);
+        let _ = writeln!(
+            md,
+            "### {tasks} task{}\n",
+            if tasks == 1 { "" } else { "s" }
+        );
+        table(&mut md, &samples, raw, sqla, "ops/s");
+        let bars: Vec<(String, f64)> = samples
+            .iter()
+            .map(|s| (s.contender.clone(), s.per_sec))
+            .collect();
+        let title = format!("get by primary key, {tasks} concurrent tasks");
+        draw(CONCURRENT, tasks, &title, "operations per second", &bars)?;
+        let _ = writeln!(
+            md,
+            "![{CONCURRENT} {tasks}](charts/{})\n",
+            chart_name(CONCURRENT, tasks)
+        );
+    }
+
+    // Bulk.
+    let bulk = order(results, BULK, 1);
+    let rows = bulk
+        .first()
+        .map_or(0.0, |s| s.mean_us * s.per_sec / 1e6)
+        .round();
+    let _ = writeln!(md, "## Bulk load of {} heroes\n", per_sec(rows));
+    let _ = writeln!(
+        md,
+        "Each contender's best path, in one transaction, into the same table (then deleted). Ratios against raw tokio-postgres `COPY`.\n"
+    );
+    let raw = results.find(BULK, RAW, 1).map(|s| s.per_sec);
+    let sqla = results.find(BULK, SQLA_PSYCOPG2, 1).map(|s| s.per_sec);
+    table(&mut md, &bulk, raw, sqla, "rows/s");
+    let bars: Vec<(String, f64)> = bulk
+        .iter()
+        .map(|s| (s.contender.clone(), s.per_sec))
+        .collect();
+    draw(BULK, 1, "bulk load", "rows per second", &bars)?;
+    let _ = writeln!(md, "![bulk](charts/{})\n", chart_name(BULK, 1));
+
+    // Build cost.
+    let _ = writeln!(md, "## Build cost\n");
+    if results.build.is_empty() {
+        let _ = writeln!(
+            md,
+            "Not measured in this run (`--quick`, or `--no-build-cost`).\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "`cargo build --release --locked -p <crate>` in an empty target folder (dependencies already downloaded; 2 cores), the release binary's size, and the packages in its dependency tree (`cargo tree -e normal,build`, each name and version once).\n"
+        );
+        let _ = writeln!(
+            md,
+            "| crate | cold release build | binary size | packages in tree |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|");
+        for b in &results.build {
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} s | {:.1} MB | {} |",
+                b.krate,
+                b.seconds,
+                b.binary_bytes as f64 / 1e6,
+                b.packages
+            );
+        }
+        md.push('\n');
+    }
+
+    // Where it is slow.
+    let _ = writeln!(md, "## Where it is slow, and whose cost it is\n");
+    let mut slow = Vec::new();
+    for workload in [Workload::GetByPk, Workload::ByName] {
+        let raw = results.find(workload.id(), RAW, 1).map(|s| s.per_sec);
+        for krate in CRATES {
+            if let (Some(s), Some(r)) = (results.find(workload.id(), krate, 1), raw)
+                && s.per_sec < SLOW * r
+            {
+                slow.push(format!(
+                    "{krate} on {} ({:.2}× raw)",
+                    workload.id(),
+                    s.per_sec / r
+                ));
+            }
+        }
+    }
+    if slow.is_empty() {
+        let _ = writeln!(
+            md,
+            "In this run no crate is below {SLOW}× raw tokio-postgres on get-by-PK or by-name.\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "Below {SLOW}× raw tokio-postgres in this run: {}.\n",
+            slow.join("; ")
+        );
+    }
+    md.push_str(analysis.trim());
+    md.push_str("\n\n");
+
+    // Setup.
+    let _ = writeln!(md, "## Setup\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    for (key, value) in &results.context {
+        let _ = writeln!(md, "| {key} | {} |", value.replace('|', "\\|"));
+    }
+    md.push('\n');
+    Ok(md)
+}
+
+fn table(md: &mut String, samples: &[Sample], raw: Option<f64>, sqla: Option<f64>, unit: &str) {
+    let _ = writeln!(
+        md,
+        "| contender | {unit} | mean latency | × raw tokio-postgres | × SQLAlchemy + psycopg2 | rounds | how |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for s in samples {
+        let rounds: Vec<String> = s.rounds.iter().map(|r| per_sec(*r)).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            s.contender.replace('\\', "\\\\"),
+            per_sec(s.per_sec),
+            micros(s.mean_us),
+            ratio(s.per_sec, raw),
+            ratio(s.per_sec, sqla),
+            rounds.join(" / "),
+            s.method.replace('\\', "\\\\")
+        );
+    }
+    md.push('\n');
+}

@@ -1,0 +1,81 @@
+//! What a run measured, kept as JSON beside the report
+//! (`docs/bench/results.json`) so the report can be re-rendered and checked.
+
+use serde::{Deserialize, Serialize};
+
+/// One contender's figure for one workload (the median over the rounds).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sample {
+    /// The workload's identifier (`get_by_pk`, …, `concurrent_get_by_pk`, `bulk`).
+    pub workload: String,
+    /// Who was measured (`sqlx-raw`, `SQLAlchemy + psycopg2`, `pgbench`, …).
+    pub contender: String,
+    /// Concurrent tasks (1 for single-operation workloads).
+    pub tasks: u32,
+    /// Operations per second (rows per second for the bulk load).
+    pub per_sec: f64,
+    /// Mean time per operation, microseconds (per whole load for bulk).
+    pub mean_us: f64,
+    /// How it was measured (criterion, fixed-duration loop, pgbench, …).
+    pub method: String,
+    /// Every round's figure, to show the spread.
+    pub rounds: Vec<f64>,
+}
+
+/// Cold release build of one crate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BuildCost {
+    /// The crate.
+    pub krate: String,
+    /// Seconds for `cargo build --release -p <crate>` in a fresh target dir.
+    pub seconds: f64,
+    /// Size of the release binary, bytes.
+    pub binary_bytes: u64,
+    /// Packages in its dependency tree (normal and build dependencies, itself included).
+    pub packages: usize,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Results {
+    /// Lines describing the machine, versions and settings.
+    pub context: Vec<(String, String)>,
+    /// Every measured figure.
+    pub samples: Vec<Sample>,
+    /// Build cost per crate (empty when not measured).
+    pub build: Vec<BuildCost>,
+    /// Whether this was a `--quick` smoke run.
+    pub quick: bool,
+}
+
+impl Results {
+    /// The sample of `contender` on `workload` at `tasks`.
+    pub fn find(&self, workload: &str, contender: &str, tasks: u32) -> Option<&Sample> {
+        self.samples
+            .iter()
+            .find(|s| s.workload == workload && s.contender == contender && s.tasks == tasks)
+    }
+}
+
+/// The median of `values` (0 for none).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if !n.is_multiple_of(2) => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert!((median(&[3.0, 1.0, 2.0]) - 2.0).abs() < f64::EPSILON);
+        assert!((median(&[4.0, 1.0, 3.0, 2.0]) - 2.5).abs() < f64::EPSILON);
+        assert!(median(&[]).abs() < f64::EPSILON);
+    }
+}

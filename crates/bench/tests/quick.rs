@@ -1,0 +1,90 @@
+//! The harness cannot rot: `bench report --quick` runs every workload against
+//! every contender (the four crates, raw tokio-postgres, pgbench, psql \copy,
+//! SQLAlchemy over psycopg2 and asyncpg) in a database of its own, and must
+//! produce a report with every cell filled. No timing is asserted: the
+//! figures of a quick run are not measurements.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use devdb::TestDatabase;
+
+#[test]
+fn a_quick_run_fills_every_cell_of_the_report() {
+    let db = TestDatabase::create("bench_quick").unwrap();
+    let dir = std::env::temp_dir().join(format!("bench-quick-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("COMPARISON.md");
+    let run = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["report", "--quick", "--database", db.name(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "bench report --quick failed: {stderr}"
+    );
+
+    let report = std::fs::read_to_string(&out).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
+            .unwrap();
+    let samples = json["samples"].as_array().unwrap();
+    let contenders = [
+        "sync-diesel",
+        "async-diesel",
+        "sqlx-raw",
+        "seaorm-migrate",
+        "tokio-postgres",
+        "SQLAlchemy + psycopg2",
+        "SQLAlchemy + asyncpg",
+    ];
+    let workloads = ["get_by_pk", "by_name", "scalar", "filter_100", "insert_100"];
+    let has = |workload: &str, contender: &str, tasks: u64| {
+        samples.iter().any(|s| {
+            s["workload"] == workload
+                && s["contender"] == contender
+                && s["tasks"] == tasks
+                && s["per_sec"].as_f64().unwrap() > 0.0
+        })
+    };
+    for workload in workloads {
+        for contender in contenders.iter().chain(&["pgbench"]) {
+            assert!(
+                has(workload, contender, 1),
+                "no figure for {contender} on {workload}"
+            );
+        }
+    }
+    for tasks in [1, 8] {
+        for contender in contenders.iter().chain(&["pgbench"]) {
+            assert!(
+                has("concurrent_get_by_pk", contender, tasks),
+                "no figure for {contender} at {tasks} tasks"
+            );
+        }
+    }
+    for contender in contenders.iter().chain(&["psql \\copy"]) {
+        assert!(has("bulk", contender, 1), "no bulk figure for {contender}");
+    }
+
+    // Every ratio cell is filled (a missing reference would print "–"), and
+    // every chart the report links to exists.
+    assert!(report.contains("## Headline"), "{report}");
+    assert!(!report.contains("| – |"), "an empty cell in:\n{report}");
+    for line in report.lines().filter(|l| l.starts_with("![")) {
+        let file = line.split("](").nth(1).unwrap().trim_end_matches(')');
+        let svg = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("tokio-postgres"),
+            "{file}"
+        );
+    }
+    assert!(
+        report.contains("--quick"),
+        "a quick report must say it is one"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
