@@ -47,6 +47,10 @@ enum Cmd {
         /// Skip the cold builds (build cost), e.g. when iterating.
         #[arg(long)]
         no_build_cost: bool,
+        /// Measure the build cost again even when the figures in the
+        /// previous run's JSON have the same fingerprint (Cargo.lock, rustc, CPU).
+        #[arg(long)]
+        rebuild: bool,
         /// The database to measure in (created if missing; its heroes are replaced).
         #[arg(long, default_value = "bench")]
         database: String,
@@ -69,13 +73,14 @@ fn workspace() -> PathBuf {
 
 fn main() -> ExitCode {
     devdb::exit_quietly_on_broken_pipe();
-    let (out, quick, no_build_cost, database) = match Cli::parse().command {
+    let (out, quick, no_build_cost, rebuild, database) = match Cli::parse().command {
         Cmd::Report {
             out,
             quick,
             no_build_cost,
+            rebuild,
             database,
-        } => (out, quick, no_build_cost, database),
+        } => (out, quick, no_build_cost, rebuild, database),
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -94,7 +99,12 @@ fn main() -> ExitCode {
             return ExitCode::from(devdb::Error::EXIT_CODE);
         }
     };
-    match run(&url, &out, quick, !no_build_cost && !quick) {
+    let build = match (quick || no_build_cost, rebuild) {
+        (true, _) => Build::Skip,
+        (false, true) => Build::Measure,
+        (false, false) => Build::ReuseOrMeasure,
+    };
+    match run(&url, &out, quick, build) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -103,7 +113,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(url: &str, out: &Path, quick: bool, build_cost: bool) -> Result<(), String> {
+/// What to do about the build cost.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    Skip,
+    Measure,
+    ReuseOrMeasure,
+}
+
+/// What the build cost depends on: Cargo.lock, the compiler, the CPU.
+fn build_fingerprint() -> String {
+    let lock = std::fs::read(workspace().join("Cargo.lock")).unwrap_or_default();
+    format!(
+        "Cargo.lock {:016x}; {}; {}",
+        bench::results::fnv1a(&lock),
+        command_output("rustc", &["-V"]),
+        proc_field("/proc/cpuinfo", "model name")
+    )
+}
+
+fn run(url: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
+    let previous: Option<Results> = std::fs::read_to_string(out.with_extension("json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
     let began = std::time::Instant::now();
     let scratch = workspace().join("target").join("bench");
     let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
@@ -117,6 +149,7 @@ fn run(url: &str, out: &Path, quick: bool, build_cost: bool) -> Result<(), Strin
     runtime.block_on(dataset::prepare(url))?;
     let mut results = Results {
         quick,
+        bulk_rows: config.bulk_rows,
         ..Results::default()
     };
     results.context = context(url, &runtime, &tools, &config);
@@ -126,19 +159,36 @@ fn run(url: &str, out: &Path, quick: bool, build_cost: bool) -> Result<(), Strin
     let _ = std::fs::remove_dir_all(&criterion_dir);
     results.samples = Bench::new(url, config, tools, criterion_dir)?.run()?;
 
-    if build_cost {
+    let fingerprint = build_fingerprint();
+    let reusable = previous.filter(|p| {
+        build == Build::ReuseOrMeasure && p.build_fingerprint == fingerprint && !p.build.is_empty()
+    });
+    let mut measured_builds = false;
+    if let Some(previous) = reusable {
+        eprintln!(
+            "build cost: reusing the figures measured {} (same Cargo.lock, rustc and CPU; --rebuild measures again)",
+            previous.build_measured
+        );
+        results.build = previous.build;
+        results.build_measured = previous.build_measured;
+        results.build_fingerprint = fingerprint;
+    } else if build != Build::Skip {
         for krate in buildcost::CRATES {
             eprintln!("building {krate} cold in release (build cost)");
             results
                 .build
                 .push(buildcost::measure(&workspace(), &scratch, krate)?);
         }
+        results.build_measured = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+        results.build_fingerprint = fingerprint;
+        measured_builds = true;
     }
     results.context.push((
         "run time".to_owned(),
         format!(
-            "{:.0} s (measurements and builds)",
-            began.elapsed().as_secs_f64()
+            "{:.0} s (data set and measurements{})",
+            began.elapsed().as_secs_f64(),
+            if measured_builds { ", cold builds" } else { "" }
         ),
     ));
 

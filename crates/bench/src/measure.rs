@@ -369,6 +369,7 @@ impl Bench {
             .warm_up_time(self.config.warmup)
             .measurement_time(self.config.measure)
             .sample_size(self.config.samples)
+            .nresamples(10_000)
             .without_plots();
         let failure: Mutex<Option<String>> = Mutex::new(None);
         let keep = |result: BenchResult<usize>| {
@@ -511,7 +512,7 @@ impl Bench {
                 }
                 (
                     rows / seconds,
-                    "session.execute(insert(Hero), rows) (insertmanyvalues)",
+                    "Core insert(Hero.__table__) executemany (insertmanyvalues, 1,000 rows per INSERT)",
                 )
             }
             Who::PsqlCopy => (

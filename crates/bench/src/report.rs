@@ -296,11 +296,12 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
 
     // Bulk.
     let bulk = order(results, BULK, 1);
-    let rows = bulk
-        .first()
-        .map_or(0.0, |s| s.mean_us * s.per_sec / 1e6)
-        .round();
-    let _ = writeln!(md, "## Bulk load of {} heroes\n", per_sec(rows));
+    let _ = writeln!(
+        md,
+        "## Bulk load of {} heroes
+",
+        per_sec(results.bulk_rows as f64)
+    );
     let _ = writeln!(
         md,
         "Each contender's best path, in one transaction, into the same table (then deleted). Ratios against raw tokio-postgres `COPY`.\n"
@@ -308,6 +309,10 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     let raw = results.find(BULK, RAW, 1).map(|s| s.per_sec);
     let sqla = results.find(BULK, SQLA_PSYCOPG2, 1).map(|s| s.per_sec);
     table(&mut md, &bulk, raw, sqla, "rows/s");
+    let _ = writeln!(
+        md,
+        "(\"mean latency\" here is the time of one whole load.)\n"
+    );
     let bars: Vec<(String, f64)> = bulk
         .iter()
         .map(|s| (s.contender.clone(), s.per_sec))
@@ -325,7 +330,8 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     } else {
         let _ = writeln!(
             md,
-            "`cargo build --release --locked -p <crate>` in an empty target folder (dependencies already downloaded; 2 cores), the release binary's size, and the packages in its dependency tree (`cargo tree -e normal,build`, each name and version once).\n"
+            "`cargo build --release --locked -p <crate>` in an empty target folder (dependencies already downloaded; 2 cores), the release binary's size, and the packages in its dependency tree (`cargo tree -e normal,build`, each name and version once). Measured {}; a build depends only on Cargo.lock, the compiler and the machine, so `just report` reuses these figures while those stay the same (`just report --rebuild` measures again).\n",
+            results.build_measured
         );
         let _ = writeln!(
             md,

@@ -46,6 +46,23 @@ pub struct Results {
     pub build: Vec<BuildCost>,
     /// Whether this was a `--quick` smoke run.
     pub quick: bool,
+    /// Rows per bulk load.
+    #[serde(default)]
+    pub bulk_rows: usize,
+    /// What the build cost depends on (Cargo.lock, rustc, CPU): figures with
+    /// the same fingerprint are reused instead of rebuilding.
+    #[serde(default)]
+    pub build_fingerprint: String,
+    /// When the build cost was measured.
+    #[serde(default)]
+    pub build_measured: String,
+}
+
+/// FNV-1a, 64 bits: a hash that stays the same across Rust versions.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Results {
