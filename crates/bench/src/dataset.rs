@@ -6,6 +6,17 @@ use tokio_postgres::NoTls;
 use crate::contenders::BenchResult;
 use crate::workloads::{BULK_APP_SRC, DATA_ROWS, INSERT_APP_SRC, data_row, to_csv};
 
+/// A plain tokio-postgres connection (its I/O task on the current runtime).
+async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
 /// Migrates the database at `url` to head and reloads the data set: ids
 /// 1…10,000, names `hero-00001`…, 100 heroes per `app_src`.
 pub async fn prepare(url: &str) -> BenchResult<()> {
@@ -17,12 +28,7 @@ pub async fn prepare(url: &str) -> BenchResult<()> {
         .map_err(|e| e.to_string())?;
     pool.close().await;
 
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let client = connect(url).await?;
     client
         .batch_execute("TRUNCATE heroes, teams RESTART IDENTITY CASCADE")
         .await
@@ -47,12 +53,7 @@ pub async fn prepare(url: &str) -> BenchResult<()> {
 /// Removes what the insert and bulk workloads wrote, so every contender
 /// measures against the same table.
 pub async fn clean(url: &str) -> BenchResult<()> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let client = connect(url).await?;
     client
         .execute(
             "DELETE FROM heroes WHERE app_src = $1 OR app_src = $2",
