@@ -7,12 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::contenders::BenchResult;
+use crate::contenders::{BenchResult, HERO_COLUMNS};
 use crate::workloads::{Workload, to_csv};
 use heroes_model::NewHero;
-
-/// The columns every query returns, as the Rust contenders read them.
-const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
 
 /// The pgbench script for `workload` (run with `-M prepared`).
 pub fn pgbench_script(workload: Workload) -> String {

@@ -274,7 +274,8 @@ pub struct RawClients {
     clients: Vec<(Client, Prepared)>,
 }
 
-const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
+/// The columns every hero query returns, in `Hero` order (pgbench uses them too).
+pub const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
 
 fn hero_of(row: &tokio_postgres::Row) -> Hero {
     Hero {

@@ -2,11 +2,9 @@
 //! server-restart scenario stops and starts (never the shared one other tests
 //! are using).
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
-use devdb::{DevDb, Settings};
+use devdb::DevDb;
 
 use crate::Stack;
 use crate::scenarios::{self, Env, Verdict};
@@ -34,81 +32,55 @@ pub fn assert_scenario<S: Stack>(number: u8, cli: &Path) {
     }
 }
 
-/// A PostgreSQL cluster of its own (own folder, free port), stopped and
-/// deleted on drop. Uses the local-dev credentials of `.env.example`.
+/// The private cluster of the server-restart scenario
+/// ([`devdb::testing::ScratchCluster`]), driven from async code.
 pub struct ScratchCluster {
-    devdb: DevDb,
-    dir: PathBuf,
+    cluster: devdb::testing::ScratchCluster,
 }
 
 impl ScratchCluster {
     /// Creates and starts the cluster (`initdb` + `pg_ctl start`, ~1 s).
     pub async fn start() -> Result<Self, String> {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let dir = std::env::temp_dir().join(format!(
-            "pgdev-conformance-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut settings = Settings::new(&format!(
-            "postgres://admin:changethis@localhost:{port}/postgres"
-        ))
-        .map_err(|e| e.to_string())?
-        .with_cluster_dir(&dir);
-        // Same server binaries as the shared cluster (PG_BINDIR), if set.
-        if let Some(bindir) = Settings::from_env()
-            .ok()
-            .and_then(|s| s.bindir().map(Path::to_path_buf))
-        {
-            settings = settings.with_bindir(bindir);
-        }
         let cluster = Self {
-            devdb: DevDb::new(settings),
-            dir,
+            cluster: devdb::testing::ScratchCluster::new().map_err(|e| e.to_string())?,
         };
         cluster.start_again().await?;
         Ok(cluster)
     }
 
-    /// Creates database `name` if missing; returns its URL.
-    pub async fn database_url(&self, name: &str) -> Result<String, String> {
-        let devdb = self.devdb.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || devdb.database_url(&name))
+    /// Runs `work` on the cluster's helper on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&DevDb) -> devdb::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let devdb = self.cluster.devdb().clone();
+        tokio::task::spawn_blocking(move || work(&devdb))
             .await
             .map_err(|e| e.to_string())?
-            .map_err(|e| format!("scratch cluster: {e}"))
+            .map_err(|e| format!("{what}: {e}"))
+    }
+
+    /// Creates database `name` if missing; returns its URL.
+    pub async fn database_url(&self, name: &str) -> Result<String, String> {
+        let name = name.to_owned();
+        self.blocking("scratch cluster", move |devdb| devdb.database_url(&name))
+            .await
     }
 
     /// Stops the server (fast shutdown: open sessions are ended).
     pub async fn stop(&self) -> Result<(), String> {
-        let devdb = self.devdb.clone();
-        tokio::task::spawn_blocking(move || devdb.stop())
+        self.blocking("cannot stop the scratch cluster", |devdb| devdb.stop())
             .await
-            .map_err(|e| e.to_string())?
             .map(drop)
-            .map_err(|e| format!("cannot stop the scratch cluster: {e}"))
     }
 
     /// Starts the (stopped) server again on the same port and folder.
     pub async fn start_again(&self) -> Result<(), String> {
-        let devdb = self.devdb.clone();
-        tokio::task::spawn_blocking(move || devdb.ensure_server())
-            .await
-            .map_err(|e| e.to_string())?
-            .map(drop)
-            .map_err(|e| format!("cannot start the scratch cluster: {e}"))
-    }
-}
-
-impl Drop for ScratchCluster {
-    fn drop(&mut self) {
-        let _ = self.devdb.cluster().stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.blocking("cannot start the scratch cluster", |devdb| {
+            devdb.ensure_server()
+        })
+        .await
+        .map(drop)
     }
 }

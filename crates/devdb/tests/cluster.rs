@@ -5,16 +5,16 @@
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::cargo::CommandCargoExt as _;
+use devdb::testing::ScratchCluster;
 use devdb::{DevDb, Error, ServerState, Settings};
 
-/// A private cluster, stopped and deleted when the test ends (pass or fail).
+/// A private cluster (devdb::testing::ScratchCluster) plus its command line.
 struct Scratch {
+    cluster: ScratchCluster,
     devdb: DevDb,
     dir: PathBuf,
     port: u16,
@@ -22,31 +22,21 @@ struct Scratch {
 
 impl Scratch {
     fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pgdev-t{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let port = free_port();
-        let devdb = DevDb::new(Self::settings_for(port, "changethis", &dir));
-        Self { devdb, dir, port }
+        let cluster = ScratchCluster::new().unwrap();
+        Self {
+            devdb: cluster.devdb().clone(),
+            dir: cluster.dir().to_path_buf(),
+            port: cluster.port(),
+            cluster,
+        }
     }
 
-    fn settings_for(port: u16, password: &str, dir: &PathBuf) -> Settings {
-        Settings::new(&format!(
-            "postgres://admin:{password}@localhost:{port}/postgres"
-        ))
-        .unwrap()
-        .with_cluster_dir(dir)
+    fn settings(&self, password: &str) -> Settings {
+        self.cluster.settings(password).unwrap()
     }
 
     fn url(&self) -> String {
-        format!(
-            "postgres://admin:changethis@localhost:{}/postgres",
-            self.port
-        )
+        self.cluster.url()
     }
 
     fn cli(&self) -> Command {
@@ -56,21 +46,6 @@ impl Scratch {
             .env_remove("PG_BINDIR");
         cmd
     }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = self.devdb.cluster().stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn can_connect(url: &str) -> bool {
@@ -190,7 +165,7 @@ fn a_stale_pid_file_naming_another_process_does_not_block_the_start() {
 fn a_wrong_password_is_an_auth_error_not_a_new_cluster() {
     let scratch = Scratch::new();
     scratch.devdb.ensure_server().unwrap();
-    let wrong = DevDb::new(Scratch::settings_for(scratch.port, "wrong", &scratch.dir));
+    let wrong = DevDb::new(scratch.settings("wrong"));
     let err = wrong.database_url("x").unwrap_err();
     assert!(matches!(err, Error::AuthFailed { .. }), "{err}");
     assert!(
@@ -204,7 +179,8 @@ fn a_wrong_password_is_an_auth_error_not_a_new_cluster() {
 fn missing_server_binaries_are_reported_with_what_to_do() {
     let scratch = Scratch::new();
     let devdb = DevDb::new(
-        Scratch::settings_for(scratch.port, "changethis", &scratch.dir)
+        scratch
+            .settings("changethis")
             .with_bindir("/nonexistent/pg/bin"),
     );
     let err = devdb.ensure_server().unwrap_err();
@@ -214,7 +190,8 @@ fn missing_server_binaries_are_reported_with_what_to_do() {
 
 #[test]
 fn a_remote_server_that_is_down_is_not_started_locally() {
-    let port = free_port();
+    // A free port on which nothing listens.
+    let port = ScratchCluster::new().unwrap().port();
     let devdb =
         DevDb::new(Settings::new(&format!("postgres://a:b@127.0.0.2:{port}/postgres")).unwrap());
     let err = devdb.database_url("x").unwrap_err();
