@@ -42,6 +42,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Serve the heroes API over HTTP (migrates to head first).
+    Serve(heroes_api::ServeArgs),
 }
 
 /// `migrate` actions, named after their Alembic counterparts.
@@ -96,11 +98,23 @@ pub async fn run(cli: &Cli) -> Result<()> {
     if cli.common.echo {
         engine::enable_echo();
     }
+    if let Some(Command::Serve(_)) = &cli.command {
+        heroes_api::serve::init_logging(None);
+    }
     let database = cli.common.database_or(DATABASE);
     let url = devdb::database_url(database)?;
     match &cli.command {
         None | Some(Command::Tour) => tour::run(&url, database, cli.engine_options()).await,
         Some(Command::Migrate { action }) => migrate_command(&url, action).await,
+        Some(Command::Serve(args)) => {
+            let engine = Engine::connect(&url, cli.engine_options()).await?;
+            migrate::up(engine.get().await?)?;
+            heroes_api::serve(crate::api::Store::new(engine), args)
+                .await
+                .map_err(|e| {
+                    crate::Error::Usage(format!("{e}; choose another with --addr or ADDR"))
+                })
+        }
     }
 }
 

@@ -111,6 +111,17 @@ impl Engine {
     pub fn open_connections(&self) -> usize {
         self.pool.status().size
     }
+
+    /// Open, idle and most connections, for the API's `/readyz`.
+    pub fn pool_status(&self) -> heroes_api::PoolStatus {
+        let status = self.pool.status();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        heroes_api::PoolStatus {
+            size: count(status.size),
+            idle: count(status.available),
+            max_size: count(status.max_size),
+        }
+    }
 }
 
 /// `async with get_session() as session: ...; await session.commit()`:

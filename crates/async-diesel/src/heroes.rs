@@ -119,3 +119,44 @@ pub async fn delete_by_name(conn: &mut AsyncPgConnection, name: &str) -> Result<
         .execute(conn)
         .await?)
 }
+
+/// One page of heroes (all, or only `app_src`'s), in id order.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    app_src: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Hero>> {
+    Ok(queries::page(app_src, limit, offset).load(conn).await?)
+}
+
+/// Sets the columns `changes` names (diesel's `AsChangeset` skips the
+/// `None`s); `None` when there is no such hero. `changes` must not be empty.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &heroes_model::HeroChanges,
+) -> Result<Option<Hero>> {
+    Ok(diesel::update(heroes::table.find(id))
+        .set(changes)
+        .returning(Hero::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// `await session.delete(hero)` by primary key: whether there was such a hero.
+pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<bool> {
+    let deleted = diesel::delete(heroes::table.find(id)).execute(conn).await?;
+    Ok(deleted == 1)
+}
+
+/// One team by primary key.
+pub async fn team(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Team>> {
+    Ok(queries::team(id).first(conn).await.optional()?)
+}
+
+/// A team's heroes, through the join, in id order.
+pub async fn of_team(conn: &mut AsyncPgConnection, team_id: i64) -> Result<Vec<Hero>> {
+    Ok(queries::of_team(team_id).load(conn).await?)
+}

@@ -7,6 +7,9 @@
 //! (one async function per query idiom), [`concurrency`] (many tasks on one
 //! pool, pipelining), [`tour`], [`cli`].
 
+/// The heroes API (`serve`): this crate's unit of work and queries behind
+/// the shared routes of `heroes-api`.
+pub mod api;
 /// The command line (`main.rs` only calls [`cli::main`]).
 pub mod cli;
 /// Tasks sharing the pool; two queries in flight on one connection.

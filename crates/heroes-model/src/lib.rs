@@ -101,6 +101,36 @@ impl NewHero {
     }
 }
 
+/// Changes to one hero (an update): `None` leaves a column as it is;
+/// `Some(None)` sets a nullable column to NULL. `id`, `app_src` and
+/// `created_at` never change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::AsChangeset),
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+)]
+pub struct HeroChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new secret name, or `Some(None)` to clear it.
+    pub secret_name: Option<Option<String>>,
+    /// A new age, or `Some(None)` to clear it.
+    pub age: Option<Option<i32>>,
+    /// Another team, or `Some(None)` for none.
+    pub team_id: Option<Option<i64>>,
+}
+
+impl HeroChanges {
+    /// Whether nothing would change (an UPDATE with no SET clause is not SQL).
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.secret_name.is_none()
+            && self.age.is_none()
+            && self.team_id.is_none()
+    }
+}
+
 /// A row of `teams`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(

@@ -36,10 +36,17 @@ pub fn sql(statement: impl std::fmt::Display) {
 #[cfg(feature = "sqlx-echo")]
 pub fn echo_sqlx_statements() {
     use tracing_subscriber::layer::SubscriberExt as _;
-    let subscriber = tracing_subscriber::registry().with(echo::SqlxQueries);
+    let subscriber = tracing_subscriber::registry().with(sqlx_echo_layer());
     // Fails only if a subscriber is already installed; echo is a debugging
     // aid, so carry on without it then.
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// The `tracing` layer behind [`echo_sqlx_statements`], for a program that
+/// installs a subscriber of its own (the servers, which also log requests).
+#[cfg(feature = "sqlx-echo")]
+pub fn sqlx_echo_layer<S: tracing::Subscriber>() -> impl tracing_subscriber::Layer<S> {
+    echo::SqlxQueries
 }
 
 #[cfg(feature = "sqlx-echo")]

@@ -65,6 +65,45 @@ pub fn with_teams<'a>(app_src: &'a str) -> _ {
         .select((hero, team))
 }
 
+/// One page of heroes in id order, for the API's `GET /heroes`: all of
+/// them, or only those of `app_src`. Boxed, because whether the filter is
+/// there is decided at run time (a boxed query is one type either way).
+pub fn page<'a>(
+    app_src: Option<&'a str>,
+    limit: i64,
+    offset: i64,
+) -> heroes::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<AsSelect<Hero, Pg>>> {
+    let mut query = heroes::table
+        .select(Hero::as_select())
+        .order(heroes::id)
+        .limit(limit)
+        .offset(offset)
+        .into_boxed();
+    if let Some(app_src) = app_src {
+        query = query.filter(heroes::app_src.eq(app_src));
+    }
+    query
+}
+
+/// `SELECT <team columns> FROM teams WHERE id = $1`.
+#[dsl::auto_type(no_type_alias)]
+pub fn team(id: i64) -> _ {
+    let team: AsSelect<Team, Pg> = Team::as_select();
+    teams::table.find(id).select(team)
+}
+
+/// `SELECT <hero columns> FROM heroes JOIN teams ON teams.id = heroes.team_id
+/// WHERE teams.id = $1 ORDER BY heroes.id`: a team's heroes, through the join.
+#[dsl::auto_type(no_type_alias)]
+pub fn of_team(team_id: i64) -> _ {
+    let hero: AsSelect<Hero, Pg> = Hero::as_select();
+    heroes::table
+        .inner_join(teams::table)
+        .filter(teams::id.eq(team_id))
+        .order(heroes::id)
+        .select(hero)
+}
+
 /// `echo=True` for both diesel crates: from now on every new connection (sync
 /// or async) prints each SQL statement, with its bind values, before sending it.
 pub fn enable_echo() {

@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Migrate to head, then show every query idiom, the drift check and create_all.
     Tour,
+    /// Serve the heroes API over HTTP (migrates to head first).
+    Serve(heroes_api::ServeArgs),
     /// The Alembic verbs (sea-orm-migration's commands).
     Migrate {
         /// The migration action.
@@ -110,7 +112,13 @@ fn print_names(verb: &str, names: Vec<String>) {
 
 /// Runs a parsed command line.
 pub async fn run(cli: &Cli) -> Result<()> {
-    if cli.common.echo {
+    if let Some(Command::Serve(_)) = &cli.command {
+        // The server logs requests through `tracing` too: one subscriber for both.
+        let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
+            Box::new(heroes_model::narrate::sqlx_echo_layer())
+        });
+        heroes_api::serve::init_logging(echo);
+    } else if cli.common.echo {
         engine::enable_echo();
     }
     // Generating a file needs no database.
@@ -134,6 +142,12 @@ pub async fn run(cli: &Cli) -> Result<()> {
     let db = engine::connect(&url).await?;
     match command {
         Command::Tour => tour::run(&url, database).await?,
+        Command::Serve(args) => {
+            migrate::up(&db, None).await?;
+            let served = heroes_api::serve(crate::api::Store::new(db.clone()), args).await;
+            db.close_by_ref().await?;
+            served.map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))?;
+        }
         Command::Check => {
             let differences = drift::check(&db).await?;
             if differences.is_empty() {

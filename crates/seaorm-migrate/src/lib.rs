@@ -6,6 +6,9 @@
 //! [`create_all`] (`Base.metadata.create_all` beside migrations), [`engine`],
 //! [`heroes`] (every query idiom through SeaORM's API), [`tour`], [`cli`].
 
+/// The heroes API (`serve`): this crate's unit of work and queries behind
+/// the shared routes of `heroes-api`.
+pub mod api;
 /// The command line (`main.rs` only calls [`cli::main`]).
 pub mod cli;
 /// Tables straight from the entities, without migrations.

@@ -36,6 +36,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Serve the heroes API over HTTP (migrates to head first).
+    Serve(heroes_api::ServeArgs),
     /// Load generated heroes in bulk and report rows per second. Rows from an
     /// earlier load are removed first.
     Load {
@@ -94,7 +96,13 @@ where
 
 /// Runs a parsed command line.
 pub async fn run(cli: &Cli) -> Result<()> {
-    if cli.common.echo {
+    if let Some(Command::Serve(_)) = &cli.command {
+        // The server logs requests through `tracing` too: one subscriber for both.
+        let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
+            Box::new(heroes_model::narrate::sqlx_echo_layer())
+        });
+        heroes_api::serve::init_logging(echo);
+    } else if cli.common.echo {
         engine::enable_echo();
     }
     let database = cli.common.database_or(DATABASE);
@@ -128,6 +136,13 @@ pub async fn run(cli: &Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Load { count, method }) => load(&url, *count, *method).await,
+        Some(Command::Serve(args)) => {
+            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            migrate::up(&pool).await?;
+            let served = heroes_api::serve(crate::api::Store::new(pool.clone()), args).await;
+            pool.close().await;
+            served.map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
+        }
     }
 }
 

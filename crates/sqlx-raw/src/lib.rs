@@ -5,6 +5,9 @@
 //! Alembic verbs over reversible sqlx migrations), [`heroes`] (one SQL
 //! statement per idiom), [`bulk`] (UNNEST and COPY), [`tour`], [`cli`].
 
+/// The heroes API (`serve`): this crate's unit of work and queries behind
+/// the shared routes of `heroes-api`.
+pub mod api;
 /// Bulk loads: UNNEST arrays and COPY FROM STDIN.
 pub mod bulk;
 /// The command line (`main.rs` only calls [`cli::main`]).

@@ -33,6 +33,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Serve the heroes API over HTTP (migrates to head first).
+    Serve(heroes_api::ServeArgs),
 }
 
 /// `migrate` actions, named after their Alembic counterparts.
@@ -83,7 +85,23 @@ pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         None | Some(Command::Tour) => tour::run(&url, database),
         Some(Command::Migrate { action }) => migrate_command(&url, action),
+        Some(Command::Serve(args)) => serve(&url, args),
     }
+}
+
+/// Migrates to head, then serves the API on a tokio runtime: the server is
+/// async, the database calls are not (see [`crate::api`]).
+fn serve(url: &str, args: &heroes_api::ServeArgs) -> Result<()> {
+    heroes_api::serve::init_logging(None);
+    let pool = engine::engine(url, EngineOptions::default())?;
+    migrate::up(&mut pool.get()?)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
+    runtime
+        .block_on(heroes_api::serve(crate::api::Store::new(pool), args))
+        .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
 }
 
 fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {

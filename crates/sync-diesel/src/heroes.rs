@@ -111,3 +111,42 @@ pub fn birthday(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
 pub fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<usize> {
     Ok(diesel::delete(heroes::table.filter(heroes::name.eq(name))).execute(conn)?)
 }
+
+/// One page of heroes (all, or only `app_src`'s), in id order.
+pub fn page(
+    conn: &mut PgConnection,
+    app_src: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Hero>> {
+    Ok(queries::page(app_src, limit, offset).load(conn)?)
+}
+
+/// Sets the columns `changes` names (diesel's `AsChangeset` skips the
+/// `None`s); `None` when there is no such hero. `changes` must not be empty.
+pub fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    changes: &heroes_model::HeroChanges,
+) -> Result<Option<Hero>> {
+    Ok(diesel::update(heroes::table.find(id))
+        .set(changes)
+        .returning(Hero::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// `session.delete(hero)` by primary key: whether there was such a hero.
+pub fn delete(conn: &mut PgConnection, id: i64) -> Result<bool> {
+    Ok(diesel::delete(heroes::table.find(id)).execute(conn)? == 1)
+}
+
+/// One team by primary key.
+pub fn team(conn: &mut PgConnection, id: i64) -> Result<Option<Team>> {
+    Ok(queries::team(id).first(conn).optional()?)
+}
+
+/// A team's heroes, through the join, in id order.
+pub fn of_team(conn: &mut PgConnection, team_id: i64) -> Result<Vec<Hero>> {
+    Ok(queries::of_team(team_id).load(conn)?)
+}

@@ -5,6 +5,9 @@
 //! Alembic verbs, from heroes-model), [`heroes`] (one function per query idiom), [`tour`] (all of
 //! it in the order of the study), [`cli`] (the command line).
 
+/// The heroes API (`serve`): a blocking driver behind the shared routes of
+/// `heroes-api`, through `spawn_blocking`.
+pub mod api;
 /// The command line (`main.rs` only calls [`cli::main`]).
 pub mod cli;
 /// Compares diesel's `table!` schema with the migrated database.

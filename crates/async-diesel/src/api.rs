@@ -1,0 +1,143 @@
+//! The heroes API on diesel-async: `cargo run -p async-diesel -- serve`.
+//!
+//! The routes, validation, errors and OpenAPI document are written once in
+//! `heroes-api`; this file is what diesel-async brings. diesel-async's own
+//! transactions take a closure (`conn.transaction(|conn| ...)`, what
+//! [`crate::engine::session`] uses), but a server's unit of work spans a whole
+//! handler, so here the transaction is opened and closed by hand with
+//! `AnsiTransactionManager` on a pooled connection that the request owns.
+//! A request that fails or is cancelled rolls back on a spawned task, and the
+//! connection goes back to the pool when that is done. Each query is one of
+//! [`crate::heroes`]' functions.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AnsiTransactionManager, TransactionManager};
+use heroes_api::types::HeroFilter;
+use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
+use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+
+use crate::engine::{Engine, PooledConnection};
+use crate::{APP_SRC, Error, heroes};
+
+/// The engine, as the server's state (a deadpool handle: cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    engine: Engine,
+}
+
+impl Store {
+    /// Serves from `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+}
+
+/// A pooled connection inside `BEGIN`.
+pub struct Tx(PooledConnection);
+
+impl HeroStore for Store {
+    type Tx = Tx;
+    const APP_SRC: &'static str = APP_SRC;
+
+    async fn begin(&self) -> StoreResult<Tx> {
+        let mut conn = self.engine.get().await?;
+        AnsiTransactionManager::begin_transaction(&mut *conn)
+            .await
+            .map_err(Error::from)?;
+        Ok(Tx(conn))
+    }
+
+    async fn commit(mut tx: Tx) -> StoreResult<()> {
+        Ok(AnsiTransactionManager::commit_transaction(&mut *tx.0)
+            .await
+            .map_err(Error::from)?)
+    }
+
+    fn rollback(mut tx: Tx) {
+        // `Drop` cannot await. If no runtime is left (shutdown), dropping the
+        // connection is still safe: the pool sees the open transaction and
+        // discards the connection instead of reusing it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = AnsiTransactionManager::rollback_transaction(&mut *tx.0).await;
+            });
+        }
+    }
+
+    async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<Hero>> {
+        Ok(heroes::get(&mut tx.0, id).await?)
+    }
+
+    async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Hero>> {
+        Ok(heroes::by_name(&mut tx.0, name).await?)
+    }
+
+    async fn list_heroes(tx: &mut Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
+        let app_src = filter.app_src.as_deref();
+        Ok(heroes::page(&mut tx.0, app_src, filter.limit, filter.offset).await?)
+    }
+
+    async fn count_heroes(tx: &mut Tx) -> StoreResult<i64> {
+        Ok(heroes::count(&mut tx.0).await?)
+    }
+
+    async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::add_all(&mut tx.0, &rows).await?)
+    }
+
+    async fn update_hero(tx: &mut Tx, id: i64, changes: HeroChanges) -> StoreResult<Option<Hero>> {
+        Ok(heroes::update(&mut tx.0, id, &changes).await?)
+    }
+
+    async fn delete_hero(tx: &mut Tx, id: i64) -> StoreResult<bool> {
+        Ok(heroes::delete(&mut tx.0, id).await?)
+    }
+
+    async fn add_team(tx: &mut Tx, team: NewTeam) -> StoreResult<Team> {
+        let mut saved = heroes::add_teams(&mut tx.0, &[team]).await?;
+        saved
+            .pop()
+            .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {
+        Ok(heroes::team(&mut tx.0, id).await?)
+    }
+
+    async fn team_heroes(tx: &mut Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::of_team(&mut tx.0, team_id).await?)
+    }
+
+    async fn ping(&self) -> StoreResult<PoolStatus> {
+        let mut conn = self.engine.get().await?;
+        heroes::count(&mut conn).await?;
+        drop(conn);
+        Ok(self.engine.pool_status())
+    }
+}
+
+impl From<Error> for StoreError {
+    /// Sorts this crate's errors into what the API answers: a taken name is
+    /// 409, a missing team 422, an exhausted pool or a lost connection 503.
+    fn from(err: Error) -> Self {
+        match err {
+            Error::AlreadyExists { what, name } => Self::AlreadyExists { what, name },
+            Error::PoolExhausted { .. } | Error::Pool(_) | Error::Config(_) => {
+                Self::Unavailable(err.to_string())
+            }
+            Error::Database(DieselError::DatabaseError(kind, info)) => match kind {
+                DatabaseErrorKind::ForeignKeyViolation => Self::NoSuchTeam,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    Self::Unavailable(info.message().to_owned())
+                }
+                // diesel reports no SQLSTATE; the server's words for "this
+                // session is being ended" (57P01, 57P02) are the tell.
+                _ if info.message().starts_with("terminating connection") => {
+                    Self::Unavailable(info.message().to_owned())
+                }
+                _ => Self::Internal(info.message().to_owned()),
+            },
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! What an example crate writes to serve the API: a [`HeroStore`].
+//!
+//! It has two halves. The unit of work ([`HeroStore::begin`],
+//! [`HeroStore::commit`], [`HeroStore::rollback`]) is how the crate opens a
+//! transaction on a pooled connection and ends it; [`Session`](crate::Session)
+//! calls these for every request. The queries (`get_hero`, `add_heroes`, ...)
+//! each run inside that transaction and call the crate's own query functions.
+//! Inputs arrive validated; outputs are the model's row types.
+
+use std::future::Future;
+
+use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::StoreError;
+use crate::types::HeroFilter;
+
+/// Shorthand for what a store returns.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The pool, as `/readyz` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PoolStatus {
+    /// Connections open now (busy or idle).
+    pub size: u32,
+    /// Of those, connections idle in the pool.
+    pub idle: u32,
+    /// The most the pool will open.
+    pub max_size: u32,
+}
+
+/// One example crate's engine, as the server sees it. Cloned into every
+/// request (it is the axum state), so it should be a pool handle.
+pub trait HeroStore: Clone + Send + Sync + 'static {
+    /// One request's unit of work: a pooled connection with an open
+    /// transaction (sqlx's `Transaction`, SeaORM's `DatabaseTransaction`, a
+    /// diesel connection after `BEGIN`).
+    type Tx: Send + 'static;
+
+    /// The `app_src` stamped on every hero this server creates.
+    const APP_SRC: &'static str;
+
+    /// Checks a connection out of the pool and begins a transaction. Must
+    /// give up within the pool's timeout with [`StoreError::Unavailable`].
+    fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+
+    /// Commits the transaction and returns the connection to the pool.
+    fn commit(tx: Self::Tx) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Rolls back and returns the connection, without waiting: called from
+    /// `Drop` when a handler fails, returns early or is cancelled by the
+    /// request deadline. sqlx's and SeaORM's transactions already roll back
+    /// when dropped, which is what the default (drop it) relies on.
+    fn rollback(tx: Self::Tx) {
+        drop(tx);
+    }
+
+    /// `await db.get(HeroModel, hero_id)`.
+    fn get_hero(
+        tx: &mut Self::Tx,
+        id: i64,
+    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+
+    /// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
+    fn hero_by_name(
+        tx: &mut Self::Tx,
+        name: &str,
+    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+
+    /// `select(HeroModel).where(HeroModel.app_src == ...)` + `scalars().all()`,
+    /// in id order, one page.
+    fn list_heroes(
+        tx: &mut Self::Tx,
+        filter: &HeroFilter,
+    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+
+    /// `await db.scalar(select(func.count()).select_from(HeroModel))`.
+    fn count_heroes(tx: &mut Self::Tx) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// `db.add_all([...])`: every row, in order, with its id.
+    fn add_heroes(
+        tx: &mut Self::Tx,
+        rows: Vec<NewHero>,
+    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+
+    /// Sets the columns `changes` names; `None` when there is no such hero.
+    /// `changes` is never empty.
+    fn update_hero(
+        tx: &mut Self::Tx,
+        id: i64,
+        changes: HeroChanges,
+    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+
+    /// `await db.delete(hero)`: whether there was such a hero.
+    fn delete_hero(tx: &mut Self::Tx, id: i64) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Inserts one team.
+    fn add_team(tx: &mut Self::Tx, team: NewTeam)
+    -> impl Future<Output = StoreResult<Team>> + Send;
+
+    /// One team by id.
+    fn get_team(
+        tx: &mut Self::Tx,
+        id: i64,
+    ) -> impl Future<Output = StoreResult<Option<Team>>> + Send;
+
+    /// The team's heroes, in id order: `heroes JOIN teams`.
+    fn team_heroes(
+        tx: &mut Self::Tx,
+        team_id: i64,
+    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+
+    /// For `/readyz`: one round trip to the database outside any
+    /// transaction, then the pool's state.
+    fn ping(&self) -> impl Future<Output = StoreResult<PoolStatus>> + Send;
+}

@@ -1,0 +1,142 @@
+//! The heroes API on SeaORM: `cargo run -p seaorm-migrate -- serve`.
+//!
+//! The routes, validation, errors and OpenAPI document are written once in
+//! `heroes-api`; this file is what SeaORM brings. The unit of work is the
+//! `DatabaseTransaction` that `db.begin()` returns: it owns its pooled
+//! connection, `commit()` keeps the work, and dropping it rolls back, so a
+//! failed or cancelled request needs no code here. Each query is one of
+//! [`crate::heroes`]' functions, which take any `ConnectionTrait`: the
+//! transaction here, the `DatabaseConnection` in the tour.
+
+use heroes_api::problem::sqlstate_is_unavailable;
+use heroes_api::types::HeroFilter;
+use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
+use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
+
+use crate::{APP_SRC, Error, heroes};
+
+/// The engine, as the server's state (`DatabaseConnection` is a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Serves from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// `u64` for SeaORM's `limit`/`offset`; the API has checked they are not negative.
+fn unsigned(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl HeroStore for Store {
+    type Tx = DatabaseTransaction;
+    const APP_SRC: &'static str = APP_SRC;
+
+    async fn begin(&self) -> StoreResult<Self::Tx> {
+        Ok(self.db.begin().await.map_err(Error::from)?)
+    }
+
+    async fn commit(tx: Self::Tx) -> StoreResult<()> {
+        Ok(tx.commit().await.map_err(Error::from)?)
+    }
+
+    async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
+        Ok(heroes::get(tx, id).await?)
+    }
+
+    async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
+        Ok(heroes::by_name(tx, name).await?)
+    }
+
+    async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
+        let (limit, offset) = (unsigned(filter.limit), unsigned(filter.offset));
+        Ok(heroes::page(tx, filter.app_src.as_deref(), limit, offset).await?)
+    }
+
+    async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
+        let count = heroes::count(tx).await?;
+        i64::try_from(count).map_err(|e| StoreError::Internal(e.to_string()))
+    }
+
+    async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::add_all(tx, &rows).await?)
+    }
+
+    async fn update_hero(
+        tx: &mut Self::Tx,
+        id: i64,
+        changes: HeroChanges,
+    ) -> StoreResult<Option<Hero>> {
+        Ok(heroes::update(tx, id, &changes).await?)
+    }
+
+    async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
+        Ok(heroes::delete(tx, id).await?)
+    }
+
+    async fn add_team(tx: &mut Self::Tx, team: NewTeam) -> StoreResult<Team> {
+        let mut saved = heroes::add_teams(tx, &[team]).await?;
+        saved
+            .pop()
+            .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
+        Ok(heroes::team(tx, id).await?)
+    }
+
+    async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::of_team(tx, team_id).await?)
+    }
+
+    async fn ping(&self) -> StoreResult<PoolStatus> {
+        self.db.ping().await.map_err(Error::from)?;
+        let pool = self.db.get_postgres_connection_pool();
+        Ok(PoolStatus {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max_size: pool.options().get_max_connections(),
+        })
+    }
+}
+
+impl From<Error> for StoreError {
+    /// Sorts this crate's errors into what the API answers: a taken name is
+    /// 409, a missing team 422, no connection in time or a lost one 503.
+    fn from(err: Error) -> Self {
+        let db_err = match err {
+            Error::AlreadyExists { what, name } => return Self::AlreadyExists { what, name },
+            Error::Config(e) => return Self::Unavailable(e.to_string()),
+            Error::Database(db_err) => db_err,
+            other => return Self::Internal(other.to_string()),
+        };
+        let sqlx_err = match &db_err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                return Self::Unavailable(db_err.to_string());
+            }
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+            _ => return Self::Internal(db_err.to_string()),
+        };
+        match sqlx_err
+            .as_database_error()
+            .and_then(|db| db.code())
+            .as_deref()
+        {
+            Some("23503") => Self::NoSuchTeam,
+            Some(code) if sqlstate_is_unavailable(code) => Self::Unavailable(db_err.to_string()),
+            Some(_) => Self::Internal(db_err.to_string()),
+            None => match **sqlx_err {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                    Self::Unavailable(db_err.to_string())
+                }
+                _ => Self::Internal(db_err.to_string()),
+            },
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The heroes API on sqlx: `cargo run -p sqlx-raw -- serve`.
+//!
+//! The routes, validation, errors and OpenAPI document are written once in
+//! `heroes-api`; this file is what sqlx brings. The unit of work is a
+//! `Transaction<'static, Postgres>` from `pool.begin()`: it holds its pooled
+//! connection, [`HeroStore::commit`] commits it, and dropping it rolls back,
+//! so a failed or cancelled request needs no code here. Each query is one of
+//! [`crate::heroes`]' functions, run on the transaction's connection
+//! (`&mut **tx`).
+
+use heroes_api::problem::sqlstate_is_unavailable;
+use heroes_api::types::HeroFilter;
+use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
+use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::{APP_SRC, Error, heroes};
+
+/// The engine, as the server's state: cloning a `PgPool` clones a handle.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Serves from `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl HeroStore for Store {
+    type Tx = Transaction<'static, Postgres>;
+    const APP_SRC: &'static str = APP_SRC;
+
+    async fn begin(&self) -> StoreResult<Self::Tx> {
+        Ok(self.pool.begin().await.map_err(Error::from)?)
+    }
+
+    async fn commit(tx: Self::Tx) -> StoreResult<()> {
+        Ok(tx.commit().await.map_err(Error::from)?)
+    }
+
+    async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
+        Ok(heroes::get(tx, id).await?)
+    }
+
+    async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
+        Ok(heroes::by_name(tx, name).await?)
+    }
+
+    async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
+        let app_src = filter.app_src.as_deref();
+        Ok(heroes::page(tx, app_src, filter.limit, filter.offset).await?)
+    }
+
+    async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
+        Ok(heroes::count(tx).await?)
+    }
+
+    async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::add_all(tx, &rows).await?)
+    }
+
+    async fn update_hero(
+        tx: &mut Self::Tx,
+        id: i64,
+        changes: HeroChanges,
+    ) -> StoreResult<Option<Hero>> {
+        Ok(heroes::update(tx, id, &changes).await?)
+    }
+
+    async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
+        Ok(heroes::delete(tx, id).await?)
+    }
+
+    async fn add_team(tx: &mut Self::Tx, team: NewTeam) -> StoreResult<Team> {
+        let mut saved = heroes::add_teams(tx, &[team]).await?;
+        saved
+            .pop()
+            .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
+        Ok(heroes::team(tx, id).await?)
+    }
+
+    async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
+        Ok(heroes::of_team(tx, team_id).await?)
+    }
+
+    async fn ping(&self) -> StoreResult<PoolStatus> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(Error::from)?;
+        Ok(PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max_size: self.pool.options().get_max_connections(),
+        })
+    }
+}
+
+impl From<Error> for StoreError {
+    /// Sorts this crate's errors into what the API answers: a taken name is
+    /// 409, a missing team 422, a pool time-out or a lost connection 503.
+    fn from(err: Error) -> Self {
+        match err {
+            Error::AlreadyExists { what, name } => Self::AlreadyExists { what, name },
+            Error::PoolTimedOut => {
+                Self::Unavailable("no connection within the pool's acquire timeout".to_owned())
+            }
+            Error::Database(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                Some("23503") => Self::NoSuchTeam,
+                Some(code) if sqlstate_is_unavailable(code) => Self::Unavailable(db.to_string()),
+                _ => Self::Internal(db.to_string()),
+            },
+            Error::Database(
+                e @ (sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed),
+            ) => Self::Unavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
