@@ -1,0 +1,95 @@
+//! The four example crates, each connected the way its `serve` does it:
+//! its own engine, then its own migrations to head.
+
+use crate::{Contender, PoolConfig};
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// sync-diesel: r2d2 over libpq, queries on tokio's blocking threads.
+pub struct SyncDiesel;
+
+impl Contender for SyncDiesel {
+    const NAME: &'static str = sync_diesel::APP_SRC;
+    type Store = sync_diesel::api::Store;
+
+    async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
+        use sync_diesel::engine::{self, EngineOptions};
+        let url = url.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let options = EngineOptions {
+                max_size: pool.max_size,
+                connection_timeout: pool.acquire_timeout,
+                ..EngineOptions::default()
+            };
+            let pool = engine::engine(&url, options).map_err(text)?;
+            sync_diesel::migrate::up(&mut pool.get().map_err(text)?).map_err(text)?;
+            Ok(sync_diesel::api::Store::new(pool))
+        })
+        .await
+        .map_err(text)?
+    }
+}
+
+/// async-diesel: diesel-async with deadpool.
+pub struct AsyncDiesel;
+
+impl Contender for AsyncDiesel {
+    const NAME: &'static str = async_diesel::APP_SRC;
+    type Store = async_diesel::api::Store;
+
+    async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
+        use async_diesel::engine::{Engine, EngineOptions};
+        let options = EngineOptions {
+            max_size: pool.max_size as usize,
+            wait_timeout: pool.acquire_timeout,
+            ..EngineOptions::default()
+        };
+        let engine = Engine::connect(url, options).await.map_err(text)?;
+        let conn = engine.get().await.map_err(text)?;
+        // The harness is synchronous (it drives the async connection itself).
+        tokio::task::spawn_blocking(move || async_diesel::migrate::up(conn))
+            .await
+            .map_err(text)?
+            .map_err(text)?;
+        Ok(async_diesel::api::Store::new(engine))
+    }
+}
+
+/// sqlx-raw: `PgPool`.
+pub struct SqlxRaw;
+
+impl Contender for SqlxRaw {
+    const NAME: &'static str = sqlx_raw::APP_SRC;
+    type Store = sqlx_raw::api::Store;
+
+    async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
+        use sqlx_raw::engine::{self, EngineOptions};
+        let options = EngineOptions {
+            max_connections: pool.max_size,
+            acquire_timeout: pool.acquire_timeout,
+            ..EngineOptions::default()
+        };
+        let pg = engine::engine(url, options).await.map_err(text)?;
+        sqlx_raw::migrate::up(&pg).await.map_err(text)?;
+        Ok(sqlx_raw::api::Store::new(pg))
+    }
+}
+
+/// seaorm-migrate: `DatabaseConnection`.
+pub struct SeaOrm;
+
+impl Contender for SeaOrm {
+    const NAME: &'static str = seaorm_migrate::APP_SRC;
+    type Store = seaorm_migrate::api::Store;
+
+    async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
+        let db =
+            seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout, true)
+                .await
+                .map_err(text)?;
+        seaorm_migrate::migrate::up(&db, None).await.map_err(text)?;
+        Ok(seaorm_migrate::api::Store::new(db))
+    }
+}

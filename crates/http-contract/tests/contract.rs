@@ -1,0 +1,61 @@
+//! The heroes API contract, once per example crate: every check of
+//! `src/checks.rs` against every server. A fifth crate is one `contender!` line.
+
+use http_contract::contenders::{AsyncDiesel, SeaOrm, SqlxRaw, SyncDiesel};
+use http_contract::{checks, run};
+
+macro_rules! contender {
+    ($module:ident, $contender:ty) => {
+        mod $module {
+            use super::*;
+
+            #[test]
+            fn endpoints() {
+                run(checks::endpoints::<$contender>());
+            }
+            #[test]
+            fn bad_input() {
+                run(checks::bad_input::<$contender>());
+            }
+            #[test]
+            fn duplicates() {
+                run(checks::duplicates::<$contender>());
+            }
+            #[test]
+            fn overlapping_batches() {
+                run(checks::overlapping_batches::<$contender>());
+            }
+            #[test]
+            fn pool_exhausted() {
+                run(checks::pool_exhausted::<$contender>());
+            }
+            #[test]
+            fn database_stopped() {
+                run(checks::database_stopped::<$contender>());
+            }
+            #[test]
+            fn openapi() {
+                run(checks::openapi::<$contender>());
+            }
+        }
+    };
+}
+
+contender!(sync_diesel, SyncDiesel);
+contender!(async_diesel, AsyncDiesel);
+contender!(sqlx_raw, SqlxRaw);
+contender!(seaorm_migrate, SeaOrm);
+
+/// The generated document parses as OpenAPI 3.1 with an independent
+/// OpenAPI 3.1 model (the `oas3` crate), not only with the code that made it.
+#[test]
+fn the_openapi_document_is_openapi_3_1() {
+    use utoipa::OpenApi as _;
+    let json = heroes_api::ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_else(|e| panic!("cannot serialise the document: {e}"));
+    let spec = oas3::from_json(&json).unwrap_or_else(|e| panic!("not OpenAPI 3.1: {e}"));
+    assert!(spec.openapi.starts_with("3.1."), "version {}", spec.openapi);
+    let operations = spec.operations().count();
+    assert_eq!(operations, 11, "every route and method is documented");
+}
