@@ -177,3 +177,144 @@ impl Drop for ScratchCluster {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// What [`check_serve_binary`] saw, for the test to print.
+#[derive(Debug)]
+pub struct ServeRun {
+    /// How long the process took to exit after SIGTERM.
+    pub stop_time: std::time::Duration,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+}
+
+/// Runs `command` (an example binary with `serve --addr 127.0.0.1:0` and
+/// `ECHO=1` set by the caller) and checks what an operator relies on: it
+/// prints the address it listens on; a request is logged in one line with
+/// method, path, status and latency; `ECHO=1` prints the SQL; a request still
+/// arriving when SIGTERM comes is finished (201); and the process then exits
+/// 0 within 5 s. Panics (failing the test) with what was wrong otherwise.
+pub fn check_serve_binary(command: &mut Command) -> ServeRun {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the server: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_for = |needle: &dyn Fn(&str) -> bool, what: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if needle(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("the server never printed {what}; it printed:\n{seen}");
+    };
+    let banner = wait_for(
+        &|l| l.contains("serving the heroes API on http://"),
+        "its address",
+    );
+    let addr = banner
+        .rsplit("http://")
+        .next()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    let request = |raw: &[u8]| -> TcpStream {
+        let mut stream =
+            TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        stream
+            .write_all(raw)
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        stream
+    };
+    let response = |mut stream: TcpStream| -> String {
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    };
+    let count = response(request(
+        b"GET /heroes/count HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    ));
+    assert!(
+        count.starts_with("HTTP/1.1 200"),
+        "GET /heroes/count: {count}"
+    );
+    wait_for(
+        &|l| {
+            l.contains("GET")
+                && l.contains("/heroes/count")
+                && l.contains("status=200")
+                && l.contains("latency=")
+        },
+        "a log line for GET /heroes/count (method, path, status, latency)",
+    );
+    // A POST whose body is still on its way when SIGTERM arrives.
+    let body = br#"{"name": "in flight"}"#;
+    let head = format!(
+        "POST /heroes HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut in_flight = request(head.as_bytes());
+    in_flight
+        .write_all(&body[..5])
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("SIGTERM: {e}"));
+    let signalled = Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    in_flight
+        .write_all(&body[5..])
+        .unwrap_or_else(|e| panic!("send the rest: {e}"));
+    let created = response(in_flight);
+    assert!(
+        created.starts_with("HTTP/1.1 201"),
+        "the request in flight at SIGTERM was not finished: {created}"
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stop_time = signalled.elapsed();
+    let _ = reader.join();
+    seen.extend(lines.try_iter().map(|l| l + "\n"));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status after SIGTERM; output:\n{seen}"
+    );
+    assert!(seen.contains("SQL>"), "ECHO=1 printed no SQL:\n{seen}");
+    ServeRun {
+        stop_time,
+        stdout: seen,
+    }
+}

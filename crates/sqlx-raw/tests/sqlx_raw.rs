@@ -462,3 +462,14 @@ fn bad_input_gives_one_line_and_the_right_exit_code() {
         ],
     );
 }
+
+/// `serve` as an operator runs it: logs each request, echoes SQL with
+/// ECHO=1, finishes a request in flight at SIGTERM, exits 0 within 5 s.
+#[test]
+fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
+    let db = TestDatabase::create("sqlx_raw_serve").unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_sqlx-raw"));
+    serve.args(["--database", db.name(), "serve", "--addr", "127.0.0.1:0"]);
+    let run = devdb::testing::check_serve_binary(serve.env("ECHO", "1"));
+    println!("exited {:?} after SIGTERM", run.stop_time);
+}
