@@ -80,6 +80,10 @@ seaorm-migrate *args:
 migrate-seaorm *args="status":
     cargo run -q -p seaorm-migrate -- migrate {{args}}
 
+# Serve the heroes API from one crate on http://127.0.0.1:8000 (ADDR to change).
+serve crate="sqlx-raw" *args:
+    cargo run -q -p {{crate}} -- serve {{args}}
+
 # Every test (the README's second command).
 test:
     cargo test --workspace
