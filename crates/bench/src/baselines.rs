@@ -78,7 +78,7 @@ impl Tools {
         let check = Command::new(&python)
             .args([
                 "-c",
-                "import sqlalchemy.ext.asyncio, psycopg2, asyncpg, greenlet",
+                "import sqlalchemy.ext.asyncio, psycopg2, asyncpg, greenlet, fastapi, uvicorn, uvloop, httptools",
             ])
             .output();
         if !check.is_ok_and(|o| o.status.success()) {

@@ -20,6 +20,12 @@ async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
 /// Migrates the database at `url` to head and reloads the data set: ids
 /// 1…10,000, names `hero-00001`…, 100 heroes per `app_src`.
 pub async fn prepare(url: &str) -> BenchResult<()> {
+    migrate(url).await?;
+    reload(url).await
+}
+
+/// Migrates the database at `url` to head (sqlx-raw's migrations).
+pub async fn migrate(url: &str) -> BenchResult<()> {
     let pool = sqlx_raw::engine::engine(url, Default::default())
         .await
         .map_err(|e| e.to_string())?;
@@ -27,7 +33,11 @@ pub async fn prepare(url: &str) -> BenchResult<()> {
         .await
         .map_err(|e| e.to_string())?;
     pool.close().await;
+    Ok(())
+}
 
+/// Empties both tables and loads the data set again: ids 1…10,000.
+pub async fn reload(url: &str) -> BenchResult<()> {
     let client = connect(url).await?;
     client
         .batch_execute("TRUNCATE heroes, teams RESTART IDENTITY CASCADE")

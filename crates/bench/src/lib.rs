@@ -7,6 +7,7 @@ pub mod baselines;
 pub mod buildcost;
 pub mod contenders;
 pub mod dataset;
+pub mod http;
 pub mod measure;
 pub mod report;
 pub mod results;

@@ -55,6 +55,16 @@ enum Cmd {
         #[arg(long, default_value = "bench")]
         database: String,
     },
+    /// Runs one example crate's own command line in this process (the HTTP
+    /// section starts each server this way: `serve-crate sqlx-raw serve ...`).
+    #[command(hide = true)]
+    ServeCrate {
+        /// The crate: sync-diesel, async-diesel, sqlx-raw or seaorm-migrate.
+        name: String,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Write the report again from a run's figures (e.g. after editing
     /// ANALYSIS.md), without measuring.
     Render {
@@ -81,6 +91,7 @@ fn main() -> ExitCode {
             rebuild,
             database,
         } => (out, quick, no_build_cost, rebuild, database),
+        Cmd::ServeCrate { name, args } => return serve_crate(&name, args),
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +120,21 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `bench serve-crate <crate> <args>`: the crate's CLI, as its binary runs it.
+fn serve_crate(name: &str, args: Vec<std::ffi::OsString>) -> ExitCode {
+    let argv = std::iter::once(std::ffi::OsString::from(name)).chain(args);
+    match name {
+        "sync-diesel" => sync_diesel::cli::main_from(argv),
+        "async-diesel" => async_diesel::cli::main_from(argv),
+        "sqlx-raw" => sqlx_raw::cli::main_from(argv),
+        "seaorm-migrate" => seaorm_migrate::cli::main_from(argv),
+        other => {
+            eprintln!("error: no crate named {other}");
+            ExitCode::from(2)
         }
     }
 }
@@ -157,7 +183,13 @@ fn run(url: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
 
     let criterion_dir = scratch.join("criterion");
     let _ = std::fs::remove_dir_all(&criterion_dir);
-    results.samples = Bench::new(url, config, tools, criterion_dir)?.run()?;
+    results.samples = Bench::new(url, config, tools.clone(), criterion_dir)?.run()?;
+    let http_config = if quick {
+        bench::http::HttpConfig::quick()
+    } else {
+        bench::http::HttpConfig::full()
+    };
+    results.http = bench::http::run(&tools, &scratch, http_config)?;
 
     let fingerprint = build_fingerprint();
     let reusable = previous.filter(|p| {

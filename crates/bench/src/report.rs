@@ -73,7 +73,7 @@ fn order(results: &Results, workload: &str, tasks: u32) -> Vec<Sample> {
 }
 
 fn chart_name(workload: &str, tasks: u32) -> String {
-    if workload == CONCURRENT {
+    if workload == CONCURRENT || workload.starts_with("http_") {
         format!("{workload}_{tasks}.svg")
     } else {
         format!("{workload}.svg")
@@ -383,6 +383,8 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     md.push_str(analysis.trim());
     md.push_str("\n\n");
 
+    http_section(&mut md, results, draw)?;
+
     // Setup.
     let _ = writeln!(md, "## Setup\n");
     let _ = writeln!(md, "| | |\n|---|---|");
@@ -414,4 +416,108 @@ fn table(md: &mut String, samples: &[Sample], raw: Option<f64>, sqla: Option<f64
         );
     }
     md.push('\n');
+}
+
+/// The application over HTTP: each server × load, with the FastAPI +
+/// SQLAlchemy baseline, the goals checked, and each server's peak memory.
+fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
+    use crate::http::{FASTAPI, GET, LOADS, POST, SERVERS};
+    let http = &results.http;
+    if http.samples.is_empty() {
+        return Ok(());
+    }
+    let find = |workload: &str, server: &str, connections: u32| {
+        http.samples.iter().find(|s| {
+            s.workload == workload && s.contender == server && s.connections == connections
+        })
+    };
+    let _ = writeln!(md, "## The application over HTTP\n");
+    let _ = writeln!(
+        md,
+        "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`, one transaction per request) and the study's own stack, \
+         FastAPI + SQLAlchemy `AsyncSession` over asyncpg under uvicorn (`crates/bench/python/fastapi_app.py`, the same routes), \
+         each on a database of its own holding the 10,000 heroes, under load from `wrk` on the same machine (load generator, servers and \
+         PostgreSQL share its cores, alike for every server). Pools of 8 connections everywhere; per-request logging off. \
+         Measured: {}.\n",
+        http.method
+    );
+    for (workload, connections) in LOADS {
+        let title = if workload == POST {
+            format!("`POST /heroes` with 10 heroes, {connections} connections")
+        } else {
+            format!(
+                "`GET /heroes/{{id}}`, {connections} connection{}",
+                if connections == 1 { "" } else { "s" }
+            )
+        };
+        let _ = writeln!(md, "### {title}\n");
+        let reference = find(workload, FASTAPI, connections).map(|s| s.per_sec);
+        let _ = writeln!(
+            md,
+            "| server | requests/s | p50 | p99 | p99 / p50 | × FastAPI + SQLAlchemy | errors | rounds |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let mut bars = Vec::new();
+        for server in SERVERS {
+            let Some(s) = find(workload, server, connections) else {
+                continue;
+            };
+            let rounds: Vec<String> = s.rounds.iter().map(|r| per_sec(*r)).collect();
+            let _ = writeln!(
+                md,
+                "| {server} | {} | {} | {} | {:.1} | {} | {} | {} |",
+                per_sec(s.per_sec),
+                micros(s.p50_us),
+                micros(s.p99_us),
+                s.p99_us / s.p50_us.max(1.0),
+                ratio(s.per_sec, reference),
+                s.errors,
+                rounds.join(" / ")
+            );
+            bars.push((server.to_owned(), s.per_sec));
+        }
+        md.push('\n');
+        draw(
+            workload,
+            connections,
+            &title.replace('`', ""),
+            "requests/s",
+            &bars,
+        )?;
+        let _ = writeln!(
+            md,
+            "![{title}](charts/{})\n",
+            chart_name(workload, connections)
+        );
+    }
+    // The goals of the application issue, checked on these figures.
+    let _ = writeln!(md, "### Against the goals\n");
+    for server in &SERVERS[..4] {
+        let (Some(rust), Some(py)) = (find(GET, server, 64), find(GET, FASTAPI, 64)) else {
+            continue;
+        };
+        let x = rust.per_sec / py.per_sec.max(1.0);
+        let lower_p99 = rust.p99_us < py.p99_us;
+        let spread = find(GET, server, 256).map_or(0.0, |s| s.p99_us / s.p50_us.max(1.0));
+        let _ = writeln!(
+            md,
+            "- {server}: {x:.1}× FastAPI's requests/s at 64 connections (goal ≥ 10×: {}), p99 {} vs {} ({}); at 256 connections p99 = {spread:.1}× p50 (goal ≤ 20×: {}).",
+            if x >= 10.0 { "met" } else { "missed" },
+            micros(rust.p99_us),
+            micros(py.p99_us),
+            if lower_p99 { "lower" } else { "not lower" },
+            if spread <= 20.0 { "met" } else { "missed" },
+        );
+    }
+    md.push('\n');
+    let _ = writeln!(
+        md,
+        "Peak resident memory of each server process over the run (uvicorn: master and workers together):\n"
+    );
+    let _ = writeln!(md, "| server | peak RSS |\n|---|---|");
+    for (server, kib) in &http.peak_rss_kib {
+        let _ = writeln!(md, "| {server} | {:.1} MiB |", *kib as f64 / 1024.0);
+    }
+    md.push('\n');
+    Ok(())
 }

@@ -56,6 +56,9 @@ pub struct Results {
     /// When the build cost was measured.
     #[serde(default)]
     pub build_measured: String,
+    /// The application over HTTP (empty in runs from before it existed).
+    #[serde(default)]
+    pub http: crate::http::HttpResults,
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust versions.

@@ -70,6 +70,38 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         assert!(has("bulk", contender, 1), "no bulk figure for {contender}");
     }
 
+    // The application over HTTP: every server under every load, no errors.
+    let http = json["http"]["samples"].as_array().unwrap();
+    for server in contenders[..4]
+        .iter()
+        .chain(&["FastAPI + SQLAlchemy (asyncpg)"])
+    {
+        for (workload, connections) in [
+            ("http_get_by_pk", 1),
+            ("http_get_by_pk", 64),
+            ("http_get_by_pk", 256),
+            ("http_post_10", 64),
+        ] {
+            let sample = http
+                .iter()
+                .find(|s| {
+                    s["contender"] == *server
+                        && s["workload"] == workload
+                        && s["connections"] == connections
+                })
+                .unwrap_or_else(|| panic!("no HTTP figure for {server} {workload} {connections}"));
+            assert!(
+                sample["per_sec"].as_f64().unwrap() > 10.0,
+                "{server} served almost nothing under {workload} at {connections}: {sample}"
+            );
+            assert_eq!(
+                sample["errors"], 0,
+                "{server} {workload} {connections}: {sample}"
+            );
+        }
+    }
+    assert!(report.contains("## The application over HTTP"), "{report}");
+
     // Every ratio cell is filled (a missing reference would print "–"), and
     // every chart the report links to exists.
     assert!(report.contains("## Headline"), "{report}");
@@ -78,7 +110,7 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         let file = line.split("](").nth(1).unwrap().trim_end_matches(')');
         let svg = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(
-            svg.starts_with("<svg") && svg.contains("tokio-postgres"),
+            svg.starts_with("<svg") && svg.contains("sqlx-raw"),
             "{file}"
         );
     }

@@ -1028,3 +1028,41 @@ pub async fn openapi<C: Contender>() -> Check {
     }
     server.stop().await
 }
+
+/// Requests whose clients give up mid-flight (a closed tab, a client
+/// timeout, wrk stopping) must not poison the pool: right after a burst of
+/// them, a request is served promptly, not after the pool's timeout.
+pub async fn abandoned_requests<C: Contender>() -> Check {
+    let pool = PoolConfig {
+        max_size: 2,
+        acquire_timeout: Duration::from_secs(5),
+    };
+    let (_db, server) = start::<C>(pool).await?;
+    post(&server, "/heroes", &json!({"name": "spongebob"}))
+        .await?
+        .expect(201, "POST")?;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let burst: Vec<_> = (0..64)
+        .map(|_| {
+            let request = impatient.get(server.url("/heroes/1"));
+            tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+        })
+        .collect();
+    for request in burst {
+        let _ = request.await;
+    }
+    let began = Instant::now();
+    get(&server, "/heroes/1")
+        .await?
+        .expect(200, "GET after 64 abandoned requests")?;
+    let waited = began.elapsed();
+    if waited > Duration::from_secs(2) {
+        return Err(format!(
+            "the first request after 64 abandoned ones took {waited:?}: abandoned work held or discarded pooled connections"
+        ));
+    }
+    server.stop().await
+}

@@ -34,6 +34,10 @@ macro_rules! contender {
                 run(checks::database_stopped::<$contender>());
             }
             #[test]
+            fn abandoned_requests() {
+                run(checks::abandoned_requests::<$contender>());
+            }
+            #[test]
             fn openapi() {
                 run(checks::openapi::<$contender>());
             }

@@ -20,6 +20,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use tokio::sync::oneshot;
 
 use crate::engine::{PgPool, PooledPg};
 use crate::{APP_SRC, Error, Result, heroes};
@@ -39,17 +40,48 @@ impl Store {
 
 /// A pooled connection inside `BEGIN`, owned by one request.
 pub struct Tx {
-    /// `None` only if a blocking call panicked with it (then it is gone:
-    /// r2d2 discards a connection dropped while its thread panics).
+    /// `None` when the request was cancelled before it got one, or a
+    /// blocking call panicked with it (r2d2 discards a connection dropped
+    /// while its thread panics).
     conn: Option<PooledPg>,
 }
 
 /// Runs `work` on tokio's blocking thread pool and waits for it without
-/// blocking the async worker.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> StoreResult<T> {
-    tokio::task::spawn_blocking(work)
+/// blocking the async worker. The result comes back through a channel so
+/// that the blocking side knows when nobody waits any more: a request
+/// cancelled by its client or its deadline leaves `work` running on its
+/// thread, and whatever connection `work` returns must then go back to the
+/// pool clean (`abandon`), not be dropped in the middle of a transaction.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce(&Waiting<'_>) -> T + Send + 'static,
+    abandon: impl FnOnce(T) + Send + 'static,
+) -> StoreResult<T> {
+    let (sender, receiver) = oneshot::channel();
+    tokio::task::spawn_blocking(move || {
+        let is_closed = || sender.is_closed();
+        let value = work(&Waiting(&is_closed));
+        if let Err(unwanted) = sender.send(value) {
+            abandon(unwanted);
+        }
+    });
+    receiver
         .await
-        .map_err(|e| StoreError::Internal(format!("a blocking database call failed: {e}")))
+        .map_err(|_| StoreError::Internal("a blocking database call panicked".into()))
+}
+
+/// Whether the request that asked for a blocking call still waits for it.
+struct Waiting<'a>(&'a dyn Fn() -> bool);
+
+impl Waiting<'_> {
+    fn gone(&self) -> bool {
+        (self.0)()
+    }
+}
+
+/// Rolls back what an abandoned call left open, so that the connection
+/// returns to the pool ready for the next request.
+fn roll_back(conn: &mut PooledPg) {
+    let _ = AnsiTransactionManager::rollback_transaction(&mut **conn);
 }
 
 impl Tx {
@@ -61,10 +93,13 @@ impl Tx {
         let mut conn = self.conn.take().ok_or_else(|| {
             StoreError::Internal("the connection was lost by an earlier failure".into())
         })?;
-        let (conn, result) = blocking(move || {
-            let result = work(&mut conn);
-            (conn, result)
-        })
+        let (conn, result) = blocking(
+            move |_| {
+                let result = work(&mut conn);
+                (conn, result)
+            },
+            |(mut conn, _)| roll_back(&mut conn),
+        )
         .await?;
         self.conn = Some(conn);
         Ok(result?)
@@ -77,13 +112,24 @@ impl HeroStore for Store {
 
     async fn begin(&self) -> StoreResult<Tx> {
         let pool = self.pool.clone();
-        let conn = blocking(move || -> Result<PooledPg> {
-            let mut conn = pool.get()?;
-            AnsiTransactionManager::begin_transaction(&mut *conn)?;
-            Ok(conn)
-        })
+        let conn = blocking(
+            move |waiting| -> Result<Option<PooledPg>> {
+                let mut conn = pool.get()?;
+                if waiting.gone() {
+                    // Cancelled while waiting for the pool: give it back unused.
+                    return Ok(None);
+                }
+                AnsiTransactionManager::begin_transaction(&mut *conn)?;
+                Ok(Some(conn))
+            },
+            |begun| {
+                if let Ok(Some(mut conn)) = begun {
+                    roll_back(&mut conn);
+                }
+            },
+        )
         .await??;
-        Ok(Tx { conn: Some(conn) })
+        Ok(Tx { conn })
     }
 
     async fn commit(mut tx: Tx) -> StoreResult<()> {
@@ -150,10 +196,13 @@ impl HeroStore for Store {
 
     async fn ping(&self) -> StoreResult<PoolStatus> {
         let pool = self.pool.clone();
-        blocking(move || -> Result<()> {
-            heroes::count(&mut *pool.get()?)?;
-            Ok(())
-        })
+        blocking(
+            move |_| -> Result<()> {
+                heroes::count(&mut *pool.get()?)?;
+                Ok(())
+            },
+            drop,
+        )
         .await??;
         let state = self.pool.state();
         Ok(PoolStatus {
