@@ -31,6 +31,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The database to work in: `--database`, or this crate's own.
+    pub fn database(&self) -> &str {
+        self.common.database_or(DATABASE)
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -74,40 +81,39 @@ impl Cli {
     }
 }
 
-/// Parses the process arguments and runs on tokio's multi-threaded runtime;
-/// errors become one line on stderr and exit code 2 (configuration, usage) or
-/// 1 (anything else).
-pub fn main() -> ExitCode {
-    main_from(std::env::args_os())
-}
-
-/// [`main`] with the arguments given (the first one is the program name), for
-/// callers that run this command line in-process, such as the conformance suite.
+/// The command line run in-process with `args` (the first is the program
+/// name), as `main.rs` runs it, for callers such as the conformance suite and
+/// the benchmark: errors become one line on stderr and the exit code (2 for
+/// configuration and usage, 1 for the rest); nothing ends the process.
 pub fn main_from<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    devdb::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse_from(args);
-    devdb::app::run_async(run(&cli))
+    let cli: Cli = match devdb::app::parse(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    devdb::app::run_async(async {
+        let url = devdb::database_url(cli.database())?;
+        run(&cli, &url).await
+    })
 }
 
 /// Runs a parsed command line.
-pub async fn run(cli: &Cli) -> Result<()> {
+pub async fn run(cli: &Cli, url: &str) -> Result<()> {
     if cli.common.echo {
         engine::enable_echo();
     }
     if let Some(Command::Serve(_)) = &cli.command {
         heroes_api::serve::init_logging(None);
     }
-    let database = cli.common.database_or(DATABASE);
-    let url = devdb::database_url(database)?;
+    let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, database, cli.engine_options()).await,
-        Some(Command::Migrate { action }) => migrate_command(&url, action).await,
+        None | Some(Command::Tour) => tour::run(url, database, cli.engine_options()).await,
+        Some(Command::Migrate { action }) => migrate_command(url, action).await,
         Some(Command::Serve(args)) => {
-            let engine = Engine::connect(&url, cli.engine_options()).await?;
+            let engine = Engine::connect(url, cli.engine_options()).await?;
             migrate::up(engine.get().await?)?;
             heroes_api::serve(crate::api::Store::new(engine), args)
                 .await
@@ -129,26 +135,17 @@ async fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
     .await?;
     let conn = engine.get().await?;
     match action {
-        MigrateAction::Up => {
-            let applied = migrate::up(conn)?;
-            if applied.is_empty() {
-                println!("already at head");
-            }
-            for name in applied {
-                println!("applied  {name}");
-            }
-        }
+        MigrateAction::Up => devdb::app::print_migrations("applied", &migrate::up(conn)?),
         MigrateAction::Down { steps } => {
-            for name in migrate::down(conn, *steps)? {
-                println!("reverted {name}");
-            }
+            devdb::app::print_migrations("reverted", &migrate::down(conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
         MigrateAction::History => {
-            for rev in migrate::history(conn)? {
-                let state = if rev.applied { "applied" } else { "pending" };
-                println!("{state:<8} {}", rev.name);
-            }
+            devdb::app::print_history(
+                migrate::history(conn)?
+                    .into_iter()
+                    .map(|r| (r.applied, r.name)),
+            );
         }
     }
     Ok(())

@@ -56,7 +56,7 @@ pub async fn fan_out(engine: &Engine, tasks: usize, hold: Duration) -> Result<Fa
     }
     let mut pids = BTreeSet::new();
     while let Some(joined) = set.join_next().await {
-        pids.insert(joined.map_err(|e| Error::Usage(format!("a task failed: {e}")))??);
+        pids.insert(joined.map_err(|e| Error::Internal(format!("a task failed: {e}")))??);
     }
     Ok(FanOut {
         tasks,
@@ -87,7 +87,7 @@ pub async fn concurrent_inserts(
     }
     let mut inserted = 0;
     while let Some(joined) = set.join_next().await {
-        inserted += joined.map_err(|e| Error::Usage(format!("a task failed: {e}")))??;
+        inserted += joined.map_err(|e| Error::Internal(format!("a task failed: {e}")))??;
     }
     Ok(inserted)
 }

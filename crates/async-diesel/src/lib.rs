@@ -36,7 +36,7 @@ pub const DATABASE: &str = "async_diesel";
 /// Runs the tour in `database` with the default pool, on a runtime of its own
 /// (used by the workspace tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
-    let runtime_error = |e| Error::Usage(format!("cannot start the tokio runtime: {e}"));
+    let runtime_error = |e| Error::Internal(format!("cannot start the tokio runtime: {e}"));
     devdb::app::block_on(
         async {
             let url = devdb::database_url(database)?;

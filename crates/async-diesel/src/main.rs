@@ -1,18 +1,40 @@
-//! async-diesel: diesel-async on tokio-postgres against PostgreSQL, the seed's
-//! asyncpg section in Rust. With no arguments it runs the tour: migrate to head,
-//! insert the seed heroes in one transaction, every query idiom of the study,
-//! a join, an update, a delete, a failing batch that rolls back, then many tasks
-//! sharing a small pool and two queries pipelined on one connection.
+//! async-diesel: diesel-async against PostgreSQL, the seed's asyncpg section
+//! in Rust (no libpq). With no arguments it runs the tour: migrate to head,
+//! insert the seed heroes, every query idiom awaited, a join, an update, a
+//! delete, a failing batch, then many tasks on one small pool and two queries
+//! pipelined on one connection. `serve` puts the same queries behind the heroes
+//! HTTP API.
 //!
 //! Run with:
 //! ```text
-//! cargo run -p async-diesel                        # the tour
-//! ECHO=1 cargo run -p async-diesel                 # the tour, printing every SQL statement
-//! POOL_SIZE=2 cargo run -p async-diesel            # a smaller pool (also --pool-size, --pool-timeout-ms)
-//! cargo run -p async-diesel -- migrate history     # also: migrate up | down [-n N] | redo
+//! cargo run -p async-diesel                       # the tour
+//! POOL_SIZE=2 cargo run -p async-diesel           # the tour on a pool of 2
+//! ECHO=1 cargo run -p async-diesel                # the tour, printing every SQL statement
+//! cargo run -p async-diesel -- serve              # the heroes API on http://127.0.0.1:8000
+//! cargo run -p async-diesel -- migrate history    # also: migrate up | down [-n N] | redo
 //! cargo run -p async-diesel -- --help
 //! ```
 
-fn main() -> std::process::ExitCode {
-    async_diesel::cli::main()
+use std::process::ExitCode;
+
+use async_diesel::cli::{self, Cli};
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
+    // server (default: the local-dev one of `.env.example`).
+    dotenvy::dotenv().ok();
+    // This crate works in a database of its own on that server, created when
+    // missing; when nothing answers on localhost, devdb starts a local cluster.
+    let url = match devdb::database_url(cli.database()) {
+        Ok(url) => url,
+        Err(err) => return devdb::app::exit(Err(err)),
+    };
+    // Each command builds its engine from `url` (`create_async_engine`):
+    // `Engine::connect(url, cli.engine_options())`, a deadpool pool sized by
+    // POOL_SIZE. The tour shows it as step 1.
+    devdb::app::exit(cli::run(&cli, &url).await)
 }

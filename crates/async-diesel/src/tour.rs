@@ -24,7 +24,10 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
         1,
         "The async engine: a pool of connections",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
-        "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url)).max_size(8).build()?",
+        &format!(
+            "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url)).max_size({}).build()?",
+            options.max_size
+        ),
     );
     let engine = Engine::connect(url, options).await?;
     outcome(format!(
@@ -69,7 +72,7 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
     let spongebob = inserted
         .iter()
         .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Usage("the seed has no spongebob".to_owned()))?;
+        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
     let mut conn = engine.get().await?;
     step(

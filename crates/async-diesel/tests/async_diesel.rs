@@ -517,3 +517,18 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
     let run = devdb::testing::check_serve_binary(serve.env("ECHO", "1"));
     println!("exited {:?} after SIGTERM", run.stop_time);
 }
+
+/// The tour's `rust:` line for the engine shows the pool it really builds.
+#[test]
+fn the_tour_prints_the_pool_size_it_builds() {
+    let db = TestDatabase::create("async_diesel_pool_line").unwrap();
+    let out = binary(&db).env("POOL_SIZE", "2").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains(".max_size(2)"), "{text}");
+    assert!(text.contains("up to 2 connections"), "{text}");
+}

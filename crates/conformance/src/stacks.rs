@@ -52,7 +52,7 @@ fn sync_diesel_error(err: sync_diesel::Error) -> StackError {
         // r2d2 reports "timed out waiting for connection" both when every
         // connection is busy and when it cannot open one (server down).
         E::Pool(_) => Kind::PoolTimeout,
-        E::Migration(_) | E::Database(_) => Kind::Other,
+        E::Migration(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
     StackError::new(kind, err.exit_code(), err)
 }
@@ -227,7 +227,7 @@ fn async_diesel_error(err: async_diesel::Error) -> StackError {
         E::AlreadyExists { .. } => Kind::AlreadyExists,
         E::PoolExhausted { .. } => Kind::PoolTimeout,
         E::Pool(_) => Kind::Unavailable,
-        E::Migration(_) | E::Database(_) => Kind::Other,
+        E::Migration(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
     StackError::new(kind, err.exit_code(), err)
 }
@@ -387,7 +387,7 @@ fn sqlx_raw_error(err: sqlx_raw::Error) -> StackError {
         E::AlreadyExists { .. } => Kind::AlreadyExists,
         E::PoolTimedOut => Kind::PoolTimeout,
         E::Database(sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => Kind::Unavailable,
-        E::Migration(_) | E::Database(_) => Kind::Other,
+        E::Migration(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
     StackError::new(kind, err.exit_code(), err)
 }
@@ -535,7 +535,7 @@ fn seaorm_error(err: seaorm_migrate::Error) -> StackError {
         E::AlreadyExists { .. } => Kind::AlreadyExists,
         E::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => Kind::PoolTimeout,
         E::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => Kind::Unavailable,
-        E::Drift(_) | E::Generate(_) | E::Database(_) => Kind::Other,
+        E::Drift(_) | E::Generate(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
     StackError::new(kind, err.exit_code(), err)
 }

@@ -44,6 +44,52 @@ impl Failure for crate::Error {
     }
 }
 
+/// Parses `args` (the first is the program name) without ending the process:
+/// `--help` and `--version` print and give exit code 0, a usage error prints
+/// clap's message and gives 2. For in-process callers (the conformance suite,
+/// the benchmark) as much as for `main`.
+pub fn parse<C: clap::Parser, I, T>(args: I) -> Result<C, ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    C::try_parse_from(args).map_err(|err| {
+        let _ = err.print();
+        if err.use_stderr() {
+            ExitCode::from(crate::Error::EXIT_CODE)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// Prints what a `migrate` verb did, the same way in every crate: one
+/// `applied  <name>` or `reverted <name>` line per migration, or one line
+/// saying there was nothing to do.
+pub fn print_migrations(verb: &str, names: &[String]) {
+    if names.is_empty() {
+        println!(
+            "{}",
+            if verb == "applied" {
+                "already at head"
+            } else {
+                "nothing to do"
+            }
+        );
+    }
+    for name in names {
+        println!("{verb:<8} {name}");
+    }
+}
+
+/// Prints `migrate history`: `applied  <name>` or `pending  <name>`, oldest first.
+pub fn print_history(revisions: impl IntoIterator<Item = (bool, String)>) {
+    for (applied, name) in revisions {
+        let state = if applied { "applied" } else { "pending" };
+        println!("{state:<8} {name}");
+    }
+}
+
 /// Ends the program: `Ok` is exit code 0; an error is printed as
 /// `error: <one line>` on stderr and ends with its exit code.
 pub fn exit<E: Failure>(result: Result<(), E>) -> ExitCode {

@@ -130,3 +130,32 @@ pub fn already_exists(err: &diesel::result::Error) -> Option<(&'static str, Stri
     };
     crate::unique_name_violation(info.constraint_name(), info.details())
 }
+
+/// What a Diesel error means to a server that must answer for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    /// A foreign key pointed nowhere (a hero's `team_id` names no team).
+    MissingReference,
+    /// The connection is gone or the server is ending sessions: try later.
+    Unavailable,
+    /// Anything else.
+    Other,
+}
+
+/// Sorts a Diesel error (sync or async) into a [`Trouble`]. Diesel reports
+/// no SQLSTATE, so a session the server is ending (57P01, 57P02) is told by
+/// the server's own words, "terminating connection".
+pub fn trouble(err: &diesel::result::Error) -> Trouble {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(kind, info) = err else {
+        return Trouble::Other;
+    };
+    match kind {
+        DatabaseErrorKind::ForeignKeyViolation => Trouble::MissingReference,
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            Trouble::Unavailable
+        }
+        _ if info.message().starts_with("terminating connection") => Trouble::Unavailable,
+        _ => Trouble::Other,
+    }
+}

@@ -23,23 +23,8 @@ use tokio::task::JoinHandle;
 /// What a check reports: `Err` with what was wrong.
 pub type Check = Result<(), String>;
 
-/// The pool a check asks for.
-#[derive(Clone, Copy, Debug)]
-pub struct PoolConfig {
-    /// Most connections open at once.
-    pub max_size: u32,
-    /// How long a request waits for a connection before a 503.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        Self {
-            max_size: 8,
-            acquire_timeout: Duration::from_secs(5),
-        }
-    }
-}
+/// The pool a check asks for (the same knobs the conformance suite turns).
+pub use conformance::PoolConfig;
 
 /// One example crate as the suite drives it.
 pub trait Contender: Send + Sync + 'static {

@@ -24,6 +24,24 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The database to work in: `--database`, or this crate's own.
+    pub fn database(&self) -> &str {
+        self.common.database_or(DATABASE)
+    }
+
+    /// Whether the command talks to the database (`migrate generate` only
+    /// writes a file).
+    pub fn needs_database(&self) -> bool {
+        !matches!(
+            self.command,
+            Some(Command::Migrate {
+                action: MigrateAction::Generate { .. }
+            })
+        )
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -83,35 +101,24 @@ pub enum MigrateAction {
     },
 }
 
-/// Parses the process arguments and runs; errors become one line on stderr
-/// and exit code 2 (configuration, usage) or 1 (anything else).
-pub fn main() -> ExitCode {
-    main_from(std::env::args_os())
-}
-
-/// [`main`] with the arguments given (the first one is the program name), for
-/// callers that run this command line in-process, such as the conformance suite.
+/// The command line run in-process with `args` (the first is the program
+/// name), as `main.rs` runs it, for callers such as the conformance suite and
+/// the benchmark: errors become one line on stderr and the exit code (2 for
+/// configuration and usage, 1 for the rest); nothing ends the process.
 pub fn main_from<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    devdb::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse_from(args);
-    devdb::app::run_async(run(&cli))
-}
-
-fn print_names(verb: &str, names: Vec<String>) {
-    if names.is_empty() {
-        println!("nothing to do");
-    }
-    for name in names {
-        println!("{verb:<8} {name}");
-    }
+    let cli: Cli = match devdb::app::parse(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    devdb::app::run_async(run(&cli, None))
 }
 
 /// Runs a parsed command line.
-pub async fn run(cli: &Cli) -> Result<()> {
+pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
@@ -134,8 +141,11 @@ pub async fn run(cli: &Cli) -> Result<()> {
         println!("fill in its up() and down(), then run `migrate up`");
         return Ok(());
     }
-    let database = cli.common.database_or(DATABASE);
-    let url = devdb::database_url(database)?;
+    let database = cli.database();
+    let url = match url {
+        Some(url) => url.to_owned(),
+        None => devdb::database_url(database)?,
+    };
     let Some(command) = &cli.command else {
         return tour::run(&url, database).await;
     };
@@ -166,24 +176,30 @@ pub async fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Migrate { action } => match action {
-            MigrateAction::Up { num } => print_names("applied", migrate::up(&db, *num).await?),
-            MigrateAction::Down { num } => print_names("reverted", migrate::down(&db, *num).await?),
+            MigrateAction::Up { num } => {
+                devdb::app::print_migrations("applied", &migrate::up(&db, *num).await?);
+            }
+            MigrateAction::Down { num } => {
+                devdb::app::print_migrations("reverted", &migrate::down(&db, *num).await?);
+            }
             MigrateAction::DownTo { revision } => {
-                print_names("reverted", migrate::down_to(&db, revision).await?);
+                devdb::app::print_migrations("reverted", &migrate::down_to(&db, revision).await?);
             }
-            MigrateAction::Fresh => print_names("applied", migrate::fresh(&db).await?),
-            MigrateAction::Refresh => print_names("applied", migrate::refresh(&db).await?),
-            MigrateAction::Reset => print_names("reverted", migrate::reset(&db).await?),
-            MigrateAction::Status => {
-                for revision in migrate::status(&db).await? {
-                    let state = if revision.applied {
-                        "applied"
-                    } else {
-                        "pending"
-                    };
-                    println!("{state:<8} {}", revision.name);
-                }
+            MigrateAction::Fresh => {
+                devdb::app::print_migrations("applied", &migrate::fresh(&db).await?);
             }
+            MigrateAction::Refresh => {
+                devdb::app::print_migrations("applied", &migrate::refresh(&db).await?);
+            }
+            MigrateAction::Reset => {
+                devdb::app::print_migrations("reverted", &migrate::reset(&db).await?);
+            }
+            MigrateAction::Status => devdb::app::print_history(
+                migrate::status(&db)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.applied, r.name)),
+            ),
             MigrateAction::Generate { .. } => {}
         },
     }

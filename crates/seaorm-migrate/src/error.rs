@@ -14,6 +14,12 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Something that should not happen (a task that panicked, a runtime
+    /// that would not start, seed data that breaks its own invariant): a bug
+    /// or a broken machine, never the user's input, so exit code 1.
+    #[error("{0}")]
+    Internal(String),
+
     /// An insert hit the unique name of `heroes` (or `teams`); the whole
     /// transaction it was part of was rolled back.
     #[error("{what} '{name}' already exists; nothing from this batch was saved")]

@@ -1,20 +1,43 @@
-//! seaorm-migrate: SeaORM with sea-orm-migration, the seed's async Alembic
-//! section in Rust. With no arguments it runs the tour: migrate to head and show
-//! the history, insert the seed heroes in one transaction, every query idiom
-//! through SeaORM's API, the join through the entity relation, an update, a
-//! delete, a failing batch, the drift check, and `create_all` in a scratch
-//! database.
+//! seaorm-migrate: SeaORM and sea-orm-migration against PostgreSQL, the seed's
+//! async Alembic section in Rust. With no arguments it runs the tour: migrate
+//! to head, every query idiom through SeaORM's API, the drift check and
+//! `create_all` beside migrations. `serve` puts the same queries behind the
+//! heroes HTTP API; `migrate` has every Alembic verb.
 //!
 //! Run with:
 //! ```text
-//! cargo run -p seaorm-migrate                            # the tour
-//! ECHO=1 cargo run -p seaorm-migrate                     # the tour, printing every SQL statement
-//! cargo run -p seaorm-migrate -- migrate status          # also: up [-n N] | down [-n N] | down-to REV
-//!                                                        #       | fresh | refresh | reset | generate NAME
-//! cargo run -p seaorm-migrate -- check                   # entities vs database (alembic check)
+//! cargo run -p seaorm-migrate                          # the tour
+//! ECHO=1 cargo run -p seaorm-migrate                   # the tour, printing every SQL statement
+//! cargo run -p seaorm-migrate -- serve                 # the heroes API on http://127.0.0.1:8000
+//! cargo run -p seaorm-migrate -- migrate status        # also: up | down | down-to REV | fresh | refresh | reset | generate NAME
+//! cargo run -p seaorm-migrate -- check                 # entities vs database (alembic check)
 //! cargo run -p seaorm-migrate -- --help
 //! ```
 
-fn main() -> std::process::ExitCode {
-    seaorm_migrate::cli::main()
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use seaorm_migrate::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
+    // server (default: the local-dev one of `.env.example`).
+    dotenvy::dotenv().ok();
+    // This crate works in a database of its own on that server, created when
+    // missing; when nothing answers on localhost, devdb starts a local
+    // cluster. (`migrate generate` only writes a file and needs none.)
+    let url = if cli.needs_database() {
+        match devdb::database_url(cli.database()) {
+            Ok(url) => Some(url),
+            Err(err) => return devdb::app::exit(Err(err)),
+        }
+    } else {
+        None
+    };
+    // Each command connects from `url` (`create_async_engine`):
+    // `Database::connect(ConnectOptions::new(url)...)` in `engine::connect`.
+    devdb::app::exit(cli::run(&cli, url.as_deref()).await)
 }

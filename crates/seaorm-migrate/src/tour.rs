@@ -21,7 +21,10 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         1,
         "The engine",
         "engine = create_async_engine(MIGRATE_DB)",
-        "let db = Database::connect(ConnectOptions::new(url).max_connections(8)).await?;",
+        &format!(
+            "let db = Database::connect(ConnectOptions::new(url).max_connections({})).await?;",
+            engine::MAX_CONNECTIONS
+        ),
     );
     let db = engine::connect(url).await?;
     outcome(format!(
@@ -72,7 +75,7 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
     let spongebob = inserted
         .iter()
         .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Usage("the seed has no spongebob".to_owned()))?;
+        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
     step(
         4,

@@ -25,6 +25,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The database to work in: `--database`, or this crate's own.
+    pub fn database(&self) -> &str {
+        self.common.database_or(DATABASE)
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -76,26 +83,27 @@ pub enum Method {
     Both,
 }
 
-/// Parses the process arguments and runs; errors become one line on stderr
-/// and exit code 2 (configuration, usage) or 1 (anything else).
-pub fn main() -> ExitCode {
-    main_from(std::env::args_os())
-}
-
-/// [`main`] with the arguments given (the first one is the program name), for
-/// callers that run this command line in-process, such as the conformance suite.
+/// The command line run in-process with `args` (the first is the program
+/// name), as `main.rs` runs it, for callers such as the conformance suite and
+/// the benchmark: errors become one line on stderr and the exit code (2 for
+/// configuration and usage, 1 for the rest); nothing ends the process.
 pub fn main_from<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    devdb::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse_from(args);
-    devdb::app::run_async(run(&cli))
+    let cli: Cli = match devdb::app::parse(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    devdb::app::run_async(async {
+        let url = devdb::database_url(cli.database())?;
+        run(&cli, &url).await
+    })
 }
 
 /// Runs a parsed command line.
-pub async fn run(cli: &Cli) -> Result<()> {
+pub async fn run(cli: &Cli, url: &str) -> Result<()> {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
@@ -105,39 +113,32 @@ pub async fn run(cli: &Cli) -> Result<()> {
     } else if cli.common.echo {
         engine::enable_echo();
     }
-    let database = cli.common.database_or(DATABASE);
-    let url = devdb::database_url(database)?;
+    let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, database).await,
+        None | Some(Command::Tour) => tour::run(url, database).await,
         Some(Command::Migrate { action }) => {
-            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            let pool = engine::engine(url, EngineOptions::default()).await?;
             match action {
                 MigrateAction::Up => {
-                    let applied = migrate::up(&pool).await?;
-                    if applied.is_empty() {
-                        println!("already at head");
-                    }
-                    for name in applied {
-                        println!("applied  {name}");
-                    }
+                    devdb::app::print_migrations("applied", &migrate::up(&pool).await?);
                 }
                 MigrateAction::Down { steps } => {
-                    for name in migrate::down(&pool, *steps).await? {
-                        println!("reverted {name}");
-                    }
+                    devdb::app::print_migrations("reverted", &migrate::down(&pool, *steps).await?);
                 }
                 MigrateAction::History => {
-                    for rev in migrate::history(&pool).await? {
-                        let state = if rev.applied { "applied" } else { "pending" };
-                        println!("{state:<8} {}", rev.name);
-                    }
+                    devdb::app::print_history(
+                        migrate::history(&pool)
+                            .await?
+                            .into_iter()
+                            .map(|r| (r.applied, r.name)),
+                    );
                 }
             }
             Ok(())
         }
-        Some(Command::Load { count, method }) => load(&url, *count, *method).await,
+        Some(Command::Load { count, method }) => load(url, *count, *method).await,
         Some(Command::Serve(args)) => {
-            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            let pool = engine::engine(url, EngineOptions::default()).await?;
             migrate::up(&pool).await?;
             let served = heroes_api::serve(crate::api::Store::new(pool.clone()), args).await;
             pool.close().await;

@@ -34,7 +34,7 @@ pub const DATABASE: &str = "sqlx_raw";
 /// Runs the tour in `database` on a runtime of its own (used by the workspace
 /// tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
-    let runtime_error = |e| Error::Usage(format!("cannot start the tokio runtime: {e}"));
+    let runtime_error = |e| Error::Internal(format!("cannot start the tokio runtime: {e}"));
     devdb::app::block_on(
         async {
             let url = devdb::database_url(database)?;

@@ -2,17 +2,38 @@
 //! time. With no arguments it runs the tour: migrate to head, insert the seed
 //! heroes in one transaction, every idiom as a `query!`/`query_as!`/
 //! `query_scalar!`, a join, an update, a delete, and the three ways a
-//! transaction ends (commit, rollback, rollback on drop).
+//! transaction ends (commit, rollback, rollback on drop). `serve` puts the
+//! same queries behind the heroes HTTP API.
 //!
 //! Run with:
 //! ```text
 //! cargo run -p sqlx-raw                               # the tour
 //! ECHO=1 cargo run -p sqlx-raw                        # the tour, printing every SQL statement
+//! cargo run -p sqlx-raw -- serve                      # the heroes API on http://127.0.0.1:8000
 //! cargo run -p sqlx-raw -- migrate history            # also: migrate up | down [-n N]
 //! cargo run --release -p sqlx-raw -- load --count 100000   # UNNEST vs COPY, rows/s
 //! cargo run -p sqlx-raw -- --help
 //! ```
 
-fn main() -> std::process::ExitCode {
-    sqlx_raw::cli::main()
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use sqlx_raw::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    devdb::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
+    // server (default: the local-dev one of `.env.example`).
+    dotenvy::dotenv().ok();
+    // This crate works in a database of its own on that server, created when
+    // missing; when nothing answers on localhost, devdb starts a local cluster.
+    let url = match devdb::database_url(cli.database()) {
+        Ok(url) => url,
+        Err(err) => return devdb::app::exit(Err(err)),
+    };
+    // Each command builds its engine from `url` (`create_async_engine`):
+    // `sqlx_raw::engine::engine`, a `PgPool`. The tour shows it as step 1.
+    devdb::app::exit(cli::run(&cli, &url).await)
 }

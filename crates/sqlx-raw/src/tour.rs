@@ -22,7 +22,11 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         1,
         "The engine: a pool of connections",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\")",
-        "let pool = PgPoolOptions::new().max_connections(8).acquire_timeout(5 s).connect(url).await?;",
+        &format!(
+            "let pool = PgPoolOptions::new().max_connections({}).acquire_timeout({} s).connect(url).await?;",
+            options.max_connections,
+            options.acquire_timeout.as_secs()
+        ),
     );
     let pool = engine::engine(url, options).await?;
     outcome(format!(
@@ -68,7 +72,7 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
     let spongebob = inserted
         .iter()
         .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Usage("the seed has no spongebob".to_owned()))?;
+        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
     let mut conn = pool.acquire().await?;
     step(

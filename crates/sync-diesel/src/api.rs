@@ -16,9 +16,9 @@
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
+use heroes_model::queries::{self, Trouble};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 use tokio::sync::oneshot;
 
@@ -222,17 +222,10 @@ impl From<Error> for StoreError {
             // r2d2 says "timed out waiting for connection" both when all are
             // busy and when none can be opened (the server is down).
             Error::Pool(_) | Error::Config(_) => Self::Unavailable(err.to_string()),
-            Error::Database(DieselError::DatabaseError(kind, info)) => match kind {
-                DatabaseErrorKind::ForeignKeyViolation => Self::NoSuchTeam,
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
-                    Self::Unavailable(info.message().to_owned())
-                }
-                // diesel reports no SQLSTATE; the server's words for "this
-                // session is being ended" (57P01, 57P02) are the tell.
-                _ if info.message().starts_with("terminating connection") => {
-                    Self::Unavailable(info.message().to_owned())
-                }
-                _ => Self::Internal(info.message().to_owned()),
+            Error::Database(db) => match queries::trouble(&db) {
+                Trouble::MissingReference => Self::NoSuchTeam,
+                Trouble::Unavailable => Self::Unavailable(db.to_string()),
+                Trouble::Other => Self::Internal(db.to_string()),
             },
             other => Self::Internal(other.to_string()),
         }

@@ -22,6 +22,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The database to work in: `--database`, or this crate's own.
+    pub fn database(&self) -> &str {
+        self.common.database_or(DATABASE)
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -57,35 +64,36 @@ pub enum MigrateAction {
     Check,
 }
 
-/// Parses the process arguments and runs; errors become one line on stderr
-/// and exit code 2 (configuration, usage) or 1 (anything else).
-pub fn main() -> ExitCode {
-    main_from(std::env::args_os())
-}
-
-/// [`main`] with the arguments given (the first one is the program name), for
-/// callers that run this command line in-process, such as the conformance suite.
+/// The command line run in-process with `args` (the first is the program
+/// name), as `main.rs` runs it, for callers such as the conformance suite and
+/// the benchmark: errors become one line on stderr and the exit code (2 for
+/// configuration and usage, 1 for the rest); nothing ends the process.
 pub fn main_from<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    devdb::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse_from(args);
-    devdb::app::exit(run(&cli))
+    let cli: Cli = match devdb::app::parse(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    devdb::app::exit(
+        devdb::database_url(cli.database())
+            .map_err(Error::from)
+            .and_then(|url| run(&cli, &url)),
+    )
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: &Cli) -> Result<()> {
+pub fn run(cli: &Cli, url: &str) -> Result<()> {
     if cli.common.echo {
         engine::enable_echo();
     }
-    let database = cli.common.database_or(DATABASE);
-    let url = devdb::database_url(database)?;
+    let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(&url, database),
-        Some(Command::Migrate { action }) => migrate_command(&url, action),
-        Some(Command::Serve(args)) => serve(&url, args),
+        None | Some(Command::Tour) => tour::run(url, database),
+        Some(Command::Migrate { action }) => migrate_command(url, action),
+        Some(Command::Serve(args)) => serve(url, args),
     }
 }
 
@@ -98,7 +106,7 @@ fn serve(url: &str, args: &heroes_api::ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the tokio runtime: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start the tokio runtime: {e}")))?;
     runtime
         .block_on(heroes_api::serve(crate::api::Store::new(pool), args))
         .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
@@ -114,19 +122,9 @@ fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
     )?;
     let mut conn = pool.get()?;
     match action {
-        MigrateAction::Up => {
-            let applied = migrate::up(&mut conn)?;
-            if applied.is_empty() {
-                println!("already at head");
-            }
-            for name in applied {
-                println!("applied  {name}");
-            }
-        }
+        MigrateAction::Up => devdb::app::print_migrations("applied", &migrate::up(&mut conn)?),
         MigrateAction::Down { steps } => {
-            for name in migrate::down(&mut conn, *steps)? {
-                println!("reverted {name}");
-            }
+            devdb::app::print_migrations("reverted", &migrate::down(&mut conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(&mut conn)?),
         MigrateAction::Check => {
@@ -144,10 +142,11 @@ fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
             }
         }
         MigrateAction::History => {
-            for rev in migrate::history(&mut conn)? {
-                let state = if rev.applied { "applied" } else { "pending" };
-                println!("{state:<8} {}", rev.name);
-            }
+            devdb::app::print_history(
+                migrate::history(&mut conn)?
+                    .into_iter()
+                    .map(|r| (r.applied, r.name)),
+            );
         }
     }
     Ok(())

@@ -57,7 +57,7 @@ pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
         // the program ends while such a thread is inside libpq's login
         // (SCRAM runs in OpenSSL's libcrypto), OpenSSL's exit handler frees
         // what that thread is using and the process dies with SIGSEGV. We saw
-        // it in about one tour in ten before making this 0.
+        // it in 9 of 60 tours before making this 0 (0 of 100 after).
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
         // Check each connection (`SELECT 1`) as it leaves the pool: a backend

@@ -22,7 +22,10 @@ pub fn run(url: &str, database: &str) -> Result<()> {
         1,
         "The engine: a pool of connections",
         "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
-        "let pool: PgPool = Pool::builder().max_size(8).build(ConnectionManager::new(url))?;",
+        &format!(
+            "let pool: PgPool = Pool::builder().max_size({}).build(ConnectionManager::new(url))?;",
+            options.max_size
+        ),
     );
     let pool = engine::engine(url, options)?;
     outcome(format!(
@@ -67,7 +70,7 @@ pub fn run(url: &str, database: &str) -> Result<()> {
     let spongebob = inserted
         .iter()
         .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Usage("the seed has no spongebob".to_owned()))?;
+        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
     step(
         4,

@@ -37,23 +37,13 @@ struct Cli {
     db_prefix: String,
 }
 
-/// A failure: its one-line message and the exit code it calls for.
-struct Failure {
-    message: String,
-    code: u8,
-}
+/// Why the tour stopped: a crate's own error (each knows its exit code).
+type Failure = Box<dyn devdb::app::Failure>;
 
-impl From<devdb::Error> for Failure {
-    fn from(err: devdb::Error) -> Self {
-        Self {
-            message: err.to_string(),
-            code: devdb::Error::EXIT_CODE,
-        }
-    }
+/// Keeps a crate's error, with its message and exit code.
+fn failure<E: devdb::app::Failure + 'static>(result: Result<(), E>) -> Result<(), Failure> {
+    result.map_err(|e| Box::new(e) as Failure)
 }
-
-/// An example crate's tour, given the database to use.
-type TourFn = fn(&str) -> Result<(), Failure>;
 
 /// One example crate on the tour.
 struct Stop {
@@ -63,8 +53,8 @@ struct Stop {
     mirrors: &'static str,
     /// Its database (before the prefix).
     database: &'static str,
-    /// Its tour, once the crate exists; otherwise the issue that builds it.
-    run: Result<TourFn, u32>,
+    /// Its tour, given the database to use.
+    run: fn(&str) -> Result<(), Failure>,
 }
 
 /// The four ways of the study, in reading order.
@@ -73,45 +63,25 @@ const STOPS: [Stop; 4] = [
         name: "sync-diesel",
         mirrors: "\"Driver Síncrono - psycopg2\" (src/db.py)",
         database: sync_diesel::DATABASE,
-        run: Ok(|db| {
-            sync_diesel::run_tour(db).map_err(|e| Failure {
-                message: e.to_string(),
-                code: e.exit_code(),
-            })
-        }),
+        run: |db| failure(sync_diesel::run_tour(db)),
     },
     Stop {
         name: "async-diesel",
         mirrors: "\"Driver Assíncrono - asyncpg\" (src/async_db.py)",
         database: async_diesel::DATABASE,
-        run: Ok(|db| {
-            async_diesel::run_tour(db).map_err(|e| Failure {
-                message: e.to_string(),
-                code: e.exit_code(),
-            })
-        }),
+        run: |db| failure(async_diesel::run_tour(db)),
     },
     Stop {
         name: "sqlx-raw",
         mirrors: "the asyncpg section, written SQL-first",
         database: sqlx_raw::DATABASE,
-        run: Ok(|db| {
-            sqlx_raw::run_tour(db).map_err(|e| Failure {
-                message: e.to_string(),
-                code: e.exit_code(),
-            })
-        }),
+        run: |db| failure(sqlx_raw::run_tour(db)),
     },
     Stop {
         name: "seaorm-migrate",
         mirrors: "\"Utilização do Async Alembic\" (src/migrate_db.py)",
         database: seaorm_migrate::DATABASE,
-        run: Ok(|db| {
-            seaorm_migrate::run_tour(db).map_err(|e| Failure {
-                message: e.to_string(),
-                code: e.exit_code(),
-            })
-        }),
+        run: |db| failure(seaorm_migrate::run_tour(db)),
     },
 ];
 
@@ -121,8 +91,8 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit_code())
         }
     }
 }
@@ -136,9 +106,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
     println!("Rust PostgreSQL Driver Exploration: the tour\n");
 
-    let devdb = DevDb::from_env()?;
+    let devdb = DevDb::from_env().map_err(|e| Box::new(e) as Failure)?;
     let began = Instant::now();
-    let state = devdb.ensure_server()?;
+    let state = devdb.ensure_server().map_err(|e| Box::new(e) as Failure)?;
     let target = devdb.settings().redacted();
     match state {
         ServerState::AlreadyRunning => println!(
@@ -179,7 +149,6 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         );
     }
 
-    let mut pending = Vec::new();
     for (i, stop) in STOPS.iter().enumerate() {
         let database = format!("{}{}", cli.db_prefix, stop.database);
         println!(
@@ -188,18 +157,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             stop.name,
             stop.mirrors
         );
-        match stop.run {
-            Ok(tour) => tour(&database)?,
-            Err(issue) => {
-                println!("not built yet (issue #{issue}).");
-                pending.push(stop.name);
-            }
-        }
+        (stop.run)(&database)?;
     }
     println!("\n\nTour finished.");
-    if !pending.is_empty() {
-        println!("Still to come: {}.", pending.join(", "));
-    }
     println!(
         "Run `cargo test --workspace` for every test, or `cargo run -p <crate>` for one tour."
     );
