@@ -10,10 +10,10 @@
 //! connection goes back to the pool when that is done. Each query is one of
 //! [`crate::heroes`]' functions.
 
+use crate::queries::{self, Trouble};
 use diesel_async::{AnsiTransactionManager, TransactionManager};
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::queries::{self, Trouble};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 
 use crate::engine::{Engine, PooledConnection};

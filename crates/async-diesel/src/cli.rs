@@ -16,7 +16,7 @@ use crate::{DATABASE, migrate, tour};
 pub struct Cli {
     /// `--database`, `--echo`.
     #[command(flatten)]
-    pub common: devdb::app::CommonArgs,
+    pub common: support::app::CommonArgs,
 
     /// Most connections in the pool.
     #[arg(long, global = true, env = "POOL_SIZE", default_value_t = 8)]
@@ -90,11 +90,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli: Cli = match devdb::app::parse(args) {
+    let cli: Cli = match support::app::parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    devdb::app::run_async(async {
+    support::app::run_async(async {
         let url = devdb::database_url(cli.database())?;
         run(&cli, &url).await
     })
@@ -135,13 +135,13 @@ async fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
     .await?;
     let conn = engine.get().await?;
     match action {
-        MigrateAction::Up => devdb::app::print_migrations("applied", &migrate::up(conn)?),
+        MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(conn)?),
         MigrateAction::Down { steps } => {
-            devdb::app::print_migrations("reverted", &migrate::down(conn, *steps)?);
+            support::app::print_migrations("reverted", &migrate::down(conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
         MigrateAction::History => {
-            devdb::app::print_history(
+            support::app::print_history(
                 migrate::history(conn)?
                     .into_iter()
                     .map(|r| (r.applied, r.name)),

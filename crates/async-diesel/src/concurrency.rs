@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use diesel::QueryableByName;
 use diesel::sql_types::{Double, Int4};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use heroes_model::{Hero, NewHero, queries};
+use heroes_model::{Hero, NewHero};
 use tokio::task::JoinSet;
 
 use crate::engine::{Engine, session};
 use crate::error::{Error, Result};
+use crate::queries;
 
 /// What a fan-out of tasks over the pool observed.
 #[derive(Clone, Debug, PartialEq, Eq)]

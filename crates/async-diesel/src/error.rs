@@ -78,9 +78,9 @@ impl Error {
     }
 }
 
-impl From<heroes_model::migrations::MigrationError> for Error {
-    fn from(err: heroes_model::migrations::MigrationError) -> Self {
-        use heroes_model::migrations::MigrationError;
+impl From<crate::migrations::MigrationError> for Error {
+    fn from(err: crate::migrations::MigrationError) -> Self {
+        use crate::migrations::MigrationError;
         match err {
             MigrationError::Usage(text) => Self::Usage(text),
             MigrationError::Failed(text) => Self::Migration(text),
@@ -92,14 +92,14 @@ impl From<DieselError> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error.
     fn from(err: DieselError) -> Self {
-        match heroes_model::queries::already_exists(&err) {
+        match crate::queries::already_exists(&err) {
             Some((what, name)) => Self::AlreadyExists { what, name },
             None => Self::Database(err),
         }
     }
 }
 
-impl devdb::app::Failure for Error {
+impl support::app::Failure for Error {
     fn exit_code(&self) -> u8 {
         Self::exit_code(self)
     }

@@ -1,14 +1,15 @@
 //! Every query idiom of the study, one async function each. The read queries
-//! are the very same query values sync-diesel runs (`heroes_model::queries`);
+//! are the very same query values sync-diesel runs ([`crate::queries`]);
 //! here they are executed with diesel-async's `RunQueryDsl`, so each call ends
 //! in `.await`. The writes are written here.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, NewHero, NewTeam, Team, queries, seed};
+use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
 
 use crate::error::Result;
+use crate::queries;
 
 /// `session.add_all([...]); await session.commit()`: one multi-row
 /// `INSERT ... RETURNING`. Inside a session, a failing row rolls back them all.

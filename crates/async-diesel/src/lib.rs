@@ -2,15 +2,20 @@
 //! (`src/async_db.py`) in Rust, with diesel-async on tokio-postgres. No libpq:
 //! this is the pure-Rust path.
 //!
-//! Reading order: [`engine`] (the async engine and `async with get_session()`),
-//! [`migrate`] (the Alembic verbs through `AsyncMigrationHarness`), [`heroes`]
-//! (one async function per query idiom), [`concurrency`] (many tasks on one
-//! pool, pipelining), [`tour`], [`cli`].
+//! Reading order: `main.rs` (`#[tokio::main]`, `DATABASE_URL`), [`engine`]
+//! (the async engine and `async with get_session()`), [`migrate`] (the Alembic
+//! verbs through `AsyncMigrationHarness`), [`heroes`] (one async function per
+//! query idiom), [`concurrency`] (many tasks on one pool, pipelining),
+//! [`tour`], [`api`] (the same queries behind an HTTP server), [`cli`].
+//!
+//! The query values and the migrations are sync-diesel's own files, compiled
+//! into this crate as well ([`queries`], [`migrations`]): one query, two
+//! executors.
 
 /// The heroes API (`serve`): this crate's unit of work and queries behind
 /// the shared routes of `heroes-api`.
 pub mod api;
-/// The command line (`main.rs` only calls [`cli::main`]).
+/// The command line: the subcommands and what each runs.
 pub mod cli;
 /// Tasks sharing the pool; two queries in flight on one connection.
 pub mod concurrency;
@@ -22,6 +27,15 @@ pub mod error;
 pub mod heroes;
 /// The shared migrations, run through `AsyncMigrationHarness`.
 pub mod migrate;
+/// sync-diesel's `migrations/` and Alembic verbs (`crates/sync-diesel/src/migrate.rs`),
+/// compiled here too: [`migrate`] drives them through diesel-async's harness.
+#[path = "../../sync-diesel/src/migrate.rs"]
+pub mod migrations;
+/// The study's read queries as Diesel query values: sync-diesel's file
+/// (`crates/sync-diesel/src/queries.rs`) compiled here too, so both crates run
+/// the very same values, one with `.first(conn)`, this one with `.first(conn).await`.
+#[path = "../../sync-diesel/src/queries.rs"]
+pub mod queries;
 /// The tour, step by step.
 pub mod tour;
 
@@ -37,7 +51,7 @@ pub const DATABASE: &str = "async_diesel";
 /// (used by the workspace tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
     let runtime_error = |e| Error::Internal(format!("cannot start the tokio runtime: {e}"));
-    devdb::app::block_on(
+    support::app::block_on(
         async {
             let url = devdb::database_url(database)?;
             tour::run(&url, database, engine::EngineOptions::default()).await

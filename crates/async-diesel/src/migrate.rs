@@ -1,13 +1,13 @@
-//! The Alembic verbs for the async stack: the shared `migrations/` (from
-//! heroes-model) run through diesel-async's `AsyncMigrationHarness`.
+//! The Alembic verbs for the async stack: sync-diesel's `migrations/` and
+//! verbs ([`crate::migrations`]) run through diesel-async's `AsyncMigrationHarness`.
 //!
 //! Diesel's migration runner is synchronous. The harness wraps an async
 //! connection so the sync runner can drive it, blocking the current tokio
 //! worker thread while it runs (`block_in_place`). That is fine at start-up,
 //! and it is why this crate runs on tokio's multi-threaded runtime.
 
+use crate::migrations::{self, Revision};
 use diesel_async::AsyncMigrationHarness;
-use heroes_model::migrations::{self, Revision};
 
 use crate::engine::PooledConnection;
 use crate::error::Result;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use heroes_model::narrate::{hero, hero_with_team, outcome, step, title};
 use heroes_model::{NewHero, seed};
+use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::concurrency;
 use crate::engine::{Engine, EngineOptions, session};

@@ -82,7 +82,7 @@ fn workspace() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let (out, quick, no_build_cost, rebuild, database) = match Cli::parse().command {
         Cmd::Report {
             out,

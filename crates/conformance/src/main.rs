@@ -43,7 +43,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     match Cli::parse().command {
         Command::Cli { stack, args } => {
             let Some(entry) = STACKS.iter().find(|e| e.name == stack) else {

@@ -88,7 +88,7 @@ pub enum Error {
 impl Error {
     /// The process exit code for any of these errors: they are all set-up
     /// problems the user can fix, which the project reports with code 2.
-    pub const EXIT_CODE: u8 = 2;
+    pub const EXIT_CODE: u8 = support::app::EXIT_USAGE;
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {
@@ -116,5 +116,11 @@ pub(crate) fn describe(err: &postgres::Error) -> String {
         err.to_string()
     } else {
         text
+    }
+}
+
+impl support::app::Failure for Error {
+    fn exit_code(&self) -> u8 {
+        Self::EXIT_CODE
     }
 }

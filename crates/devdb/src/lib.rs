@@ -15,8 +15,6 @@
 //! # Ok::<(), devdb::Error>(())
 //! ```
 
-/// Around every example binary: shared options, runtime, exit codes.
-pub mod app;
 /// The local cluster: `initdb`, start, stop, status.
 pub mod cluster;
 /// The error type; every variant is one line with a hint.
@@ -34,18 +32,6 @@ pub use error::{Error, Result};
 pub use settings::{DEFAULT_URL, Settings};
 
 use error::describe;
-
-/// Makes the program end quietly, like other command-line tools, when its
-/// output is piped into something that stops reading (`cargo run | head`).
-/// Rust ignores SIGPIPE, so without this a full pipe makes `println!` panic in
-/// front of the user. Call it first thing in `main`, before any thread starts.
-#[allow(unsafe_code)]
-pub fn exit_quietly_on_broken_pipe() {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    // SAFETY: restoring the default disposition installs no handler code, and
-    // it runs at the start of main, before other threads exist.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
-}
 
 /// The URL of database `name` on the configured server, after making sure the
 /// server runs and the database exists. Reads the settings from the environment.

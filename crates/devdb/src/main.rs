@@ -49,7 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(code) => code,

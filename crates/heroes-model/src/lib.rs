@@ -6,7 +6,7 @@
 //! `id` and `created_at`. The mapping to each ORM lives behind a cargo feature,
 //! so `sync-diesel` compiles diesel only and `sqlx-raw` compiles sqlx only.
 //!
-//! The tables (see `migrations/` and DESIGN.md):
+//! The tables (see `crates/sync-diesel/migrations/` and DESIGN.md):
 //!
 //! ```sql
 //! heroes (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, secret_name TEXT, age INTEGER,
@@ -20,24 +20,12 @@ use chrono::{DateTime, Utc};
 /// The canonical seed data every tour and test inserts.
 pub mod seed;
 
-/// The common shape of every crate's tour output.
-pub mod narrate;
-
 /// Comparing the columns the code declares with those the database has.
 pub mod drift;
 
 /// diesel's `table!` schema for both tables (feature `diesel`).
 #[cfg(feature = "diesel")]
 pub mod schema;
-
-/// The study's read queries as Diesel query values, shared by both diesel crates
-/// (feature `diesel`).
-#[cfg(feature = "diesel")]
-pub mod queries;
-
-/// The shared `migrations/` folder and the Alembic verbs over it (feature `diesel`).
-#[cfg(feature = "diesel")]
-pub mod migrations;
 
 /// SeaORM entities for both tables, with the hero → team relation (feature `sea-orm`).
 #[cfg(feature = "sea-orm")]
@@ -160,55 +148,4 @@ pub struct NewTeam {
     pub name: String,
     /// See [`Team::headquarters`].
     pub headquarters: Option<String>,
-}
-
-/// Reads PostgreSQL's report of a unique violation on a name column:
-/// `Some(("hero", "sandy"))` for constraint `heroes_name_key` with detail
-/// `Key (name)=(sandy) already exists.`, `None` for anything else. Each crate
-/// feeds it the constraint and detail from its own driver's error type.
-pub fn unique_name_violation(
-    constraint: Option<&str>,
-    detail: Option<&str>,
-) -> Option<(&'static str, String)> {
-    let what = match constraint? {
-        "heroes_name_key" => "hero",
-        "teams_name_key" => "team",
-        _ => return None,
-    };
-    let name = detail?
-        .strip_prefix("Key (name)=(")?
-        .strip_suffix(") already exists.")?;
-    Some((what, name.to_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unique_name_violation;
-
-    #[test]
-    fn the_duplicate_name_is_read_from_the_server_report() {
-        let detail = |name: &str| format!("Key (name)=({name}) already exists.");
-        assert_eq!(
-            unique_name_violation(Some("heroes_name_key"), Some(&detail("sandy"))),
-            Some(("hero", "sandy".to_owned()))
-        );
-        assert_eq!(
-            unique_name_violation(Some("teams_name_key"), Some(&detail("Krusty Krab Crew"))),
-            Some(("team", "Krusty Krab Crew".to_owned()))
-        );
-        // Names may themselves contain the delimiters.
-        assert_eq!(
-            unique_name_violation(Some("heroes_name_key"), Some(&detail("a) (b)=(c"))),
-            Some(("hero", "a) (b)=(c".to_owned()))
-        );
-        assert_eq!(
-            unique_name_violation(Some("heroes_pkey"), Some(&detail("1"))),
-            None
-        );
-        assert_eq!(unique_name_violation(None, Some(&detail("x"))), None);
-        assert_eq!(
-            unique_name_violation(Some("heroes_name_key"), Some("other")),
-            None
-        );
-    }
 }

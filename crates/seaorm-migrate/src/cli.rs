@@ -17,7 +17,7 @@ use crate::{DATABASE, create_all, drift, engine, migrate, tour};
 pub struct Cli {
     /// `--database`, `--echo`.
     #[command(flatten)]
-    pub common: devdb::app::CommonArgs,
+    pub common: support::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -110,11 +110,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli: Cli = match devdb::app::parse(args) {
+    let cli: Cli = match support::app::parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    devdb::app::run_async(run(&cli, None))
+    support::app::run_async(run(&cli, None))
 }
 
 /// Runs a parsed command line.
@@ -122,7 +122,7 @@ pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
-            Box::new(heroes_model::narrate::sqlx_echo_layer())
+            Box::new(support::narrate::sqlx_echo_layer())
         });
         heroes_api::serve::init_logging(echo);
     } else if cli.common.echo {
@@ -177,24 +177,24 @@ pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
         }
         Command::Migrate { action } => match action {
             MigrateAction::Up { num } => {
-                devdb::app::print_migrations("applied", &migrate::up(&db, *num).await?);
+                support::app::print_migrations("applied", &migrate::up(&db, *num).await?);
             }
             MigrateAction::Down { num } => {
-                devdb::app::print_migrations("reverted", &migrate::down(&db, *num).await?);
+                support::app::print_migrations("reverted", &migrate::down(&db, *num).await?);
             }
             MigrateAction::DownTo { revision } => {
-                devdb::app::print_migrations("reverted", &migrate::down_to(&db, revision).await?);
+                support::app::print_migrations("reverted", &migrate::down_to(&db, revision).await?);
             }
             MigrateAction::Fresh => {
-                devdb::app::print_migrations("applied", &migrate::fresh(&db).await?);
+                support::app::print_migrations("applied", &migrate::fresh(&db).await?);
             }
             MigrateAction::Refresh => {
-                devdb::app::print_migrations("applied", &migrate::refresh(&db).await?);
+                support::app::print_migrations("applied", &migrate::refresh(&db).await?);
             }
             MigrateAction::Reset => {
-                devdb::app::print_migrations("reverted", &migrate::reset(&db).await?);
+                support::app::print_migrations("reverted", &migrate::reset(&db).await?);
             }
-            MigrateAction::Status => devdb::app::print_history(
+            MigrateAction::Status => support::app::print_history(
                 migrate::status(&db)
                     .await?
                     .into_iter()

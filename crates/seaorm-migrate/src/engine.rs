@@ -46,4 +46,4 @@ pub async fn connect_with(
 }
 
 /// `echo=True`: print every statement SeaORM runs, as `SQL> ...`.
-pub use heroes_model::narrate::echo_sqlx_statements as enable_echo;
+pub use support::narrate::echo_sqlx_statements as enable_echo;

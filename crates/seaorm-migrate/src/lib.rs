@@ -38,7 +38,7 @@ pub const DATABASE: &str = "seaorm_migrate";
 /// tour, which is synchronous).
 pub fn run_tour(database: &str) -> Result<()> {
     let runtime_error = |e| Error::Internal(format!("cannot start the tokio runtime: {e}"));
-    devdb::app::block_on(
+    support::app::block_on(
         async {
             let url = devdb::database_url(database)?;
             tour::run(&url, database).await

@@ -21,7 +21,7 @@ use seaorm_migrate::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
@@ -32,12 +32,12 @@ async fn main() -> ExitCode {
     let url = if cli.needs_database() {
         match devdb::database_url(cli.database()) {
             Ok(url) => Some(url),
-            Err(err) => return devdb::app::exit(Err(err)),
+            Err(err) => return support::app::exit(Err(err)),
         }
     } else {
         None
     };
     // Each command connects from `url` (`create_async_engine`):
     // `Database::connect(ConnectOptions::new(url)...)` in `engine::connect`.
-    devdb::app::exit(cli::run(&cli, url.as_deref()).await)
+    support::app::exit(cli::run(&cli, url.as_deref()).await)
 }

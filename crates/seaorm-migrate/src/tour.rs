@@ -1,9 +1,9 @@
 //! The tour: the seed's `src/migrate_db.py` (migrations first, then the data),
 //! each step printed beside the Alembic or SQLAlchemy line it mirrors.
 
-use heroes_model::narrate::{hero, hero_with_team, outcome, step, title};
 use heroes_model::{NewHero, seed};
 use sea_orm::TransactionTrait;
+use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::error::{Error, Result};
 use crate::{APP_SRC, create_all, drift, engine, heroes, migrate};

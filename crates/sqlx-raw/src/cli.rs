@@ -18,7 +18,7 @@ use crate::{DATABASE, bulk, migrate, tour};
 pub struct Cli {
     /// `--database`, `--echo`.
     #[command(flatten)]
-    pub common: devdb::app::CommonArgs,
+    pub common: support::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -92,11 +92,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli: Cli = match devdb::app::parse(args) {
+    let cli: Cli = match support::app::parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    devdb::app::run_async(async {
+    support::app::run_async(async {
         let url = devdb::database_url(cli.database())?;
         run(&cli, &url).await
     })
@@ -107,7 +107,7 @@ pub async fn run(cli: &Cli, url: &str) -> Result<()> {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
-            Box::new(heroes_model::narrate::sqlx_echo_layer())
+            Box::new(support::narrate::sqlx_echo_layer())
         });
         heroes_api::serve::init_logging(echo);
     } else if cli.common.echo {
@@ -120,13 +120,16 @@ pub async fn run(cli: &Cli, url: &str) -> Result<()> {
             let pool = engine::engine(url, EngineOptions::default()).await?;
             match action {
                 MigrateAction::Up => {
-                    devdb::app::print_migrations("applied", &migrate::up(&pool).await?);
+                    support::app::print_migrations("applied", &migrate::up(&pool).await?);
                 }
                 MigrateAction::Down { steps } => {
-                    devdb::app::print_migrations("reverted", &migrate::down(&pool, *steps).await?);
+                    support::app::print_migrations(
+                        "reverted",
+                        &migrate::down(&pool, *steps).await?,
+                    );
                 }
                 MigrateAction::History => {
-                    devdb::app::print_history(
+                    support::app::print_history(
                         migrate::history(&pool)
                             .await?
                             .into_iter()

@@ -49,4 +49,4 @@ pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
 
 /// `echo=True`: prints every statement sqlx runs, as `SQL> ...`, after it
 /// ran (sqlx logs on completion, through `tracing`, without bind values).
-pub use heroes_model::narrate::echo_sqlx_statements as enable_echo;
+pub use support::narrate::echo_sqlx_statements as enable_echo;

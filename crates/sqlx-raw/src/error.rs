@@ -64,7 +64,7 @@ impl From<sqlx::Error> for Error {
         let violation = err
             .as_database_error()
             .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
-            .and_then(|pg| heroes_model::unique_name_violation(pg.constraint(), pg.detail()));
+            .and_then(|pg| support::unique_name_violation(pg.constraint(), pg.detail()));
         match violation {
             Some((what, name)) => Self::AlreadyExists { what, name },
             None => Self::Database(err),
@@ -72,7 +72,7 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-impl devdb::app::Failure for Error {
+impl support::app::Failure for Error {
     fn exit_code(&self) -> u8 {
         Self::exit_code(self)
     }

@@ -22,7 +22,7 @@ use sqlx_raw::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
@@ -31,9 +31,9 @@ async fn main() -> ExitCode {
     // missing; when nothing answers on localhost, devdb starts a local cluster.
     let url = match devdb::database_url(cli.database()) {
         Ok(url) => url,
-        Err(err) => return devdb::app::exit(Err(err)),
+        Err(err) => return support::app::exit(Err(err)),
     };
     // Each command builds its engine from `url` (`create_async_engine`):
     // `sqlx_raw::engine::engine`, a `PgPool`. The tour shows it as step 1.
-    devdb::app::exit(cli::run(&cli, &url).await)
+    support::app::exit(cli::run(&cli, &url).await)
 }

@@ -1,8 +1,8 @@
 //! The tour: the seed's idioms written as SQL, each step printed beside the
 //! SQLAlchemy line it mirrors, then the three ways a sqlx transaction ends.
 
-use heroes_model::narrate::{hero, hero_with_team, outcome, step, title};
 use heroes_model::{NewHero, seed};
+use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};

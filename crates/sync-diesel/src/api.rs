@@ -14,11 +14,11 @@
 //! `conn.interact(|conn| ...)` does the same hand-off; r2d2 is what the tour
 //! uses, so the server keeps it.
 
+use crate::queries::{self, Trouble};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::queries::{self, Trouble};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 use tokio::sync::oneshot;
 

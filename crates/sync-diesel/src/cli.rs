@@ -15,7 +15,7 @@ use crate::{DATABASE, drift, migrate, tour};
 pub struct Cli {
     /// `--database`, `--echo`.
     #[command(flatten)]
-    pub common: devdb::app::CommonArgs,
+    pub common: support::app::CommonArgs,
 
     /// What to do (default: the tour).
     #[command(subcommand)]
@@ -73,11 +73,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli: Cli = match devdb::app::parse(args) {
+    let cli: Cli = match support::app::parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    devdb::app::exit(
+    support::app::exit(
         devdb::database_url(cli.database())
             .map_err(Error::from)
             .and_then(|url| run(&cli, &url)),
@@ -122,9 +122,9 @@ fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
     )?;
     let mut conn = pool.get()?;
     match action {
-        MigrateAction::Up => devdb::app::print_migrations("applied", &migrate::up(&mut conn)?),
+        MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(&mut conn)?),
         MigrateAction::Down { steps } => {
-            devdb::app::print_migrations("reverted", &migrate::down(&mut conn, *steps)?);
+            support::app::print_migrations("reverted", &migrate::down(&mut conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(&mut conn)?),
         MigrateAction::Check => {
@@ -142,7 +142,7 @@ fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
             }
         }
         MigrateAction::History => {
-            devdb::app::print_history(
+            support::app::print_history(
                 migrate::history(&mut conn)?
                     .into_iter()
                     .map(|r| (r.applied, r.name)),

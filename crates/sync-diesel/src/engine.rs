@@ -82,4 +82,4 @@ pub fn session<T>(pool: &PgPool, work: impl FnOnce(&mut PgConnection) -> Result<
 
 /// `echo=True`: from now on every new connection prints each SQL statement
 /// (with its bind values) before sending it. Turned on by `ECHO=1` or `--echo`.
-pub use heroes_model::queries::enable_echo;
+pub use crate::queries::enable_echo;

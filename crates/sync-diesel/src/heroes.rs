@@ -1,14 +1,15 @@
 //! Every query idiom of the study, one function each. The read queries are
-//! built in `heroes_model::queries` (shared with async-diesel, which runs the
-//! very same query values with `.await`); the writes are written here. Each
+//! built in [`crate::queries`] (async-diesel runs the very same query values
+//! with `.await`); the writes are written here. Each
 //! function takes a `&mut PgConnection`, so the caller decides the transaction:
 //! inside [`crate::engine::session`] several of them form one unit of work.
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, NewHero, NewTeam, Team, queries, seed};
+use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
 
 use crate::error::Result;
+use crate::queries;
 
 /// `session.add_all([...]); session.commit()`: inserts `rows` with one
 /// multi-row `INSERT ... RETURNING`. Call it inside a session: if any row fails

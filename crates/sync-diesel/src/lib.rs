@@ -1,14 +1,17 @@
 //! sync-diesel: the seed's "Driver Síncrono - psycopg2" section (`src/db.py`)
 //! in Rust, with synchronous Diesel.
 //!
-//! Reading order: [`engine`] (the engine and the session), [`migrate`] (the
-//! Alembic verbs, from heroes-model), [`heroes`] (one function per query idiom), [`tour`] (all of
-//! it in the order of the study), [`cli`] (the command line).
+//! Reading order: `main.rs` (runtime-free start, `DATABASE_URL`), [`engine`]
+//! (the engine and the session), [`migrate`] (the Alembic verbs over
+//! `migrations/`), [`queries`] (the study's queries as Diesel values),
+//! [`heroes`] (one function per query idiom), [`tour`] (all of it in the order
+//! of the study), [`api`] (the same queries behind an HTTP server), [`cli`]
+//! (the command line).
 
 /// The heroes API (`serve`): a blocking driver behind the shared routes of
 /// `heroes-api`, through `spawn_blocking`.
 pub mod api;
-/// The command line (`main.rs` only calls [`cli::main`]).
+/// The command line: the subcommands and what each runs.
 pub mod cli;
 /// Compares diesel's `table!` schema with the migrated database.
 pub mod drift;
@@ -18,12 +21,14 @@ pub mod engine;
 pub mod error;
 /// Every query idiom of the study, one function each.
 pub mod heroes;
+/// This crate's `migrations/`, embedded, and the Alembic verbs over them.
+pub mod migrate;
+/// The study's read queries as Diesel query values (async-diesel runs them too).
+pub mod queries;
 /// The tour, step by step.
 pub mod tour;
 
 pub use error::{Error, Result};
-/// Embedded migrations and the Alembic verbs (shared with async-diesel).
-pub use heroes_model::migrations as migrate;
 
 /// The `app_src` stamped on every row this crate writes.
 pub const APP_SRC: &str = "sync-diesel";

@@ -22,7 +22,7 @@ use sync_diesel::cli::{self, Cli};
 // No async runtime: Diesel here is blocking, like psycopg2. (Only `serve`
 // starts one, for the HTTP server.)
 fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
@@ -31,9 +31,9 @@ fn main() -> ExitCode {
     // missing; when nothing answers on localhost, devdb starts a local cluster.
     let url = match devdb::database_url(cli.database()) {
         Ok(url) => url,
-        Err(err) => return devdb::app::exit(Err(err)),
+        Err(err) => return support::app::exit(Err(err)),
     };
     // Each command builds its engine from `url` (`create_engine`):
     // `engine::engine(url, EngineOptions::default())`, an r2d2 pool.
-    devdb::app::exit(cli::run(&cli, &url))
+    support::app::exit(cli::run(&cli, &url))
 }

@@ -1,8 +1,8 @@
 //! The tour: the seed's `src/db.py`, step by step, each step printed beside
 //! the SQLAlchemy line it mirrors.
 
-use heroes_model::narrate::{hero, hero_with_team, outcome, step, title};
 use heroes_model::{NewHero, seed};
+use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};

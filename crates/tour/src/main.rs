@@ -38,10 +38,10 @@ struct Cli {
 }
 
 /// Why the tour stopped: a crate's own error (each knows its exit code).
-type Failure = Box<dyn devdb::app::Failure>;
+type Failure = Box<dyn support::app::Failure>;
 
 /// Keeps a crate's error, with its message and exit code.
-fn failure<E: devdb::app::Failure + 'static>(result: Result<(), E>) -> Result<(), Failure> {
+fn failure<E: support::app::Failure + 'static>(result: Result<(), E>) -> Result<(), Failure> {
     result.map_err(|e| Box::new(e) as Failure)
 }
 
@@ -86,7 +86,7 @@ const STOPS: [Stop; 4] = [
 ];
 
 fn main() -> ExitCode {
-    devdb::exit_quietly_on_broken_pipe();
+    support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,8 +101,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.echo {
         // Diesel (both crates) reports statements through its instrumentation,
         // sqlx and SeaORM through `tracing`: turn both on.
-        heroes_model::queries::enable_echo();
-        heroes_model::narrate::echo_sqlx_statements();
+        sync_diesel::engine::enable_echo();
+        support::narrate::echo_sqlx_statements();
     }
     println!("Rust PostgreSQL Driver Exploration: the tour\n");
 

@@ -2,7 +2,7 @@
 //! shape and can be read side by side: a numbered step, the SQLAlchemy line from
 //! the seed it mirrors, the Rust that does it, then what happened.
 
-use crate::{Hero, Team};
+use heroes_model::{Hero, Team};
 
 /// Prints the tour's title: which crate, which seed section, which database.
 pub fn title(crate_name: &str, mirrors: &str, database: &str) {

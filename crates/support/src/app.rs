@@ -38,10 +38,20 @@ pub trait Failure: Display {
     fn exit_code(&self) -> u8;
 }
 
-impl Failure for crate::Error {
-    fn exit_code(&self) -> u8 {
-        Self::EXIT_CODE
-    }
+/// The exit code for usage and configuration problems (a bad `DATABASE_URL`,
+/// an unknown option); everything else that fails exits with 1.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Makes the program end quietly, like other command-line tools, when its
+/// output is piped into something that stops reading (`cargo run | head`).
+/// Rust ignores SIGPIPE, so without this a full pipe makes `println!` panic in
+/// front of the user. Call it first thing in `main`, before any thread starts.
+#[allow(unsafe_code)]
+pub fn exit_quietly_on_broken_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: restoring the default disposition installs no handler code, and
+    // it runs at the start of main, before other threads exist.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 /// Parses `args` (the first is the program name) without ending the process:
@@ -56,7 +66,7 @@ where
     C::try_parse_from(args).map_err(|err| {
         let _ = err.print();
         if err.use_stderr() {
-            ExitCode::from(crate::Error::EXIT_CODE)
+            ExitCode::from(EXIT_USAGE)
         } else {
             ExitCode::SUCCESS
         }

@@ -1,18 +1,21 @@
-//! The workspace's `migrations/` folder and the Alembic verbs over it, for
-//! both diesel crates (feature `diesel`).
+//! The Alembic verbs over this crate's `migrations/` folder (one folder per
+//! revision, `up.sql` and `down.sql`, as `diesel migration generate` makes them).
 //!
-//! The SQL is compiled into the binaries by `embed_migrations!`, so running it
+//! The SQL is compiled into the binary by `embed_migrations!`, so running it
 //! needs no `diesel` CLI. Diesel records applied versions in
 //! `__diesel_schema_migrations` and runs each migration in its own transaction.
-//! Every function takes any [`MigrationHarness`]: a sync `PgConnection`
-//! (sync-diesel) or diesel-async's `AsyncMigrationHarness` (async-diesel).
+//! Every function takes any [`MigrationHarness`]: here a blocking
+//! `PgConnection`; async-diesel compiles this same file into itself and passes
+//! diesel-async's `AsyncMigrationHarness`.
 
 use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::Pg;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-/// The migrations of `migrations/`, embedded at compile time.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+/// The migrations of `crates/sync-diesel/migrations/`, embedded at compile
+/// time. The path is relative to the compiling crate's folder, and spelled so
+/// that it holds from async-diesel's folder too.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../sync-diesel/migrations");
 
 /// Why a migration command did not do what was asked.
 #[derive(Debug, thiserror::Error)]

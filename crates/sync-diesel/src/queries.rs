@@ -1,8 +1,9 @@
-//! The study's queries as Diesel query *values*, built once and run by both
-//! diesel crates: sync-diesel runs them with `.first(conn)` and async-diesel
-//! with `.first(conn).await`. Building a query and executing it are separate in
-//! Diesel, and diesel-async reuses the query builder unchanged; this module is
-//! where that shows.
+//! The study's queries as Diesel query *values*. Building a query and running
+//! it are separate steps in Diesel: [`crate::heroes`] runs these with
+//! `.first(conn)` on a blocking connection, and async-diesel compiles this very
+//! file into itself (`#[path]` in its `lib.rs`) and runs the same values with
+//! `.first(conn).await`. Nothing here touches a connection, so nothing here
+//! links libpq.
 //!
 //! `#[dsl::auto_type]` writes the (long) return types out for us. It does not
 //! handle INSERT/UPDATE/DELETE statements, so each crate writes those itself.
@@ -11,8 +12,8 @@ use diesel::dsl::{self, AsSelect};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
-use crate::schema::{heroes, teams};
-use crate::{Hero, Team};
+use heroes_model::schema::{heroes, teams};
+use heroes_model::{Hero, Team};
 
 /// `SELECT <hero columns> FROM heroes WHERE id = $1`.
 #[dsl::auto_type(no_type_alias)]
@@ -111,7 +112,7 @@ pub fn enable_echo() {
     fn echo() -> Option<Box<dyn Instrumentation>> {
         Some(Box::new(|event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { query, .. } = event {
-                crate::narrate::sql(query);
+                support::narrate::sql(query);
             }
         }))
     }
@@ -128,7 +129,7 @@ pub fn already_exists(err: &diesel::result::Error) -> Option<(&'static str, Stri
     let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
         return None;
     };
-    crate::unique_name_violation(info.constraint_name(), info.details())
+    support::unique_name_violation(info.constraint_name(), info.details())
 }
 
 /// What a Diesel error means to a server that must answer for it.

@@ -1,0 +1,63 @@
+//! What the example binaries share that is not their lesson: the options they
+//! all take, exit codes, a tokio runtime for synchronous callers, the printed
+//! shape of the tours, and reading a duplicate name out of PostgreSQL's error.
+//!
+//! Nothing here talks to the database (that is `devdb`) or describes the model
+//! (that is `heroes-model`); each example's `main.rs` shows its own runtime,
+//! `DATABASE_URL` and engine, and calls [`app::exit`] at the end.
+
+/// Around every example binary: shared options, parsing, exit codes, runtimes.
+pub mod app;
+/// The common shape of every crate's tour output, and `ECHO=1` for sqlx.
+pub mod narrate;
+
+/// Reads PostgreSQL's report of a unique violation on a name column:
+/// `Some(("hero", "sandy"))` for constraint `heroes_name_key` with detail
+/// `Key (name)=(sandy) already exists.`, `None` for anything else. Each crate
+/// feeds it the constraint and detail from its own driver's error type.
+pub fn unique_name_violation(
+    constraint: Option<&str>,
+    detail: Option<&str>,
+) -> Option<(&'static str, String)> {
+    let what = match constraint? {
+        "heroes_name_key" => "hero",
+        "teams_name_key" => "team",
+        _ => return None,
+    };
+    let name = detail?
+        .strip_prefix("Key (name)=(")?
+        .strip_suffix(") already exists.")?;
+    Some((what, name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_name_violation;
+
+    #[test]
+    fn the_duplicate_name_is_read_from_the_server_report() {
+        let detail = |name: &str| format!("Key (name)=({name}) already exists.");
+        assert_eq!(
+            unique_name_violation(Some("heroes_name_key"), Some(&detail("sandy"))),
+            Some(("hero", "sandy".to_owned()))
+        );
+        assert_eq!(
+            unique_name_violation(Some("teams_name_key"), Some(&detail("Krusty Krab Crew"))),
+            Some(("team", "Krusty Krab Crew".to_owned()))
+        );
+        // Names may themselves contain the delimiters.
+        assert_eq!(
+            unique_name_violation(Some("heroes_name_key"), Some(&detail("a) (b)=(c"))),
+            Some(("hero", "a) (b)=(c".to_owned()))
+        );
+        assert_eq!(
+            unique_name_violation(Some("heroes_pkey"), Some(&detail("1"))),
+            None
+        );
+        assert_eq!(unique_name_violation(None, Some(&detail("x"))), None);
+        assert_eq!(
+            unique_name_violation(Some("heroes_name_key"), Some("other")),
+            None
+        );
+    }
+}
