@@ -58,14 +58,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// 2 for configuration and usage problems, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
-            _ => 1,
-        }
-    }
-
     /// Describes a failed `pool.get()`, given the pool's limits.
     pub(crate) fn from_pool(err: PoolError, size: usize, waited: Duration) -> Self {
         match err {
@@ -100,8 +92,12 @@ impl From<DieselError> for Error {
 }
 
 impl support::app::Failure for Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
-        Self::exit_code(self)
+        match self {
+            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            _ => 1,
+        }
     }
 }
 

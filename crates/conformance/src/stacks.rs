@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use heroes_model::{Hero, NewHero, NewTeam, Team};
 use sea_orm::TransactionTrait as _;
+use support::app::Failure as _;
 use tokio::sync::oneshot;
 
 use crate::{Kind, PoolConfig, Stack, StackError, StackResult};

@@ -85,7 +85,9 @@ impl DevDb {
     /// Makes sure the server answers, starting the local cluster if the URL
     /// points at localhost and nothing listens there.
     pub fn ensure_server(&self) -> Result<ServerState> {
-        off_runtime(|| self.ensure_server_blocking()).map(|(state, _)| state)
+        // The client is dropped on that thread too: dropping it also needs
+        // its own runtime.
+        off_runtime(|| self.ensure_server_blocking().map(|(state, _)| state))
     }
 
     /// Makes sure the server runs and database `name` exists; returns its URL.

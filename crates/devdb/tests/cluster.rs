@@ -252,3 +252,23 @@ fn dropping_a_database_while_the_cluster_is_down_starts_it_first() {
         .get(0);
     assert_eq!(left, 0);
 }
+
+#[test]
+fn every_call_works_from_inside_a_tokio_runtime() {
+    // The async examples and tests call devdb from a runtime; the blocking
+    // client (made and dropped) must stay off that runtime's threads.
+    let scratch = Scratch::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        assert!(matches!(
+            scratch.devdb.ensure_server().unwrap(),
+            ServerState::AlreadyRunning | ServerState::Started { .. }
+        ));
+        let url = scratch.devdb.database_url("inside_a_runtime").unwrap();
+        assert!(url.ends_with("/inside_a_runtime"), "{url}");
+        scratch.devdb.drop_database("inside_a_runtime").unwrap();
+    });
+}

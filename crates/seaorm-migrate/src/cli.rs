@@ -95,9 +95,10 @@ pub enum MigrateAction {
     Generate {
         /// The migration's name (letters, digits, _).
         name: String,
-        /// The SeaORM migration crate to write into.
-        #[arg(long, default_value_os_t = migrate::migration_dir())]
-        migration_dir: PathBuf,
+        /// The SeaORM migration crate to write into (default: the project's,
+        /// found from the current directory).
+        #[arg(long)]
+        migration_dir: Option<PathBuf>,
     },
 }
 
@@ -136,7 +137,11 @@ pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
         },
     }) = &cli.command
     {
-        let file = migrate::generate(migration_dir, name)?;
+        let dir = match migration_dir {
+            Some(dir) => dir.clone(),
+            None => migrate::migration_dir()?,
+        };
+        let file = migrate::generate(&dir, name)?;
         println!("created  {}", file.display());
         println!("fill in its up() and down(), then run `migrate up`");
         return Ok(());

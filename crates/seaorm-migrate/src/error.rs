@@ -43,16 +43,6 @@ pub enum Error {
     Database(DbErr),
 }
 
-impl Error {
-    /// 2 for configuration and usage problems, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
-            _ => 1,
-        }
-    }
-}
-
 impl From<DbErr> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error. SeaORM keeps sqlx's error inside, which
@@ -76,8 +66,12 @@ impl From<DbErr> for Error {
 }
 
 impl support::app::Failure for Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
-        Self::exit_code(self)
+        match self {
+            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            _ => 1,
+        }
     }
 }
 

@@ -16,9 +16,9 @@
 
 use std::path::{Path, PathBuf};
 
+use migration::Migrator;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationStatus, MigratorTrait};
-use seaorm_migration::Migrator;
 
 use crate::error::{Error, Result};
 
@@ -117,9 +117,21 @@ pub async fn reset(db: &DatabaseConnection) -> Result<Vec<String>> {
     Ok(applied.into_iter().rev().collect())
 }
 
-/// The migration crate's folder in this source tree (where `generate` writes).
-pub fn migration_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("migration")
+/// Where `generate` writes when no folder is given: the migration crate seen
+/// from the current directory, at the workspace root
+/// (`crates/seaorm-migrate/migration`) or in this crate's folder (`migration`).
+/// Looked up when the command runs, never where the binary was built.
+pub fn migration_dir() -> Result<PathBuf> {
+    ["crates/seaorm-migrate/migration", "migration"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.join("src/lib.rs").is_file())
+        .ok_or_else(|| {
+            Error::Usage(
+                "no SeaORM migration crate here: run from the workspace root, or pass --migration-dir"
+                    .to_owned(),
+            )
+        })
 }
 
 /// `alembic revision -m NAME`: writes `m<UTC date>_<time>_<name>.rs` into

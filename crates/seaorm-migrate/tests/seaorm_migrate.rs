@@ -151,7 +151,8 @@ fn generate_writes_a_migration_and_registers_it() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::copy(
-        migrate::migration_dir().join("src/lib.rs"),
+        // Tests run in the crate's folder, where the crate is `migration/`.
+        migrate::migration_dir().unwrap().join("src/lib.rs"),
         dir.join("src/lib.rs"),
     )
     .unwrap();
@@ -179,6 +180,28 @@ fn generate_writes_a_migration_and_registers_it() {
         migrate::generate(&dir.join("nowhere"), "x").unwrap_err(),
         Error::Usage(_)
     ));
+
+    // The binary looks for the migration crate where it runs, not where it
+    // was built: elsewhere it asks for --migration-dir, and writes nothing.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut cmd = Command::cargo_bin("seaorm-migrate").unwrap();
+    let out = cmd
+        .current_dir(&elsewhere)
+        .args(["migrate", "generate", "lost"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--migration-dir"));
+    let mut cmd = Command::cargo_bin("seaorm-migrate").unwrap();
+    let out = cmd
+        .current_dir(&elsewhere)
+        .args(["migrate", "generate", "found", "--migration-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("_found.rs"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -44,16 +44,6 @@ pub enum Error {
     Database(sqlx::Error),
 }
 
-impl Error {
-    /// 2 for configuration and usage problems, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
-            _ => 1,
-        }
-    }
-}
-
 impl From<sqlx::Error> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`] and a pool
     /// timeout into [`Error::PoolTimedOut`]; everything else stays a database error.
@@ -73,8 +63,12 @@ impl From<sqlx::Error> for Error {
 }
 
 impl support::app::Failure for Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
-        Self::exit_code(self)
+        match self {
+            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            _ => 1,
+        }
     }
 }
 

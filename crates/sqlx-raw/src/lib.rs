@@ -30,16 +30,3 @@ pub const APP_SRC: &str = "sqlx-raw";
 
 /// The database this crate uses on the DATABASE_URL server by default.
 pub const DATABASE: &str = "sqlx_raw";
-
-/// Runs the tour in `database` on a runtime of its own (used by the workspace
-/// tour, which is synchronous).
-pub fn run_tour(database: &str) -> Result<()> {
-    let runtime_error = |e| Error::Internal(format!("cannot start the tokio runtime: {e}"));
-    support::app::block_on(
-        async {
-            let url = devdb::database_url(database)?;
-            tour::run(&url, database).await
-        },
-        runtime_error,
-    )
-}

@@ -6,8 +6,8 @@
 //! versions, with a checksum of each file, in `_sqlx_migrations`, and runs each
 //! migration in its own transaction.
 
-use sqlx::PgPool;
 use sqlx::migrate::{Migrate, Migrator};
+use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 
@@ -28,17 +28,28 @@ pub struct Revision {
     pub applied: bool,
 }
 
-/// `alembic history`: every embedded revision, oldest first, with its state.
-pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
-    let mut conn = pool.acquire().await?;
-    conn.ensure_migrations_table(TABLE).await?;
-    let applied: Vec<i64> = conn
+/// The versions applied in this database, read without writing: a database
+/// sqlx has never migrated has no `_sqlx_migrations` yet, and reading its
+/// history must not create one.
+async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(TABLE)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(conn
         .list_applied_migrations(TABLE)
         .await?
         .iter()
         .map(|m| m.version)
-        .collect();
-    Ok(MIGRATOR
+        .collect())
+}
+
+/// Every embedded revision, oldest first, marked applied when in `applied`.
+fn revisions(applied: &[i64]) -> Vec<Revision> {
+    MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration())
         .map(|m| Revision {
@@ -46,20 +57,45 @@ pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
             name: format!("{}_{}", m.version, m.description.replace(' ', "_")),
             applied: applied.contains(&m.version),
         })
-        .collect())
+        .collect()
+}
+
+/// `alembic history`: every embedded revision, oldest first, with its state.
+pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
+    let mut conn = pool.acquire().await?;
+    Ok(revisions(&applied_versions(&mut conn).await?))
 }
 
 /// `alembic upgrade head`: applies every pending revision. Returns the names
-/// of those it applied (empty when already at head).
+/// of those this call applied (empty when already at head), even when other
+/// processes migrate the same database at the same time: sqlx's advisory lock
+/// is taken first and held while the before/after lists are read (it is
+/// re-entrant, so the migrator's own lock inside `run` still works).
 pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
-    let pending: Vec<String> = history(pool)
-        .await?
-        .into_iter()
-        .filter(|r| !r.applied)
-        .map(|r| r.name)
-        .collect();
-    MIGRATOR.run(pool).await?;
-    Ok(pending)
+    let mut conn = pool.acquire().await?;
+    conn.lock().await?;
+    let applied = async {
+        let before = applied_versions(&mut conn).await?;
+        // `run(&mut *conn)` would do, but its future is not `Send` (sqlx's
+        // "`Acquire` is not general enough"), so a server could not call this
+        // from a spawned task; `run` itself calls `run_direct`, public for
+        // this reason though hidden from the docs.
+        MIGRATOR.run_direct(None, &mut *conn, false).await?;
+        let after = applied_versions(&mut conn).await?;
+        Ok::<_, Error>(
+            revisions(&after)
+                .into_iter()
+                .filter(|r| r.applied && !before.contains(&r.version))
+                .map(|r| r.name)
+                .collect(),
+        )
+    }
+    .await;
+    // On failure too: the lock belongs to the session, which goes back to the pool.
+    let unlocked = conn.unlock().await;
+    let applied = applied?;
+    unlocked?;
+    Ok(applied)
 }
 
 /// `alembic downgrade -N`: reverts the `steps` most recent revisions, newest

@@ -352,6 +352,46 @@ async fn migrations_go_down_and_back_up() {
     assert!(migrate::up(&pool).await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their_own() {
+    let db = TestDatabase::create("sx_migrate_race").unwrap();
+    let pool = engine::engine(db.url(), EngineOptions::default())
+        .await
+        .unwrap();
+    // A read that writes would leave sqlx's table behind.
+    assert!(
+        migrate::history(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| !r.applied)
+    );
+    assert!(!table_exists(&pool, "_sqlx_migrations").await);
+
+    // Four deploys at once, each on a pool of its own: every revision is
+    // reported applied by exactly one of them.
+    let mut ups = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let url = db.url().to_owned();
+        ups.spawn(async move {
+            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            migrate::up(&pool).await
+        });
+    }
+    let mut reported: Vec<String> = Vec::new();
+    while let Some(done) = ups.join_next().await {
+        reported.extend(done.unwrap().unwrap());
+    }
+    reported.sort();
+    assert_eq!(
+        reported,
+        [
+            "20250101000001_create_heroes",
+            "20250101000002_teams_and_hero_team"
+        ]
+    );
+}
+
 // ---- the binary, as a user runs it ------------------------------------------------
 
 fn binary(db: &TestDatabase) -> Command {

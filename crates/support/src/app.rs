@@ -126,17 +126,3 @@ pub fn run_async<E: Failure>(work: impl Future<Output = Result<(), E>>) -> ExitC
         }
     }
 }
-
-/// Runs `work` on a new multi-threaded tokio runtime and returns its result;
-/// for synchronous callers of async code (the workspace tour). A runtime that
-/// cannot start is reported through `runtime_error`.
-pub fn block_on<T, E>(
-    work: impl Future<Output = Result<T, E>>,
-    runtime_error: impl FnOnce(std::io::Error) -> E,
-) -> Result<T, E> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(runtime_error)?
-        .block_on(work)
-}

@@ -43,16 +43,6 @@ pub enum Error {
     Database(DieselError),
 }
 
-impl Error {
-    /// 2 for configuration and usage problems, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Config(_) | Self::Usage(_) => devdb::Error::EXIT_CODE,
-            _ => 1,
-        }
-    }
-}
-
 impl From<crate::migrate::MigrationError> for Error {
     fn from(err: crate::migrate::MigrationError) -> Self {
         use crate::migrate::MigrationError;
@@ -75,8 +65,12 @@ impl From<DieselError> for Error {
 }
 
 impl support::app::Failure for Error {
+    /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
-        Self::exit_code(self)
+        match self {
+            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            _ => 1,
+        }
     }
 }
 

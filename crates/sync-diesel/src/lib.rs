@@ -35,9 +35,3 @@ pub const APP_SRC: &str = "sync-diesel";
 
 /// The database this crate uses on the DATABASE_URL server by default.
 pub const DATABASE: &str = "sync_diesel";
-
-/// Runs the tour in `database` on the DATABASE_URL server (created when
-/// missing); the workspace tour calls this with [`DATABASE`].
-pub fn run_tour(database: &str) -> Result<()> {
-    tour::run(&devdb::database_url(database)?, database)
-}

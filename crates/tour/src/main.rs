@@ -41,54 +41,91 @@ struct Cli {
 type Failure = Box<dyn support::app::Failure>;
 
 /// Keeps a crate's error, with its message and exit code.
-fn failure<E: support::app::Failure + 'static>(result: Result<(), E>) -> Result<(), Failure> {
-    result.map_err(|e| Box::new(e) as Failure)
+fn failure<E: support::app::Failure + 'static>(err: E) -> Failure {
+    Box::new(err)
+}
+
+/// The example crates, in reading order.
+#[derive(Clone, Copy)]
+enum Example {
+    SyncDiesel,
+    AsyncDiesel,
+    SqlxRaw,
+    SeaOrm,
 }
 
 /// One example crate on the tour.
 struct Stop {
+    /// Which crate.
+    example: Example,
     /// The crate (`cargo run -p <name>` runs it alone).
     name: &'static str,
     /// The seed section it mirrors.
     mirrors: &'static str,
     /// Its database (before the prefix).
     database: &'static str,
-    /// Its tour, given the database to use.
-    run: fn(&str) -> Result<(), Failure>,
 }
 
 /// The four ways of the study, in reading order.
 const STOPS: [Stop; 4] = [
     Stop {
+        example: Example::SyncDiesel,
         name: "sync-diesel",
         mirrors: "\"Driver Síncrono - psycopg2\" (src/db.py)",
         database: sync_diesel::DATABASE,
-        run: |db| failure(sync_diesel::run_tour(db)),
     },
     Stop {
+        example: Example::AsyncDiesel,
         name: "async-diesel",
         mirrors: "\"Driver Assíncrono - asyncpg\" (src/async_db.py)",
         database: async_diesel::DATABASE,
-        run: |db| failure(async_diesel::run_tour(db)),
     },
     Stop {
+        example: Example::SqlxRaw,
         name: "sqlx-raw",
         mirrors: "the asyncpg section, written SQL-first",
         database: sqlx_raw::DATABASE,
-        run: |db| failure(sqlx_raw::run_tour(db)),
     },
     Stop {
+        example: Example::SeaOrm,
         name: "seaorm-migrate",
         mirrors: "\"Utilização do Async Alembic\" (src/migrate_db.py)",
         database: seaorm_migrate::DATABASE,
-        run: |db| failure(seaorm_migrate::run_tour(db)),
     },
 ];
 
-fn main() -> ExitCode {
+/// Runs one crate's own tour in `database` at `url`.
+async fn tour(example: Example, url: String, database: String) -> Result<(), Failure> {
+    match example {
+        // Blocking Diesel on a thread made for blocking, as its `serve` does.
+        Example::SyncDiesel => {
+            tokio::task::spawn_blocking(move || sync_diesel::tour::run(&url, &database))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(sync_diesel::Error::Internal(format!(
+                        "the tour's thread failed: {e}"
+                    )))
+                })
+                .map_err(failure)
+        }
+        Example::AsyncDiesel => {
+            let options = async_diesel::engine::EngineOptions::default();
+            async_diesel::tour::run(&url, &database, options)
+                .await
+                .map_err(failure)
+        }
+        Example::SqlxRaw => sqlx_raw::tour::run(&url, &database).await.map_err(failure),
+        Example::SeaOrm => seaorm_migrate::tour::run(&url, &database)
+            .await
+            .map_err(failure),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    match run(&cli) {
+    match run(&cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
@@ -97,7 +134,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> Result<(), Failure> {
+async fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.echo {
         // Diesel (both crates) reports statements through its instrumentation,
         // sqlx and SeaORM through `tracing`: turn both on.
@@ -106,9 +143,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
     println!("Rust PostgreSQL Driver Exploration: the tour\n");
 
-    let devdb = DevDb::from_env().map_err(|e| Box::new(e) as Failure)?;
+    let devdb = DevDb::from_env().map_err(failure)?;
     let began = Instant::now();
-    let state = devdb.ensure_server().map_err(|e| Box::new(e) as Failure)?;
+    let state = devdb.ensure_server().map_err(failure)?;
     let target = devdb.settings().redacted();
     match state {
         ServerState::AlreadyRunning => println!(
@@ -157,7 +194,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             stop.name,
             stop.mirrors
         );
-        (stop.run)(&database)?;
+        let url = devdb.database_url(&database).map_err(failure)?;
+        tour(stop.example, url, database).await?;
     }
     println!("\n\nTour finished.");
     println!(
