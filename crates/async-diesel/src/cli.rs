@@ -96,26 +96,33 @@ where
     };
     support::app::run_async(async {
         let url = devdb::database_url(cli.database())?;
-        run(&cli, &url).await
+        set_up_output(&cli);
+        let engine = Engine::connect(&url, cli.engine_options()).await?;
+        run(&cli, &engine).await
     })
 }
 
-/// Runs a parsed command line.
-pub async fn run(cli: &Cli, url: &str) -> Result<()> {
+/// What the program prints besides its results, set up before the engine
+/// exists (echo applies to the connections opened after it): `ECHO=1` prints
+/// every SQL statement, and `serve` logs one line per request.
+pub fn set_up_output(cli: &Cli) {
     if cli.common.echo {
         engine::enable_echo();
     }
     if let Some(Command::Serve(_)) = &cli.command {
         heroes_api::serve::init_logging(None);
     }
+}
+
+/// Runs a parsed command line on `engine`, the one `main.rs` built.
+pub async fn run(cli: &Cli, engine: &Engine) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(url, database, cli.engine_options()).await,
-        Some(Command::Migrate { action }) => migrate_command(url, action).await,
+        None | Some(Command::Tour) => tour::run(engine, database).await,
+        Some(Command::Migrate { action }) => migrate_command(engine, action).await,
         Some(Command::Serve(args)) => {
-            let engine = Engine::connect(url, cli.engine_options()).await?;
             migrate::up(engine.get().await?)?;
-            heroes_api::serve(crate::api::Store::new(engine), args)
+            heroes_api::serve(crate::api::Store::new(engine.clone()), args)
                 .await
                 .map_err(|e| {
                     crate::Error::Usage(format!("{e}; choose another with --addr or ADDR"))
@@ -124,15 +131,7 @@ pub async fn run(cli: &Cli, url: &str) -> Result<()> {
     }
 }
 
-async fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
-    let engine = Engine::connect(
-        url,
-        EngineOptions {
-            max_size: 1,
-            ..EngineOptions::default()
-        },
-    )
-    .await?;
+async fn migrate_command(engine: &Engine, action: &MigrateAction) -> Result<()> {
     let conn = engine.get().await?;
     match action {
         MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(conn)?),

@@ -2,7 +2,7 @@
 //! `async with get_session() as session:` are in diesel-async.
 //!
 //! The engine is a deadpool pool of `AsyncPgConnection`s (tokio-postgres
-//! underneath, no libpq). The session is [`session`]: a pooled connection and
+//! underneath, no libpq). The session is [`session`](crate::engine::session): a pooled connection and
 //! a transaction around an async closure, committed when it returns `Ok` and
 //! rolled back when it returns `Err`.
 //!

@@ -18,23 +18,28 @@
 use std::process::ExitCode;
 
 use async_diesel::cli::{self, Cli};
+use async_diesel::engine::Engine;
 use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    // Errors end here: one line on stderr, exit code 2 (configuration) or 1.
+    support::app::exit(run(&cli).await)
+}
+
+async fn run(cli: &Cli) -> async_diesel::Result<()> {
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
     dotenvy::dotenv().ok();
     // This crate works in a database of its own on that server, created when
     // missing; when nothing answers on localhost, devdb starts a local cluster.
-    let url = match devdb::database_url(cli.database()) {
-        Ok(url) => url,
-        Err(err) => return support::app::exit(Err(err)),
-    };
-    // Each command builds its engine from `url` (`create_async_engine`):
-    // `Engine::connect(url, cli.engine_options())`, a deadpool pool sized by
-    // POOL_SIZE. The tour shows it as step 1.
-    support::app::exit(cli::run(&cli, &url).await)
+    let url = devdb::database_url(cli.database())?;
+    // ECHO=1 (SQLAlchemy's `echo=True`) and, for `serve`, the request log.
+    cli::set_up_output(cli);
+    // `create_async_engine(url)`: a deadpool pool of AsyncPgConnection, sized
+    // by POOL_SIZE and shared by every command (src/engine.rs).
+    let engine = Engine::connect(&url, cli.engine_options()).await?;
+    cli::run(cli, &engine).await
 }

@@ -7,14 +7,15 @@ use heroes_model::{NewHero, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::concurrency;
-use crate::engine::{Engine, EngineOptions, session};
+use crate::engine::{Engine, session};
 use crate::error::{Error, Result};
 use crate::{APP_SRC, heroes, migrate};
 
-/// Runs every step against `database` (its URL is `url`). Safe to run any
-/// number of times: it first removes what an earlier run wrote, and ends in
-/// the same state.
-pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()> {
+/// Runs every step on `engine`, the one `main.rs` built for `database`. Safe
+/// to run any number of times: it first removes what an earlier run wrote,
+/// and ends in the same state.
+pub async fn run(engine: &Engine, database: &str) -> Result<()> {
+    let options = engine.options();
     title(
         "async-diesel",
         "\"Driver Assíncrono - asyncpg\" section (src/async_db.py)",
@@ -22,14 +23,13 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
     );
     step(
         1,
-        "The async engine: a pool of connections",
+        "The async engine: a pool of connections (built in main.rs)",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
         &format!(
             "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url)).max_size({}).build()?",
             options.max_size
         ),
     );
-    let engine = Engine::connect(url, options).await?;
     outcome(format!(
         "pool ready: up to {} connections, a caller waits at most {} ms for one",
         options.max_size,
@@ -54,9 +54,9 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
         3,
         "Insert the seed heroes in one transaction",
         "async with get_session() as session: session.add_all([hero1, hero2]); await session.commit()",
-        "session(&engine, async |conn| heroes::add_all(conn, &rows).await).await?",
+        "session(engine, async |conn| heroes::add_all(conn, &rows).await).await?",
     );
-    let inserted = session(&engine, async |conn| {
+    let inserted = session(engine, async |conn| {
         let removed = heroes::remove_seed(conn, APP_SRC).await?;
         if removed > 0 {
             outcome(format!("removed {removed} heroes left by an earlier tour"));
@@ -168,13 +168,13 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "session(&engine, async |conn| heroes::add_all(conn, &batch).await).await  // Err -> ROLLBACK",
+        "session(engine, async |conn| heroes::add_all(conn, &batch).await).await  // Err -> ROLLBACK",
     );
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
-    match session(&engine, async |conn| heroes::add_all(conn, &batch).await).await {
+    match session(engine, async |conn| heroes::add_all(conn, &batch).await).await {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
         Ok(_) => outcome("unexpected: the batch was accepted"),
@@ -195,7 +195,7 @@ pub async fn run(url: &str, database: &str, options: EngineOptions) -> Result<()
         "await asyncio.gather(*(work(session_factory) for _ in range(n)))",
         "for _ in 0..n { set.spawn(async move { let c = engine.get().await?; ... }) }",
     );
-    let fan = concurrency::fan_out(&engine, tasks, hold).await?;
+    let fan = concurrency::fan_out(engine, tasks, hold).await?;
     outcome(format!(
         "{} tasks, each holding a connection for {} ms, were served by {} connection(s) (pool size {})",
         fan.tasks,

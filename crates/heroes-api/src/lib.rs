@@ -6,7 +6,7 @@
 //! the request and response shapes and their validation ([`types`]), errors as
 //! `application/problem+json` ([`problem`]), the session handed to each
 //! request ([`session`]), the routes, their OpenAPI document and the
-//! middleware ([`routes`]), and start-up and graceful shutdown ([`serve`]).
+//! middleware ([`routes`]), and start-up and graceful shutdown ([`serve`](mod@serve)).
 //! What each crate writes is a [`HeroStore`]: how to open a unit of work on
 //! its own pool and run each endpoint's queries in it, on its own query
 //! functions. That is the only part that differs between the four.

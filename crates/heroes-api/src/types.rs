@@ -2,7 +2,7 @@
 //!
 //! Inputs are parsed strictly (`deny_unknown_fields`: a misspelt field is an
 //! error, not silently ignored) and then validated into the model's types
-//! ([`NewHero`], [`HeroChanges`], [`NewTeam`]); a store never sees a value
+//! ([`NewHero`](heroes_model::NewHero), [`HeroChanges`](heroes_model::HeroChanges), [`NewTeam`](heroes_model::NewTeam)); a store never sees a value
 //! that breaks these rules, so the database is never asked to reject one.
 
 use chrono::{DateTime, Utc};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 
 use crate::error::{Error, Result};
 use crate::{DATABASE, create_all, drift, engine, migrate, tour};
@@ -28,17 +29,6 @@ impl Cli {
     /// The database to work in: `--database`, or this crate's own.
     pub fn database(&self) -> &str {
         self.common.database_or(DATABASE)
-    }
-
-    /// Whether the command talks to the database (`migrate generate` only
-    /// writes a file).
-    pub fn needs_database(&self) -> bool {
-        !matches!(
-            self.command,
-            Some(Command::Migrate {
-                action: MigrateAction::Generate { .. }
-            })
-        )
     }
 }
 
@@ -115,11 +105,47 @@ where
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    support::app::run_async(run(&cli, None))
+    support::app::run_async(async {
+        if let Some(generated) = generate(&cli) {
+            return generated;
+        }
+        let url = devdb::database_url(cli.database())?;
+        set_up_output(&cli);
+        let db = engine::connect(&url).await?;
+        let result = run(&cli, &db).await;
+        db.close_by_ref().await?;
+        result
+    })
 }
 
-/// Runs a parsed command line.
-pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
+/// `migrate generate`, the one command that needs no database (it only writes
+/// a file); `None` for every other command.
+pub fn generate(cli: &Cli) -> Option<Result<()>> {
+    let Some(Command::Migrate {
+        action: MigrateAction::Generate {
+            name,
+            migration_dir,
+        },
+    }) = &cli.command
+    else {
+        return None;
+    };
+    Some((|| {
+        let dir = match migration_dir {
+            Some(dir) => dir.clone(),
+            None => migrate::migration_dir()?,
+        };
+        let file = migrate::generate(&dir, name)?;
+        println!("created  {}", file.display());
+        println!("fill in its up() and down(), then run `migrate up`");
+        Ok(())
+    })())
+}
+
+/// What the program prints besides its results, set up before the engine
+/// exists (echo applies to the connections opened after it): `ECHO=1` prints
+/// every SQL statement, and `serve` logs one line per request.
+pub fn set_up_output(cli: &Cli) {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
@@ -129,42 +155,24 @@ pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
     } else if cli.common.echo {
         engine::enable_echo();
     }
-    // Generating a file needs no database.
-    if let Some(Command::Migrate {
-        action: MigrateAction::Generate {
-            name,
-            migration_dir,
-        },
-    }) = &cli.command
-    {
-        let dir = match migration_dir {
-            Some(dir) => dir.clone(),
-            None => migrate::migration_dir()?,
-        };
-        let file = migrate::generate(&dir, name)?;
-        println!("created  {}", file.display());
-        println!("fill in its up() and down(), then run `migrate up`");
-        return Ok(());
-    }
+}
+
+/// Runs a parsed command line on `db`, the engine `main.rs` built.
+pub async fn run(cli: &Cli, db: &DatabaseConnection) -> Result<()> {
     let database = cli.database();
-    let url = match url {
-        Some(url) => url.to_owned(),
-        None => devdb::database_url(database)?,
-    };
     let Some(command) = &cli.command else {
-        return tour::run(&url, database).await;
+        return tour::run(db, database).await;
     };
-    let db = engine::connect(&url).await?;
     match command {
-        Command::Tour => tour::run(&url, database).await?,
+        Command::Tour => tour::run(db, database).await?,
         Command::Serve(args) => {
-            migrate::up(&db, None).await?;
-            let served = heroes_api::serve(crate::api::Store::new(db.clone()), args).await;
-            db.close_by_ref().await?;
-            served.map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))?;
+            migrate::up(db, None).await?;
+            heroes_api::serve(crate::api::Store::new(db.clone()), args)
+                .await
+                .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))?;
         }
         Command::Check => {
-            let differences = drift::check(&db).await?;
+            let differences = drift::check(db).await?;
             if differences.is_empty() {
                 println!("no drift: the entities and the database agree");
             }
@@ -176,36 +184,40 @@ pub async fn run(cli: &Cli, url: Option<&str>) -> Result<()> {
             }
         }
         Command::CreateAll => {
-            for statement in create_all::create_all(&db).await? {
+            for statement in create_all::create_all(db).await? {
                 println!("{statement};");
             }
         }
         Command::Migrate { action } => match action {
             MigrateAction::Up { num } => {
-                support::app::print_migrations("applied", &migrate::up(&db, *num).await?);
+                support::app::print_migrations("applied", &migrate::up(db, *num).await?);
             }
             MigrateAction::Down { num } => {
-                support::app::print_migrations("reverted", &migrate::down(&db, *num).await?);
+                support::app::print_migrations("reverted", &migrate::down(db, *num).await?);
             }
             MigrateAction::DownTo { revision } => {
-                support::app::print_migrations("reverted", &migrate::down_to(&db, revision).await?);
+                support::app::print_migrations("reverted", &migrate::down_to(db, revision).await?);
             }
             MigrateAction::Fresh => {
-                support::app::print_migrations("applied", &migrate::fresh(&db).await?);
+                support::app::print_migrations("applied", &migrate::fresh(db).await?);
             }
             MigrateAction::Refresh => {
-                support::app::print_migrations("applied", &migrate::refresh(&db).await?);
+                support::app::print_migrations("applied", &migrate::refresh(db).await?);
             }
             MigrateAction::Reset => {
-                support::app::print_migrations("reverted", &migrate::reset(&db).await?);
+                support::app::print_migrations("reverted", &migrate::reset(db).await?);
             }
             MigrateAction::Status => support::app::print_history(
-                migrate::status(&db)
+                migrate::status(db)
                     .await?
                     .into_iter()
                     .map(|r| (r.applied, r.name)),
             ),
-            MigrateAction::Generate { .. } => {}
+            MigrateAction::Generate { .. } => {
+                if let Some(generated) = generate(cli) {
+                    generated?;
+                }
+            }
         },
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! seaorm-migrate: the seed's "Utilização do Async Alembic" section
 //! (`src/migrate_db.py`) in Rust, with SeaORM and sea-orm-migration.
 //!
-//! Reading order: [`migrate`] (the Alembic verbs over the migrations in
+//! Reading order: `main.rs` (`#[tokio::main]`, `DATABASE_URL`, the engine), [`migrate`] (the Alembic verbs over the migrations in
 //! `migration/`), [`drift`] (`alembic check`: entities vs database),
 //! [`create_all`] (`Base.metadata.create_all` beside migrations), [`engine`],
 //! [`heroes`] (every query idiom through SeaORM's API), [`tour`], [`cli`].
@@ -9,7 +9,7 @@
 /// The heroes API (`serve`): this crate's unit of work and queries behind
 /// the shared routes of `heroes-api`.
 pub mod api;
-/// The command line (`main.rs` only calls [`cli::main`]).
+/// The command line: the subcommands and what each runs.
 pub mod cli;
 /// Tables straight from the entities, without migrations.
 pub mod create_all;

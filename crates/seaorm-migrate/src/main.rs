@@ -18,26 +18,33 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use seaorm_migrate::cli::{self, Cli};
+use seaorm_migrate::engine;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    // Errors end here: one line on stderr, exit code 2 (configuration) or 1.
+    support::app::exit(run(&cli).await)
+}
+
+async fn run(cli: &Cli) -> seaorm_migrate::Result<()> {
+    // `migrate generate` only writes a file: no database needed.
+    if let Some(generated) = cli::generate(cli) {
+        return generated;
+    }
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
     dotenvy::dotenv().ok();
     // This crate works in a database of its own on that server, created when
-    // missing; when nothing answers on localhost, devdb starts a local
-    // cluster. (`migrate generate` only writes a file and needs none.)
-    let url = if cli.needs_database() {
-        match devdb::database_url(cli.database()) {
-            Ok(url) => Some(url),
-            Err(err) => return support::app::exit(Err(err)),
-        }
-    } else {
-        None
-    };
-    // Each command connects from `url` (`create_async_engine`):
-    // `Database::connect(ConnectOptions::new(url)...)` in `engine::connect`.
-    support::app::exit(cli::run(&cli, url.as_deref()).await)
+    // missing; when nothing answers on localhost, devdb starts a local cluster.
+    let url = devdb::database_url(cli.database())?;
+    // ECHO=1 (SQLAlchemy's `echo=True`) and, for `serve`, the request log.
+    cli::set_up_output(cli);
+    // `create_async_engine(url)`: `Database::connect`, a sqlx pool inside,
+    // shared by every command (src/engine.rs sets its size and timeouts).
+    let db = engine::connect(&url).await?;
+    let result = cli::run(cli, &db).await;
+    db.close_by_ref().await?;
+    result
 }

@@ -2,14 +2,14 @@
 //!
 //! | Alembic | here |
 //! |---|---|
-//! | `alembic upgrade head` | [`up`] (`None`), `upgrade +N`: [`up`] (`Some(N)`) |
-//! | `alembic downgrade -N` | [`down`] |
-//! | `alembic downgrade <rev>` / `base` | [`down_to`] |
-//! | `alembic history` / `current` | [`status`] |
-//! | (drop everything, re-apply) | [`fresh`] |
-//! | `downgrade base` + `upgrade head` | [`refresh`] |
-//! | `alembic downgrade base` | [`reset`] |
-//! | `alembic revision -m NAME` | [`generate`] |
+//! | `alembic upgrade head` | [`up`](crate::migrate::up) (`None`), `upgrade +N`: [`up`](crate::migrate::up) (`Some(N)`) |
+//! | `alembic downgrade -N` | [`down`](crate::migrate::down) |
+//! | `alembic downgrade <rev>` / `base` | [`down_to`](crate::migrate::down_to) |
+//! | `alembic history` / `current` | [`status`](crate::migrate::status) |
+//! | (drop everything, re-apply) | [`fresh`](crate::migrate::fresh) |
+//! | `downgrade base` + `upgrade head` | [`refresh`](crate::migrate::refresh) |
+//! | `alembic downgrade base` | [`reset`](crate::migrate::reset) |
+//! | `alembic revision -m NAME` | [`generate`](crate::migrate::generate) |
 //!
 //! SeaORM records applied migrations in `seaql_migrations` and, on
 //! PostgreSQL, runs each one in a transaction.

@@ -2,16 +2,16 @@
 //! each step printed beside the Alembic or SQLAlchemy line it mirrors.
 
 use heroes_model::{NewHero, seed};
-use sea_orm::TransactionTrait;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::error::{Error, Result};
 use crate::{APP_SRC, create_all, drift, engine, heroes, migrate};
 
-/// Runs every step against `database` (its URL is `url`). Safe to run any
-/// number of times: it first removes what an earlier run wrote, and ends in
-/// the same state.
-pub async fn run(url: &str, database: &str) -> Result<()> {
+/// Runs every step on `db`, the engine `main.rs` built for `database`. Safe
+/// to run any number of times: it first removes what an earlier run wrote,
+/// and ends in the same state.
+pub async fn run(db: &DatabaseConnection, database: &str) -> Result<()> {
     title(
         "seaorm-migrate",
         "\"Utilização do Async Alembic\" section (src/migrate_db.py)",
@@ -19,14 +19,13 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
     );
     step(
         1,
-        "The engine",
+        "The engine (built in main.rs)",
         "engine = create_async_engine(MIGRATE_DB)",
         &format!(
             "let db = Database::connect(ConnectOptions::new(url).max_connections({})).await?;",
             engine::MAX_CONNECTIONS
         ),
     );
-    let db = engine::connect(url).await?;
     outcome(format!(
         "connected: a pool of up to {} connections",
         engine::MAX_CONNECTIONS
@@ -36,16 +35,16 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         2,
         "Migrate to head, then look at the history",
         "alembic upgrade head; alembic history",
-        "Migrator::up(&db, None).await?; Migrator::get_migration_with_status(&db).await?",
+        "Migrator::up(db, None).await?; Migrator::get_migration_with_status(db).await?",
     );
-    let applied = migrate::up(&db, None).await?;
+    let applied = migrate::up(db, None).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
     for name in applied {
         outcome(format!("applied {name}"));
     }
-    for revision in migrate::status(&db).await? {
+    for revision in migrate::status(db).await? {
         let state = if revision.applied {
             "applied"
         } else {
@@ -81,52 +80,52 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         4,
         "Get by primary key",
         "hero = await db.get(HeroModel, hero_id)",
-        "hero::Entity::find_by_id(id).one(&db).await?",
+        "hero::Entity::find_by_id(id).one(db).await?",
     );
-    if let Some(found) = heroes::get(&db, spongebob.id).await? {
+    if let Some(found) = heroes::get(db, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
     outcome(format!(
         "id -1 -> {:?} (no such row is None, not an error)",
-        heroes::get(&db, -1).await?
+        heroes::get(db, -1).await?
     ));
 
     step(
         5,
         "Select with a WHERE clause, one row or none",
         "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
-        "hero::Entity::find().filter(hero::Column::Name.eq(\"spongebob\")).one(&db).await?",
+        "hero::Entity::find().filter(hero::Column::Name.eq(\"spongebob\")).one(db).await?",
     );
-    if let Some(found) = heroes::by_name(&db, "spongebob").await? {
+    if let Some(found) = heroes::by_name(db, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
     outcome(format!(
         "\"nobody\" -> {:?}",
-        heroes::by_name(&db, "nobody").await?
+        heroes::by_name(db, "nobody").await?
     ));
 
     step(
         6,
         "One value: scalar()",
         "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        "find().select_only().column(hero::Column::SecretName).filter(..).into_tuple::<Option<String>>().one(&db)",
+        "find().select_only().column(hero::Column::SecretName).filter(..).into_tuple::<Option<String>>().one(db)",
     );
     outcome(format!(
         "sandy's secret name -> {:?}",
-        heroes::secret_name_of(&db, "sandy").await?.flatten()
+        heroes::secret_name_of(db, "sandy").await?.flatten()
     ));
     outcome(format!(
-        "hero::Entity::find().count(&db) -> {} heroes in the table",
-        heroes::count(&db).await?
+        "hero::Entity::find().count(db) -> {} heroes in the table",
+        heroes::count(db).await?
     ));
 
     step(
         7,
         "Many rows: scalars().all()",
         "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
-        "find().filter(hero::Column::AppSrc.eq(APP_SRC)).order_by_asc(hero::Column::Id).all(&db).await?",
+        "find().filter(hero::Column::AppSrc.eq(APP_SRC)).order_by_asc(hero::Column::Id).all(db).await?",
     );
-    for found in heroes::by_app_src(&db, APP_SRC).await? {
+    for found in heroes::by_app_src(db, APP_SRC).await? {
         outcome(hero(&found));
     }
 
@@ -134,9 +133,9 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         8,
         "Join hero -> team, through the entity relation",
         "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        "hero::Entity::find().find_also_related(team::Entity).all(&db).await?",
+        "hero::Entity::find().find_also_related(team::Entity).all(db).await?",
     );
-    for (found, team) in heroes::with_teams(&db, APP_SRC).await? {
+    for (found, team) in heroes::with_teams(db, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
@@ -144,9 +143,9 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         9,
         "Update",
         "hero.age += 1; await session.commit()",
-        "update_many().col_expr(hero::Column::Age, Expr::col(hero::Column::Age).add(1)).filter(..).exec_with_returning(&db)",
+        "update_many().col_expr(hero::Column::Age, Expr::col(hero::Column::Age).add(1)).filter(..).exec_with_returning(db)",
     );
-    if let Some(older) = heroes::birthday(&db, "spongebob").await? {
+    if let Some(older) = heroes::birthday(db, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
             older
@@ -159,11 +158,11 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         10,
         "Delete",
         "await session.delete(hero); await session.commit()",
-        "hero::Entity::delete_many().filter(hero::Column::Name.eq(\"barnacle boy\")).exec(&db).await?",
+        "hero::Entity::delete_many().filter(hero::Column::Name.eq(\"barnacle boy\")).exec(db).await?",
     );
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
-        heroes::delete_by_name(&db, "barnacle boy").await?
+        heroes::delete_by_name(db, "barnacle boy").await?
     ));
 
     step(
@@ -190,16 +189,16 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
     }
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
-        heroes::by_name(&db, "mr. krabs").await?.map(|h| h.name)
+        heroes::by_name(db, "mr. krabs").await?.map(|h| h.name)
     ));
 
     step(
         12,
         "Did the entities drift from the migrated tables?",
         "alembic check  # or: alembic revision --autogenerate shows an empty diff",
-        "drift::check(&db)  // entity columns vs information_schema",
+        "drift::check(db)  // entity columns vs information_schema",
     );
-    let differences = drift::check(&db).await?;
+    let differences = drift::check(db).await?;
     if differences.is_empty() {
         outcome("no drift: the entities and the migrated tables agree");
     }
@@ -230,7 +229,7 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
 
     println!(
         "\nseaorm-migrate: done; {} heroes from this tour are in the database.",
-        heroes::by_app_src(&db, APP_SRC).await?.len()
+        heroes::by_app_src(db, APP_SRC).await?.len()
     );
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! The routes, validation, errors and OpenAPI document are written once in
 //! `heroes-api`; this file is what sqlx brings. The unit of work is a
 //! `Transaction<'static, Postgres>` from `pool.begin()`: it holds its pooled
-//! connection, [`HeroStore::commit`] commits it, and dropping it rolls back,
+//! connection, [`HeroStore::commit`](heroes_api::HeroStore::commit) commits it, and dropping it rolls back,
 //! so a failed or cancelled request needs no code here. Each query is one of
 //! [`crate::heroes`]' functions, run on the transaction's connection
 //! (`&mut **tx`).

@@ -37,7 +37,7 @@ pub fn generate(count: usize, prefix: &str) -> Vec<NewHero> {
         .collect()
 }
 
-/// Inserts `rows` with UNNEST statements of [`UNNEST_CHUNK`] rows, all in one
+/// Inserts `rows` with UNNEST statements of `UNNEST_CHUNK` rows, all in one
 /// transaction. `progress` is called with the rows done so far.
 pub async fn load_unnest(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)) -> Result<u64> {
     let mut tx = pool.begin().await?;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::PgPool;
 
 use crate::engine::{self, EngineOptions};
 use crate::error::{Error, Result};
@@ -98,12 +99,18 @@ where
     };
     support::app::run_async(async {
         let url = devdb::database_url(cli.database())?;
-        run(&cli, &url).await
+        set_up_output(&cli);
+        let pool = engine::engine(&url, EngineOptions::default()).await?;
+        let result = run(&cli, &pool).await;
+        pool.close().await;
+        result
     })
 }
 
-/// Runs a parsed command line.
-pub async fn run(cli: &Cli, url: &str) -> Result<()> {
+/// What the program prints besides its results, set up before the engine
+/// exists (echo applies to the connections opened after it): `ECHO=1` prints
+/// every SQL statement, and `serve` logs one line per request.
+pub fn set_up_output(cli: &Cli) {
     if let Some(Command::Serve(_)) = &cli.command {
         // The server logs requests through `tracing` too: one subscriber for both.
         let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
@@ -113,24 +120,24 @@ pub async fn run(cli: &Cli, url: &str) -> Result<()> {
     } else if cli.common.echo {
         engine::enable_echo();
     }
+}
+
+/// Runs a parsed command line on `pool`, the engine `main.rs` built.
+pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(url, database).await,
+        None | Some(Command::Tour) => tour::run(pool, database).await,
         Some(Command::Migrate { action }) => {
-            let pool = engine::engine(url, EngineOptions::default()).await?;
             match action {
                 MigrateAction::Up => {
-                    support::app::print_migrations("applied", &migrate::up(&pool).await?);
+                    support::app::print_migrations("applied", &migrate::up(pool).await?);
                 }
                 MigrateAction::Down { steps } => {
-                    support::app::print_migrations(
-                        "reverted",
-                        &migrate::down(&pool, *steps).await?,
-                    );
+                    support::app::print_migrations("reverted", &migrate::down(pool, *steps).await?);
                 }
                 MigrateAction::History => {
                     support::app::print_history(
-                        migrate::history(&pool)
+                        migrate::history(pool)
                             .await?
                             .into_iter()
                             .map(|r| (r.applied, r.name)),
@@ -139,30 +146,28 @@ pub async fn run(cli: &Cli, url: &str) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Load { count, method }) => load(url, *count, *method).await,
+        Some(Command::Load { count, method }) => load(pool, *count, *method).await,
         Some(Command::Serve(args)) => {
-            let pool = engine::engine(url, EngineOptions::default()).await?;
-            migrate::up(&pool).await?;
-            let served = heroes_api::serve(crate::api::Store::new(pool.clone()), args).await;
-            pool.close().await;
-            served.map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
+            migrate::up(pool).await?;
+            heroes_api::serve(crate::api::Store::new(pool.clone()), args)
+                .await
+                .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
         }
     }
 }
 
-async fn load(url: &str, count: usize, method: Method) -> Result<()> {
+async fn load(pool: &PgPool, count: usize, method: Method) -> Result<()> {
     if count == 0 {
         return Err(Error::Usage("--count must be at least 1".to_owned()));
     }
-    let pool = engine::engine(url, EngineOptions::default()).await?;
-    migrate::up(&pool).await?;
+    migrate::up(pool).await?;
     let rows = bulk::generate(count, "load");
     let methods = match method {
         Method::Both => vec![Method::Unnest, Method::Copy],
         one => vec![one],
     };
     for method in methods {
-        bulk::purge(&pool).await?;
+        bulk::purge(pool).await?;
         let bar = ProgressBar::new(count as u64).with_style(
             ProgressStyle::with_template("{msg:>6} [{bar:40}] {pos}/{len} rows ({per_sec})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -176,9 +181,9 @@ async fn load(url: &str, count: usize, method: Method) -> Result<()> {
         bar.set_message(label);
         let began = Instant::now();
         let loaded = if method == Method::Unnest {
-            bulk::load_unnest(&pool, &rows, |n| bar.set_position(n)).await?
+            bulk::load_unnest(pool, &rows, |n| bar.set_position(n)).await?
         } else {
-            bulk::load_copy(&pool, &rows, |n| bar.set_position(n)).await?
+            bulk::load_copy(pool, &rows, |n| bar.set_position(n)).await?
         };
         let elapsed = began.elapsed();
         bar.finish_and_clear();

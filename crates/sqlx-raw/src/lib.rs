@@ -1,7 +1,7 @@
 //! sqlx-raw: the seed's query idioms written as plain SQL with sqlx, checked
 //! against the database at compile time (or against the committed `.sqlx/` data).
 //!
-//! Reading order: [`engine`] (the pool and transactions), [`migrate`] (the
+//! Reading order: `main.rs` (`#[tokio::main]`, `DATABASE_URL`, the pool), [`engine`] (the pool and transactions), [`migrate`] (the
 //! Alembic verbs over reversible sqlx migrations), [`heroes`] (one SQL
 //! statement per idiom), [`bulk`] (UNNEST and COPY), [`tour`], [`cli`].
 
@@ -10,7 +10,7 @@
 pub mod api;
 /// Bulk loads: UNNEST arrays and COPY FROM STDIN.
 pub mod bulk;
-/// The command line (`main.rs` only calls [`cli::main`]).
+/// The command line: the subcommands and what each runs.
 pub mod cli;
 /// `PgPool` (the engine), transactions (the session) and echo.
 pub mod engine;

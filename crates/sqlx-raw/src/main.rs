@@ -19,21 +19,29 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use sqlx_raw::cli::{self, Cli};
+use sqlx_raw::engine::{self, EngineOptions};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    // Errors end here: one line on stderr, exit code 2 (configuration) or 1.
+    support::app::exit(run(&cli).await)
+}
+
+async fn run(cli: &Cli) -> sqlx_raw::Result<()> {
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
     dotenvy::dotenv().ok();
     // This crate works in a database of its own on that server, created when
     // missing; when nothing answers on localhost, devdb starts a local cluster.
-    let url = match devdb::database_url(cli.database()) {
-        Ok(url) => url,
-        Err(err) => return support::app::exit(Err(err)),
-    };
-    // Each command builds its engine from `url` (`create_async_engine`):
-    // `sqlx_raw::engine::engine`, a `PgPool`. The tour shows it as step 1.
-    support::app::exit(cli::run(&cli, &url).await)
+    let url = devdb::database_url(cli.database())?;
+    // ECHO=1 (SQLAlchemy's `echo=True`) and, for `serve`, the request log.
+    cli::set_up_output(cli);
+    // `create_async_engine(url)`: a `PgPool`, shared by every command
+    // (src/engine.rs sets its size and timeouts).
+    let pool = engine::engine(&url, EngineOptions::default()).await?;
+    let result = cli::run(cli, &pool).await;
+    pool.close().await;
+    result
 }

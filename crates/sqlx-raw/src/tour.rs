@@ -4,35 +4,32 @@
 use heroes_model::{NewHero, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 
-use crate::engine::{self, EngineOptions};
+use sqlx::PgPool;
+
 use crate::error::{Error, Result};
 use crate::{APP_SRC, heroes, migrate};
 
-/// Runs every step against `database` (its URL is `url`). Safe to run any
-/// number of times: it first removes what an earlier run wrote, and ends in
-/// the same state.
-pub async fn run(url: &str, database: &str) -> Result<()> {
+/// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
+/// to run any number of times: it first removes what an earlier run wrote,
+/// and ends in the same state.
+pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
     title(
         "sqlx-raw",
         "query idioms, written as SQL (the asyncpg section, SQL-first)",
         database,
     );
-    let options = EngineOptions::default();
+    let max_connections = pool.options().get_max_connections();
+    let acquire_timeout = pool.options().get_acquire_timeout().as_secs();
     step(
         1,
-        "The engine: a pool of connections",
+        "The engine: a pool of connections (built in main.rs)",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\")",
         &format!(
-            "let pool = PgPoolOptions::new().max_connections({}).acquire_timeout({} s).connect(url).await?;",
-            options.max_connections,
-            options.acquire_timeout.as_secs()
+            "let pool = PgPoolOptions::new().max_connections({max_connections}).acquire_timeout({acquire_timeout} s).connect(url).await?;"
         ),
     );
-    let pool = engine::engine(url, options).await?;
     outcome(format!(
-        "pool ready: up to {} connections, callers wait at most {} s for one",
-        options.max_connections,
-        options.acquire_timeout.as_secs()
+        "pool ready: up to {max_connections} connections, callers wait at most {acquire_timeout} s for one"
     ));
 
     step(
@@ -41,7 +38,7 @@ pub async fn run(url: &str, database: &str) -> Result<()> {
         "alembic upgrade head",
         "sqlx::migrate!(\"./migrations\").run(&pool).await?  // reversible .up.sql/.down.sql pairs",
     );
-    let applied = migrate::up(&pool).await?;
+    let applied = migrate::up(pool).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }

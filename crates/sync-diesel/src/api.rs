@@ -7,7 +7,7 @@
 //! tokio's few worker threads, that would stall every other request on the
 //! thread meanwhile; so each call is moved to tokio's blocking thread pool
 //! with `spawn_blocking`, and the worker serves other requests while it waits.
-//! The request owns its pooled connection between calls ([`Tx`]) and lends it
+//! The request owns its pooled connection between calls ([`Tx`](crate::api::Tx)) and lends it
 //! to each blocking call in turn.
 //!
 //! The other way is a pool made for this, such as `deadpool-diesel`, whose

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::engine::{self, EngineOptions};
+use crate::engine::{self, EngineOptions, PgPool};
 use crate::error::{Error, Result};
 use crate::{DATABASE, drift, migrate, tour};
 
@@ -77,49 +77,51 @@ where
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    support::app::exit(
-        devdb::database_url(cli.database())
-            .map_err(Error::from)
-            .and_then(|url| run(&cli, &url)),
-    )
+    support::app::exit((|| {
+        let url = devdb::database_url(cli.database())?;
+        set_up_output(&cli);
+        let pool = engine::engine(&url, EngineOptions::default())?;
+        run(&cli, &pool)
+    })())
 }
 
-/// Runs a parsed command line.
-pub fn run(cli: &Cli, url: &str) -> Result<()> {
+/// What the program prints besides its results, set up before the engine
+/// exists (echo applies to the connections opened after it): `ECHO=1` prints
+/// every SQL statement, and `serve` logs one line per request.
+pub fn set_up_output(cli: &Cli) {
     if cli.common.echo {
         engine::enable_echo();
     }
+}
+
+/// Runs a parsed command line on `pool`, the engine `main.rs` built.
+pub fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(url, database),
-        Some(Command::Migrate { action }) => migrate_command(url, action),
-        Some(Command::Serve(args)) => serve(url, args),
+        None | Some(Command::Tour) => tour::run(pool, database),
+        Some(Command::Migrate { action }) => migrate_command(pool, action),
+        Some(Command::Serve(args)) => serve(pool, args),
     }
 }
 
 /// Migrates to head, then serves the API on a tokio runtime: the server is
 /// async, the database calls are not (see [`crate::api`]).
-fn serve(url: &str, args: &heroes_api::ServeArgs) -> Result<()> {
+fn serve(pool: &PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
     heroes_api::serve::init_logging(None);
-    let pool = engine::engine(url, EngineOptions::default())?;
     migrate::up(&mut pool.get()?)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the tokio runtime: {e}")))?;
     runtime
-        .block_on(heroes_api::serve(crate::api::Store::new(pool), args))
+        .block_on(heroes_api::serve(
+            crate::api::Store::new(pool.clone()),
+            args,
+        ))
         .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
 }
 
-fn migrate_command(url: &str, action: &MigrateAction) -> Result<()> {
-    let pool = engine::engine(
-        url,
-        EngineOptions {
-            max_size: 1,
-            ..EngineOptions::default()
-        },
-    )?;
+fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
     let mut conn = pool.get()?;
     match action {
         MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(&mut conn)?),

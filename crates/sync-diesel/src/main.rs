@@ -18,22 +18,28 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use sync_diesel::cli::{self, Cli};
+use sync_diesel::engine::{self, EngineOptions};
 
 // No async runtime: Diesel here is blocking, like psycopg2. (Only `serve`
 // starts one, for the HTTP server.)
 fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    // Errors end here: one line on stderr, exit code 2 (configuration) or 1.
+    support::app::exit(run(&cli))
+}
+
+fn run(cli: &Cli) -> sync_diesel::Result<()> {
     // DATABASE_URL, from the environment or `.env`, names the PostgreSQL
     // server (default: the local-dev one of `.env.example`).
     dotenvy::dotenv().ok();
     // This crate works in a database of its own on that server, created when
     // missing; when nothing answers on localhost, devdb starts a local cluster.
-    let url = match devdb::database_url(cli.database()) {
-        Ok(url) => url,
-        Err(err) => return support::app::exit(Err(err)),
-    };
-    // Each command builds its engine from `url` (`create_engine`):
-    // `engine::engine(url, EngineOptions::default())`, an r2d2 pool.
-    support::app::exit(cli::run(&cli, &url))
+    let url = devdb::database_url(cli.database())?;
+    // ECHO=1 (SQLAlchemy's `echo=True`) and, for `serve`, the request log.
+    cli::set_up_output(cli);
+    // `create_engine(url)`: an r2d2 pool of PgConnection, shared by every
+    // command (src/engine.rs sets its size and timeouts, and says why).
+    let pool = engine::engine(&url, EngineOptions::default())?;
+    cli::run(cli, &pool)
 }

@@ -4,7 +4,7 @@
 //! The SQL is compiled into the binary by `embed_migrations!`, so running it
 //! needs no `diesel` CLI. Diesel records applied versions in
 //! `__diesel_schema_migrations` and runs each migration in its own transaction.
-//! Every function takes any [`MigrationHarness`]: here a blocking
+//! Every function takes any [`MigrationHarness`](diesel_migrations::MigrationHarness): here a blocking
 //! `PgConnection`; async-diesel compiles this same file into itself and passes
 //! diesel-async's `AsyncMigrationHarness`.
 

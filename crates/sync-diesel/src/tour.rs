@@ -4,34 +4,32 @@
 use heroes_model::{NewHero, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 
-use crate::engine::{self, EngineOptions};
+use crate::engine::{self, PgPool};
 use crate::error::{Error, Result};
 use crate::{APP_SRC, heroes, migrate};
 
-/// Runs every step against `database` (its URL is `url`). Safe to run any
-/// number of times: it first removes what an earlier run wrote, and ends in the
-/// same state.
-pub fn run(url: &str, database: &str) -> Result<()> {
+/// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
+/// to run any number of times: it first removes what an earlier run wrote,
+/// and ends in the same state.
+pub fn run(pool: &PgPool, database: &str) -> Result<()> {
     title(
         "sync-diesel",
         "\"Driver Síncrono - psycopg2\" section (src/db.py)",
         database,
     );
-    let options = EngineOptions::default();
     step(
         1,
-        "The engine: a pool of connections",
+        "The engine: a pool of connections (built in main.rs)",
         "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
         &format!(
             "let pool: PgPool = Pool::builder().max_size({}).build(ConnectionManager::new(url))?;",
-            options.max_size
+            pool.max_size()
         ),
     );
-    let pool = engine::engine(url, options)?;
     outcome(format!(
         "pool ready: up to {} connections, callers wait at most {} s for one",
-        options.max_size,
-        options.connection_timeout.as_secs()
+        pool.max_size(),
+        pool.connection_timeout().as_secs()
     ));
 
     step(
@@ -55,7 +53,7 @@ pub fn run(url: &str, database: &str) -> Result<()> {
         "session.add_all([Hero(name=\"spongebob\"), Hero(name=\"sandy\"), ...]); session.commit()",
         "session(&pool, |conn| insert_into(heroes).values(&new_heroes).get_results(conn))",
     );
-    let inserted = engine::session(&pool, |conn| {
+    let inserted = engine::session(pool, |conn| {
         let removed = heroes::remove_seed(conn, APP_SRC)?;
         if removed > 0 {
             outcome(format!("removed {removed} heroes left by an earlier tour"));
@@ -172,7 +170,7 @@ pub fn run(url: &str, database: &str) -> Result<()> {
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
-    match engine::session(&pool, |conn| heroes::add_all(conn, &batch)) {
+    match engine::session(pool, |conn| heroes::add_all(conn, &batch)) {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
         Ok(_) => outcome("unexpected: the batch was accepted"),

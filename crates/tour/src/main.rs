@@ -94,30 +94,47 @@ const STOPS: [Stop; 4] = [
     },
 ];
 
-/// Runs one crate's own tour in `database` at `url`.
+/// Runs one crate's own tour in `database` at `url`, on the engine its own
+/// `main.rs` builds.
 async fn tour(example: Example, url: String, database: String) -> Result<(), Failure> {
     match example {
         // Blocking Diesel on a thread made for blocking, as its `serve` does.
-        Example::SyncDiesel => {
-            tokio::task::spawn_blocking(move || sync_diesel::tour::run(&url, &database))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(sync_diesel::Error::Internal(format!(
-                        "the tour's thread failed: {e}"
-                    )))
-                })
-                .map_err(failure)
-        }
-        Example::AsyncDiesel => {
+        Example::SyncDiesel => tokio::task::spawn_blocking(move || {
+            let options = sync_diesel::engine::EngineOptions::default();
+            let pool = sync_diesel::engine::engine(&url, options)?;
+            sync_diesel::tour::run(&pool, &database)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(sync_diesel::Error::Internal(format!(
+                "the tour's thread failed: {e}"
+            )))
+        })
+        .map_err(failure),
+        Example::AsyncDiesel => async {
             let options = async_diesel::engine::EngineOptions::default();
-            async_diesel::tour::run(&url, &database, options)
-                .await
-                .map_err(failure)
+            let engine = async_diesel::engine::Engine::connect(&url, options).await?;
+            async_diesel::tour::run(&engine, &database).await
         }
-        Example::SqlxRaw => sqlx_raw::tour::run(&url, &database).await.map_err(failure),
-        Example::SeaOrm => seaorm_migrate::tour::run(&url, &database)
-            .await
-            .map_err(failure),
+        .await
+        .map_err(failure),
+        Example::SqlxRaw => async {
+            let options = sqlx_raw::engine::EngineOptions::default();
+            let pool = sqlx_raw::engine::engine(&url, options).await?;
+            let result = sqlx_raw::tour::run(&pool, &database).await;
+            pool.close().await;
+            result
+        }
+        .await
+        .map_err(failure),
+        Example::SeaOrm => async {
+            let db = seaorm_migrate::engine::connect(&url).await?;
+            let result = seaorm_migrate::tour::run(&db, &database).await;
+            db.close_by_ref().await?;
+            result
+        }
+        .await
+        .map_err(failure),
     }
 }
 
