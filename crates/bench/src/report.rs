@@ -420,6 +420,74 @@ fn table(md: &mut String, samples: &[Sample], raw: Option<f64>, sqla: Option<f64
 
 /// The application over HTTP: each server × load, with the FastAPI +
 /// SQLAlchemy baseline, the goals checked, and each server's peak memory.
+/// Database round trips per `GET /heroes/{id}`, read from the server log
+/// (`log_statement = all`) for one request to each server: the Rust servers'
+/// pools test the connection at checkout, then BEGIN, SELECT, COMMIT;
+/// SQLAlchemy's AsyncSession sends BEGIN, SELECT, ROLLBACK.
+const RUST_ROUND_TRIPS: f64 = 4.0;
+const FASTAPI_ROUND_TRIPS: f64 = 3.0;
+
+/// What holds each server back at 64 connections, from figures of this run:
+/// the statements per second its requests cost the database, beside pgbench's
+/// rate for the same SELECT over 8 connections (this PostgreSQL's ceiling on
+/// these two cores, with nothing else running).
+fn what_bounds(md: &mut String, results: &Results) {
+    use crate::http::{FASTAPI, GET, SERVERS};
+    let find = |server: &str| {
+        results
+            .http
+            .samples
+            .iter()
+            .find(|s| s.workload == GET && s.contender == server && s.connections == 64)
+    };
+    let Some(ceiling) = results.find(CONCURRENT, PGBENCH, 8).map(|s| s.per_sec) else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "### What bounds each\n\nThe servers, `wrk` and PostgreSQL share two cores. A `GET /heroes/{{id}}` costs each Rust server {RUST_ROUND_TRIPS} round trips to PostgreSQL (the pool's test of the connection at checkout, BEGIN, SELECT, COMMIT) and FastAPI {FASTAPI_ROUND_TRIPS} (BEGIN, SELECT, ROLLBACK), counted in the server log with `log_statement = all` (the sqlx-based pools\' test is a protocol-level ping the log does not show; diesel\'s is a `SELECT 1`). Against pgbench's {} statements/s for the same SELECT over 8 connections (this run, nothing else on the machine), at 64 connections:\n",
+        per_sec(ceiling)
+    );
+    let _ = writeln!(
+        md,
+        "| server | requests/s | database round trips/s | share of pgbench's rate |\n|---|---|---|---|"
+    );
+    for server in SERVERS {
+        let Some(s) = find(server) else {
+            continue;
+        };
+        let trips = if server == FASTAPI {
+            FASTAPI_ROUND_TRIPS
+        } else {
+            RUST_ROUND_TRIPS
+        };
+        let _ = writeln!(
+            md,
+            "| {server} | {} | {} | {:.0}% |",
+            per_sec(s.per_sec),
+            per_sec(s.per_sec * trips),
+            100.0 * s.per_sec * trips / ceiling
+        );
+    }
+    let Some(fastapi) = find(FASTAPI) else {
+        return;
+    };
+    let needed = 10.0 * fastapi.per_sec * RUST_ROUND_TRIPS;
+    let worst_spread = results
+        .http
+        .samples
+        .iter()
+        .filter(|s| s.workload == GET && s.connections == 256 && s.contender != FASTAPI)
+        .map(|s| s.p99_us / s.p50_us.max(1.0))
+        .fold(0.0_f64, f64::max);
+    let _ = writeln!(
+        md,
+        "\nRead with the 10× goal: FastAPI uses a small share of the database (its two uvicorn workers spend their cores in Python). Ten times its rate would cost a Rust server {} round trips/s, {:.0}% of what pgbench gets with the machine to itself, while the server and `wrk` need the same two cores. The fastest (sqlx-raw, seaorm-migrate) are bound by those round trips, one in four of them the checkout test our pool defaults add (see \"The checkout test\" above), not by Rust. async-diesel's checkout test is a `SELECT $1`; sync-diesel also hands every database call to a blocking thread (`spawn_blocking`). At 256 connections every Rust server's p99 stays within {worst_spread:.1}× its p50: requests wait for one of the 8 pooled connections in turn, and nothing queues without bound.\n",
+        per_sec(needed),
+        100.0 * needed / ceiling
+    );
+}
+
 fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
     use crate::http::{FASTAPI, GET, LOADS, POST, SERVERS};
     let http = &results.http;
@@ -510,6 +578,7 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
         );
     }
     md.push('\n');
+    what_bounds(md, results);
     let _ = writeln!(
         md,
         "Peak resident memory of each server process over the run (uvicorn: master and workers together):\n"
