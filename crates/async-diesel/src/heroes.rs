@@ -21,23 +21,6 @@ pub async fn add_all(conn: &mut AsyncPgConnection, rows: &[NewHero]) -> Result<V
         .await?)
 }
 
-/// Rows per INSERT in [`load`]: 5 columns × 10,000 rows stays under
-/// PostgreSQL's 65,535 bind parameters per statement.
-pub const LOAD_CHUNK: usize = 10_000;
-
-/// Bulk load: multi-row INSERTs of [`LOAD_CHUNK`] rows, without `RETURNING`.
-/// Call it inside a session to make it all or nothing. Returns the rows inserted.
-pub async fn load(conn: &mut AsyncPgConnection, rows: &[NewHero]) -> Result<usize> {
-    let mut done = 0;
-    for chunk in rows.chunks(LOAD_CHUNK) {
-        done += diesel::insert_into(heroes::table)
-            .values(chunk)
-            .execute(conn)
-            .await?;
-    }
-    Ok(done)
-}
-
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(conn: &mut AsyncPgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
     Ok(diesel::insert_into(teams::table)

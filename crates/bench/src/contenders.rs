@@ -218,17 +218,18 @@ impl Rust {
     }
 
     /// Loads `rows` the crate's fastest way, all or nothing: multi-row
-    /// INSERTs of 10,000 rows (the diesel crates, SeaORM), COPY (sqlx-raw,
-    /// tokio-postgres). Returns the rows loaded.
+    /// INSERTs of [`INSERT_CHUNK`] rows (the diesel crates, SeaORM; written
+    /// below, as the crates teach no bulk load), COPY (sqlx-raw's
+    /// `bulk::load_copy`, tokio-postgres). Returns the rows loaded.
     pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
         match self {
             Self::SyncDiesel(pool) => {
-                sync_diesel::engine::session(pool, |conn| sync_diesel::heroes::load(conn, rows))
+                sync_diesel::engine::session(pool, |conn| Ok(diesel_load(conn, rows)?))
                     .map(|n| n as u64)
                     .map_err(text)
             }
             Self::AsyncDiesel(engine) => async_diesel::engine::session(engine, async |conn| {
-                async_diesel::heroes::load(conn, rows).await
+                Ok(diesel_async_load(conn, rows).await?)
             })
             .await
             .map(|n| n as u64)
@@ -238,9 +239,7 @@ impl Rust {
                 .map_err(text),
             Self::SeaOrm(db) => {
                 let txn = db.begin().await.map_err(text)?;
-                let n = seaorm_migrate::heroes::load(&txn, rows)
-                    .await
-                    .map_err(text)?;
+                let n = seaorm_load(&txn, rows).await.map_err(text)?;
                 txn.commit().await.map_err(text)?;
                 Ok(n)
             }
@@ -397,4 +396,62 @@ impl RawClients {
         }
         sink.as_mut().finish().await.map_err(text)
     }
+}
+
+/// Rows per multi-row INSERT in the bulk loads below: 5 columns × 10,000
+/// rows stays under PostgreSQL's 65,535 bind parameters per statement.
+const INSERT_CHUNK: usize = 10_000;
+
+/// Diesel's bulk path: multi-row INSERTs without `RETURNING` (nothing is
+/// read back), on the caller's transaction.
+fn diesel_load(conn: &mut diesel::PgConnection, rows: &[NewHero]) -> diesel::QueryResult<usize> {
+    use diesel::RunQueryDsl as _;
+    let mut done = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        done += diesel::insert_into(heroes_model::schema::heroes::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(done)
+}
+
+/// [`diesel_load`], awaited on diesel-async's connection.
+async fn diesel_async_load(
+    conn: &mut diesel_async::AsyncPgConnection,
+    rows: &[NewHero],
+) -> diesel::QueryResult<usize> {
+    use diesel_async::RunQueryDsl as _;
+    let mut done = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        done += diesel::insert_into(heroes_model::schema::heroes::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(done)
+}
+
+/// SeaORM's bulk path: `insert_many` without `RETURNING`, on the caller's
+/// transaction.
+async fn seaorm_load(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: &[NewHero],
+) -> Result<u64, sea_orm::DbErr> {
+    use heroes_model::entity::hero;
+    use sea_orm::{ActiveValue, EntityTrait as _};
+    let mut done = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let models = chunk.iter().map(|row| hero::ActiveModel {
+            name: ActiveValue::Set(row.name.clone()),
+            secret_name: ActiveValue::Set(row.secret_name.clone()),
+            age: ActiveValue::Set(row.age),
+            app_src: ActiveValue::Set(row.app_src.clone()),
+            team_id: ActiveValue::Set(row.team_id),
+            ..Default::default()
+        });
+        done += hero::Entity::insert_many(models)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(done)
 }

@@ -34,23 +34,6 @@ pub async fn add_all(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<Vec<
     Ok(saved.into_iter().map(Hero::from).collect())
 }
 
-/// Rows per INSERT in [`load`]: 5 columns × 10,000 rows stays under
-/// PostgreSQL's 65,535 bind parameters per statement.
-pub const LOAD_CHUNK: usize = 10_000;
-
-/// Bulk load: `insert_many` of [`LOAD_CHUNK`] rows at a time, without
-/// `RETURNING`. Call it inside a transaction to make it all or nothing.
-/// Returns the rows inserted.
-pub async fn load(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<u64> {
-    let mut done = 0;
-    for chunk in rows.chunks(LOAD_CHUNK) {
-        done += hero::Entity::insert_many(chunk.iter().map(active_hero))
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(done)
-}
-
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Vec<Team>> {
     let saved = team::Entity::insert_many(rows.iter().map(|t| team::ActiveModel {

@@ -21,23 +21,6 @@ pub fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
         .get_results(conn)?)
 }
 
-/// Rows per INSERT in [`load`]: 5 columns × 10,000 rows stays under
-/// PostgreSQL's 65,535 bind parameters per statement.
-pub const LOAD_CHUNK: usize = 10_000;
-
-/// Bulk load: multi-row INSERTs of [`LOAD_CHUNK`] rows, without `RETURNING`
-/// (nothing is read back). Call it inside a session to make it all or
-/// nothing. Returns the rows inserted.
-pub fn load(conn: &mut PgConnection, rows: &[NewHero]) -> Result<usize> {
-    let mut done = 0;
-    for chunk in rows.chunks(LOAD_CHUNK) {
-        done += diesel::insert_into(heroes::table)
-            .values(chunk)
-            .execute(conn)?;
-    }
-    Ok(done)
-}
-
 /// Inserts the seed teams, returning them with their ids.
 pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
     Ok(diesel::insert_into(teams::table)
