@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use support::app::MigrateVerb;
 
 use crate::engine::{self, Engine, EngineOptions};
 use crate::error::Result;
@@ -56,16 +57,9 @@ pub enum Command {
 /// `migrate` actions, named after their Alembic counterparts.
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
-    /// Apply every pending migration (`alembic upgrade head`).
-    Up,
-    /// Revert the latest migrations (`alembic downgrade -N`).
-    Down {
-        /// How many to revert.
-        #[arg(short = 'n', long = "steps", default_value_t = 1)]
-        steps: usize,
-    },
-    /// List every migration and whether it is applied (`alembic history`).
-    History,
+    /// up, down [-n N], history: the verbs every crate shares.
+    #[command(flatten)]
+    Common(MigrateVerb),
     /// Revert the latest migration and apply it again.
     Redo,
 }
@@ -134,12 +128,14 @@ pub async fn run(cli: &Cli, engine: &Engine) -> Result<()> {
 async fn migrate_command(engine: &Engine, action: &MigrateAction) -> Result<()> {
     let conn = engine.get().await?;
     match action {
-        MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(conn)?),
-        MigrateAction::Down { steps } => {
+        MigrateAction::Common(MigrateVerb::Up) => {
+            support::app::print_migrations("applied", &migrate::up(conn)?);
+        }
+        MigrateAction::Common(MigrateVerb::Down { steps }) => {
             support::app::print_migrations("reverted", &migrate::down(conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
-        MigrateAction::History => {
+        MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(
                 migrate::history(conn)?
                     .into_iter()

@@ -58,20 +58,8 @@ pub enum Command {
     },
 }
 
-/// `migrate` actions, named after their Alembic counterparts.
-#[derive(Debug, Subcommand)]
-pub enum MigrateAction {
-    /// Apply every pending migration (`alembic upgrade head`).
-    Up,
-    /// Revert the latest migrations (`alembic downgrade -N`).
-    Down {
-        /// How many to revert.
-        #[arg(short = 'n', long = "steps", default_value_t = 1)]
-        steps: usize,
-    },
-    /// List every migration and whether it is applied (`alembic history`).
-    History,
-}
+/// `migrate` actions: sqlx's migrator has exactly the verbs every crate shares.
+pub use support::app::MigrateVerb as MigrateAction;
 
 /// How `load` inserts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

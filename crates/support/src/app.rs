@@ -73,6 +73,23 @@ where
     })
 }
 
+/// The `migrate` verbs that mean the same in every crate with a version
+/// table, named after their Alembic counterparts; a crate flattens them into
+/// its own `migrate` subcommand and adds the verbs only it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Subcommand)]
+pub enum MigrateVerb {
+    /// Apply every pending migration (`alembic upgrade head`).
+    Up,
+    /// Revert the latest migrations (`alembic downgrade -N`).
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long = "steps", default_value_t = 1)]
+        steps: usize,
+    },
+    /// List every migration and whether it is applied (`alembic history`).
+    History,
+}
+
 /// Prints what a `migrate` verb did, the same way in every crate: one
 /// `applied  <name>` or `reverted <name>` line per migration, or one line
 /// saying there was nothing to do.

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use support::app::MigrateVerb;
 
 use crate::engine::{self, EngineOptions, PgPool};
 use crate::error::{Error, Result};
@@ -47,16 +48,9 @@ pub enum Command {
 /// `migrate` actions, named after their Alembic counterparts.
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
-    /// Apply every pending migration (`alembic upgrade head`).
-    Up,
-    /// Revert the latest migrations (`alembic downgrade -N`).
-    Down {
-        /// How many to revert.
-        #[arg(short = 'n', long = "steps", default_value_t = 1)]
-        steps: usize,
-    },
-    /// List every migration and whether it is applied (`alembic history`).
-    History,
+    /// up, down [-n N], history: the verbs every crate shares.
+    #[command(flatten)]
+    Common(MigrateVerb),
     /// Revert the latest migration and apply it again.
     Redo,
     /// Compare diesel's `table!` schema with the database (`alembic check`);
@@ -124,8 +118,10 @@ fn serve(pool: &PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
 fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
     let mut conn = pool.get()?;
     match action {
-        MigrateAction::Up => support::app::print_migrations("applied", &migrate::up(&mut conn)?),
-        MigrateAction::Down { steps } => {
+        MigrateAction::Common(MigrateVerb::Up) => {
+            support::app::print_migrations("applied", &migrate::up(&mut conn)?);
+        }
+        MigrateAction::Common(MigrateVerb::Down { steps }) => {
             support::app::print_migrations("reverted", &migrate::down(&mut conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(&mut conn)?),
@@ -143,7 +139,7 @@ fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
                 )));
             }
         }
-        MigrateAction::History => {
+        MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(
                 migrate::history(&mut conn)?
                     .into_iter()
