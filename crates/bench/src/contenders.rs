@@ -218,7 +218,7 @@ impl Rust {
     }
 
     /// Loads `rows` the crate's fastest way, all or nothing: multi-row
-    /// INSERTs of [`INSERT_CHUNK`] rows (the diesel crates, SeaORM; written
+    /// INSERTs of `INSERT_CHUNK` rows (the diesel crates, SeaORM; written
     /// below, as the crates teach no bulk load), COPY (sqlx-raw's
     /// `bulk::load_copy`, tokio-postgres). Returns the rows loaded.
     pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
