@@ -438,17 +438,10 @@ async fn seaorm_load(
     rows: &[NewHero],
 ) -> Result<u64, sea_orm::DbErr> {
     use heroes_model::entity::hero;
-    use sea_orm::{ActiveValue, EntityTrait as _};
+    use sea_orm::EntityTrait as _;
     let mut done = 0;
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let models = chunk.iter().map(|row| hero::ActiveModel {
-            name: ActiveValue::Set(row.name.clone()),
-            secret_name: ActiveValue::Set(row.secret_name.clone()),
-            age: ActiveValue::Set(row.age),
-            app_src: ActiveValue::Set(row.app_src.clone()),
-            team_id: ActiveValue::Set(row.team_id),
-            ..Default::default()
-        });
+        let models = chunk.iter().map(seaorm_migrate::heroes::active_hero);
         done += hero::Entity::insert_many(models)
             .exec_without_returning(db)
             .await?;

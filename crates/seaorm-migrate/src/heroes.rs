@@ -12,7 +12,9 @@ use sea_orm::{
 
 use crate::error::Result;
 
-fn active_hero(row: &NewHero) -> hero::ActiveModel {
+/// A new hero as SeaORM's `ActiveModel`: the columns to set, `id` and
+/// `created_at` left to the database.
+pub fn active_hero(row: &NewHero) -> hero::ActiveModel {
     hero::ActiveModel {
         name: ActiveValue::Set(row.name.clone()),
         secret_name: ActiveValue::Set(row.secret_name.clone()),

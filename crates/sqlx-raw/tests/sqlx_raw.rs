@@ -48,6 +48,14 @@ async fn table_exists(pool: &PgPool, table: &str) -> bool {
         .unwrap()
 }
 
+async fn nothing_applied(pool: &PgPool) -> bool {
+    migrate::history(pool)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| !r.applied)
+}
+
 // ---- the idioms -------------------------------------------------------------
 
 #[tokio::test]
@@ -336,13 +344,7 @@ async fn migrations_go_down_and_back_up() {
         ["20250101000001_create_heroes"]
     );
     assert!(!table_exists(&pool, "heroes").await);
-    assert!(
-        migrate::history(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| !r.applied)
-    );
+    assert!(nothing_applied(&pool).await);
     assert!(matches!(
         migrate::down(&pool, 1).await.unwrap_err(),
         Error::Usage(_)
@@ -359,13 +361,7 @@ async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their
         .await
         .unwrap();
     // A read that writes would leave sqlx's table behind.
-    assert!(
-        migrate::history(&pool)
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| !r.applied)
-    );
+    assert!(nothing_applied(&pool).await);
     assert!(!table_exists(&pool, "_sqlx_migrations").await);
 
     // Four deploys at once, each on a pool of its own: every revision is
