@@ -1,6 +1,9 @@
 //! The command line: the tour by default, and the Alembic verbs under `migrate`.
+//!
+//! Each example crate declares its own command line (the verbs differ with
+//! what the library offers); the options every binary shares, the `migrate`
+//! verbs that mean the same everywhere, and exit codes come from `support`.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -75,27 +78,6 @@ impl Cli {
     }
 }
 
-/// The command line run in-process with `args` (the first is the program
-/// name), as `main.rs` runs it, for callers such as the conformance suite and
-/// the benchmark: errors become one line on stderr and the exit code (2 for
-/// configuration and usage, 1 for the rest); nothing ends the process.
-pub fn main_from<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let cli: Cli = match support::app::parse(args) {
-        Ok(cli) => cli,
-        Err(code) => return code,
-    };
-    support::app::run_async(async {
-        let url = devdb::database_url(cli.database())?;
-        set_up_output(&cli);
-        let engine = Engine::connect(&url, cli.engine_options()).await?;
-        run(&cli, &engine).await
-    })
-}
-
 /// What the program prints besides its results, set up before the engine
 /// exists (echo applies to the connections opened after it): `ECHO=1` prints
 /// every SQL statement, and `serve` logs one line per request.
@@ -104,7 +86,7 @@ pub fn set_up_output(cli: &Cli) {
         engine::enable_echo();
     }
     if let Some(Command::Serve(_)) = &cli.command {
-        heroes_api::serve::init_logging(None);
+        heroes_api::serve::init_logging(false);
     }
 }
 

@@ -6,14 +6,13 @@
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use async_diesel::engine::{Engine, EngineOptions, session};
 use async_diesel::{Error, concurrency, heroes, migrate};
 use devdb::TestDatabase;
-use devdb::testing::BadInput;
+use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Int4, Text};
 use diesel_async::RunQueryDsl;
@@ -387,96 +386,53 @@ async fn migrations_go_down_and_back_up() {
 // ---- the binary, as a user runs it ------------------------------------------------
 
 fn binary(db: &TestDatabase) -> Command {
-    let mut cmd = Command::cargo_bin("async-diesel").unwrap();
-    cmd.args(["--database", db.name()])
-        .env_remove("ECHO")
-        .env_remove("POOL_SIZE")
-        .env_remove("POOL_TIMEOUT_MS");
+    let mut cmd = devdb::testing::example_binary(env!("CARGO_BIN_EXE_async-diesel"), db.name());
+    cmd.env_remove("POOL_SIZE").env_remove("POOL_TIMEOUT_MS");
     cmd
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
-    let engine = Engine::connect(url, EngineOptions::default())
-        .await
-        .unwrap();
-    heroes::with_teams(&mut engine.get().await.unwrap(), async_diesel::APP_SRC)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
-        .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tour_runs_twice_and_ends_in_the_same_state() {
+#[test]
+fn the_tour_runs_twice_and_ends_in_the_same_state() {
     let db = TestDatabase::create("ad_tour").unwrap();
-    let first = binary(&db).args(["--pool-size", "3"]).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
+    let heroes = devdb::testing::assert_tour_repeatable(
+        || {
+            let mut cmd = binary(&db);
+            cmd.args(["--pool-size", "3"]);
+            cmd
+        },
+        db.url(),
+        async_diesel::APP_SRC,
+        &[
+            "applied 2025-01-01-000001_create_heroes",
+            "await db.get(HeroModel, hero_id)",
+            "spongebob -> team Krusty Krab Crew",
+            "error: hero 'sandy' already exists",
+            "9 tasks, each holding a connection for 50 ms, were served by",
+            "(pool size 3)",
+            "sent both, then read both: count = 5",
+        ],
     );
-    let text = stdout(&first);
-    for expected in [
-        "applied 2025-01-01-000001_create_heroes",
-        "await db.get(HeroModel, hero_id)",
-        "spongebob -> team Krusty Krab Crew",
-        "error: hero 'sandy' already exists",
-        "9 tasks, each holding a connection for 50 ms, were served by",
-        "(pool size 3)",
-        "sent both, then read both: count = 5",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
-    let after_first = hero_rows(db.url()).await;
-    let second = binary(&db).arg("tour").output().unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    assert!(stdout(&second).contains("already at head"));
-    assert_eq!(hero_rows(db.url()).await, after_first);
-    assert_eq!(after_first.len(), seed::HEROES.len() - 1);
+    assert_eq!(heroes.len(), seed::HEROES.len() - 1);
 }
 
 #[test]
 fn echo_prints_the_sql_and_migrate_commands_work() {
     let db = TestDatabase::create("ad_cli").unwrap();
-    let run = |args: &[&str]| {
-        let out = binary(&db).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out)
-    };
+    let run = |args: &[&str]| stdout_of(binary(&db).args(args));
     assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
     assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
     assert_eq!(
         run(&["migrate", "history"]),
         "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\n"
     );
-    let out = binary(&db).env("ECHO", "1").output().unwrap();
-    assert!(out.status.success());
-    assert!(stdout(&out).contains("SQL> INSERT INTO \"heroes\""));
+    assert!(stdout_of(binary(&db).env("ECHO", "1")).contains("SQL> INSERT INTO \"heroes\""));
 }
 
 #[test]
 fn bad_input_gives_one_line_and_the_right_exit_code() {
     let db = TestDatabase::create("ad_cli_errors").unwrap();
-    let command = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_async-diesel"));
-        cmd.args(["--database", db.name()]).env_remove("ECHO");
-        cmd
-    };
     devdb::testing::assert_fails_cleanly(
-        command,
+        || binary(&db),
         &[
             BadInput {
                 args: &["migrate", "down", "-n", "5"],
@@ -522,13 +478,6 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 #[test]
 fn the_tour_prints_the_pool_size_it_builds() {
     let db = TestDatabase::create("async_diesel_pool_line").unwrap();
-    let out = binary(&db).env("POOL_SIZE", "2").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = stdout(&out);
-    assert!(text.contains(".max_size(2)"), "{text}");
-    assert!(text.contains("up to 2 connections"), "{text}");
+    let text = stdout_of(binary(&db).env("POOL_SIZE", "2"));
+    assert_contains_all(&text, &[".max_size(2)", "up to 2 connections"]);
 }

@@ -20,6 +20,7 @@ use bench::measure::{Bench, Config};
 use bench::results::Results;
 use bench::{buildcost, dataset, report};
 use clap::{Parser, Subcommand};
+use conformance::{Stack as _, stacks};
 
 /// What the report says about the slow cases: written by hand from the
 /// measurements, kept beside the code that measures them.
@@ -128,10 +129,10 @@ fn main() -> ExitCode {
 fn serve_crate(name: &str, args: Vec<std::ffi::OsString>) -> ExitCode {
     let argv = std::iter::once(std::ffi::OsString::from(name)).chain(args);
     match name {
-        "sync-diesel" => sync_diesel::cli::main_from(argv),
-        "async-diesel" => async_diesel::cli::main_from(argv),
-        "sqlx-raw" => sqlx_raw::cli::main_from(argv),
-        "seaorm-migrate" => seaorm_migrate::cli::main_from(argv),
+        "sync-diesel" => stacks::SyncDiesel::cli_main(argv.collect()),
+        "async-diesel" => stacks::AsyncDiesel::cli_main(argv.collect()),
+        "sqlx-raw" => stacks::SqlxRaw::cli_main(argv.collect()),
+        "seaorm-migrate" => stacks::SeaOrm::cli_main(argv.collect()),
         other => {
             eprintln!("error: no crate named {other}");
             ExitCode::from(2)

@@ -110,7 +110,9 @@ pub trait Stack: Clone + Send + Sync + 'static {
     const NAME: &'static str;
 
     /// The crate's command line, run in-process with `args` (the first is the
-    /// program name): exactly what the crate's binary runs.
+    /// program name): the steps of the crate's `main.rs` (URL, output, engine,
+    /// command), with errors returned as an exit code instead of ending the
+    /// process, for this suite and the benchmark.
     fn cli_main(args: Vec<OsString>) -> ExitCode;
 
     /// `create_engine(url)`: a pool of the given size and wait, with one

@@ -92,7 +92,17 @@ impl Stack for SyncDiesel {
     const NAME: &'static str = "sync-diesel";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        sync_diesel::cli::main_from(args)
+        use sync_diesel::{cli, engine};
+        let cli: cli::Cli = match support::app::parse(args) {
+            Ok(cli) => cli,
+            Err(code) => return code,
+        };
+        support::app::exit((|| {
+            let url = devdb::database_url(cli.database())?;
+            cli::set_up_output(&cli);
+            let pool = engine::engine(&url, engine::EngineOptions::default())?;
+            cli::run(&cli, &pool)
+        })())
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
@@ -237,7 +247,17 @@ impl Stack for AsyncDiesel {
     const NAME: &'static str = "async-diesel";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        async_diesel::cli::main_from(args)
+        use async_diesel::{cli, engine};
+        let cli: cli::Cli = match support::app::parse(args) {
+            Ok(cli) => cli,
+            Err(code) => return code,
+        };
+        support::app::run_async(async {
+            let url = devdb::database_url(cli.database())?;
+            cli::set_up_output(&cli);
+            let engine = engine::Engine::connect(&url, cli.engine_options()).await?;
+            cli::run(&cli, &engine).await
+        })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
@@ -412,7 +432,19 @@ impl Stack for SqlxRaw {
     const NAME: &'static str = "sqlx-raw";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        sqlx_raw::cli::main_from(args)
+        use sqlx_raw::{cli, engine};
+        let cli: cli::Cli = match support::app::parse(args) {
+            Ok(cli) => cli,
+            Err(code) => return code,
+        };
+        support::app::run_async(async {
+            let url = devdb::database_url(cli.database())?;
+            cli::set_up_output(&cli);
+            let pool = engine::engine(&url, engine::EngineOptions::default()).await?;
+            let result = cli::run(&cli, &pool).await;
+            pool.close().await;
+            result
+        })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
@@ -560,7 +592,22 @@ impl Stack for SeaOrm {
     const NAME: &'static str = "seaorm-migrate";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        seaorm_migrate::cli::main_from(args)
+        use seaorm_migrate::{cli, engine};
+        let cli: cli::Cli = match support::app::parse(args) {
+            Ok(cli) => cli,
+            Err(code) => return code,
+        };
+        support::app::run_async(async {
+            if let Some(generated) = cli::generate(&cli) {
+                return generated;
+            }
+            let url = devdb::database_url(cli.database())?;
+            cli::set_up_output(&cli);
+            let db = engine::connect(&url).await?;
+            let result = cli::run(&cli, &db).await;
+            db.close_by_ref().await?;
+            result
+        })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {

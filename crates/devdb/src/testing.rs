@@ -40,6 +40,76 @@ pub const BAD_DATABASE_URLS: [BadInput<'static>; 3] = [
     },
 ];
 
+/// An example crate's binary (`path`, from the test's
+/// `env!("CARGO_BIN_EXE_<name>")`) working in `database`, with `ECHO` unset.
+pub fn example_binary(path: &str, database: &str) -> Command {
+    let mut command = Command::new(path);
+    command.args(["--database", database]).env_remove("ECHO");
+    command
+}
+
+/// Runs `command` and returns its stdout; panics (failing the test) with the
+/// exit status, stderr and stdout unless it exited 0.
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}\nstderr: {}\nstdout: {stdout}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Panics (failing the test) unless `text` contains every one of `expected`.
+pub fn assert_contains_all(text: &str, expected: &[&str]) {
+    for want in expected {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+/// Runs an example's tour twice in the database `url` names, as a user may:
+/// the first run prints every line of `expected`, the second finds the schema
+/// at head, and both leave the same heroes written by `app_src` (read here
+/// with plain SQL, not through the crate), which are returned (name, age,
+/// team) for the caller's own checks. `binary()` gives the command that runs
+/// the tour.
+pub fn assert_tour_repeatable(
+    binary: impl Fn() -> Command,
+    url: &str,
+    app_src: &str,
+    expected: &[&str],
+) -> Vec<HeroRow> {
+    let first = stdout_of(&mut binary());
+    assert_contains_all(&first, expected);
+    let after_first = hero_rows(url, app_src);
+    assert!(stdout_of(binary().arg("tour")).contains("already at head"));
+    assert_eq!(hero_rows(url, app_src), after_first);
+    after_first
+}
+
+/// A hero as [`assert_tour_repeatable`] reads it: name, age, team name.
+pub type HeroRow = (String, Option<i32>, Option<String>);
+
+/// Each hero `app_src` wrote, by name.
+fn hero_rows(url: &str, app_src: &str) -> Vec<HeroRow> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    client
+        .query(
+            "SELECT h.name, h.age, t.name FROM heroes h LEFT JOIN teams t ON t.id = h.team_id \
+             WHERE h.app_src = $1 ORDER BY h.name",
+            &[&app_src],
+        )
+        .unwrap_or_else(|e| panic!("cannot read the heroes: {e}"))
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect()
+}
+
 /// Runs `command()` with each of `cases` and panics (failing the test)
 /// unless every run ends with exactly one stderr line containing the expected
 /// text, the expected exit code, and no panic. (The [`BAD_DATABASE_URLS`] are

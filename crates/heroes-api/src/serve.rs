@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::{HeroStore, router};
 
@@ -36,14 +36,13 @@ impl ServeArgs {
     }
 }
 
-/// A `tracing` layer that prints SQL statements (see [`init_logging`]).
-pub type EchoLayer = Box<dyn Layer<Registry> + Send + Sync>;
-
 /// Logs one line per request (method, path, status, latency) to stdout,
-/// at `info` unless `RUST_LOG` says otherwise. `echo` is an extra layer for
-/// `ECHO=1` in the sqlx-based crates (sqlx reports statements through
-/// `tracing`); the diesel crates echo through diesel's own instrumentation.
-pub fn init_logging(echo: Option<EchoLayer>) {
+/// at `info` unless `RUST_LOG` says otherwise. With `echo_sqlx`, the same
+/// subscriber also prints each statement sqlx reports through `tracing`
+/// (`ECHO=1` in sqlx-raw and SeaORM); the diesel crates echo through diesel's
+/// own instrumentation and pass `false`.
+pub fn init_logging(echo_sqlx: bool) {
+    let echo = echo_sqlx.then(support::narrate::sqlx_echo_layer);
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let log = tracing_subscriber::fmt::layer()

@@ -1,9 +1,12 @@
 //! The command line: the tour by default; the Alembic verbs under `migrate`
 //! (sea-orm-migration's own set: up, down, status, fresh, refresh, reset,
 //! generate, plus down-to); `check` (drift) and `create-all`.
+//!
+//! Each example crate declares its own command line (the verbs differ with
+//! what the library offers); the options every binary shares, the `migrate`
+//! verbs that mean the same everywhere, and exit codes come from `support`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
@@ -92,32 +95,6 @@ pub enum MigrateAction {
     },
 }
 
-/// The command line run in-process with `args` (the first is the program
-/// name), as `main.rs` runs it, for callers such as the conformance suite and
-/// the benchmark: errors become one line on stderr and the exit code (2 for
-/// configuration and usage, 1 for the rest); nothing ends the process.
-pub fn main_from<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let cli: Cli = match support::app::parse(args) {
-        Ok(cli) => cli,
-        Err(code) => return code,
-    };
-    support::app::run_async(async {
-        if let Some(generated) = generate(&cli) {
-            return generated;
-        }
-        let url = devdb::database_url(cli.database())?;
-        set_up_output(&cli);
-        let db = engine::connect(&url).await?;
-        let result = run(&cli, &db).await;
-        db.close_by_ref().await?;
-        result
-    })
-}
-
 /// `migrate generate`, the one command that needs no database (it only writes
 /// a file); `None` for every other command.
 pub fn generate(cli: &Cli) -> Option<Result<()>> {
@@ -147,11 +124,9 @@ pub fn generate(cli: &Cli) -> Option<Result<()>> {
 /// every SQL statement, and `serve` logs one line per request.
 pub fn set_up_output(cli: &Cli) {
     if let Some(Command::Serve(_)) = &cli.command {
-        // The server logs requests through `tracing` too: one subscriber for both.
-        let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
-            Box::new(support::narrate::sqlx_echo_layer())
-        });
-        heroes_api::serve::init_logging(echo);
+        // The server logs requests through `tracing`, as sqlx reports its
+        // statements: one subscriber for both.
+        heroes_api::serve::init_logging(cli.common.echo);
     } else if cli.common.echo {
         engine::enable_echo();
     }

@@ -5,11 +5,10 @@
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
+use std::process::Command;
 
-use assert_cmd::Command;
 use devdb::TestDatabase;
-use devdb::testing::BadInput;
+use devdb::testing::{BadInput, stdout_of};
 use heroes_model::drift::Drift;
 use heroes_model::entity::team;
 use heroes_model::{NewHero, seed};
@@ -185,23 +184,20 @@ fn generate_writes_a_migration_and_registers_it() {
     // was built: elsewhere it asks for --migration-dir, and writes nothing.
     let elsewhere = dir.join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let mut cmd = Command::cargo_bin("seaorm-migrate").unwrap();
-    let out = cmd
+    let out = Command::new(env!("CARGO_BIN_EXE_seaorm-migrate"))
         .current_dir(&elsewhere)
         .args(["migrate", "generate", "lost"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--migration-dir"));
-    let mut cmd = Command::cargo_bin("seaorm-migrate").unwrap();
-    let out = cmd
-        .current_dir(&elsewhere)
-        .args(["migrate", "generate", "found", "--migration-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("_found.rs"));
+    let generated = stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_seaorm-migrate"))
+            .current_dir(&elsewhere)
+            .args(["migrate", "generate", "found", "--migration-dir"])
+            .arg(&dir),
+    );
+    assert!(generated.contains("_found.rs"), "{generated}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -424,58 +420,27 @@ async fn create_all_builds_the_same_columns_without_migrations() {
 // ---- the binary, as a user runs it ------------------------------------------------
 
 fn binary(db: &TestDatabase) -> Command {
-    let mut cmd = Command::cargo_bin("seaorm-migrate").unwrap();
-    cmd.args(["--database", db.name()]).env_remove("ECHO");
-    cmd
+    devdb::testing::example_binary(env!("CARGO_BIN_EXE_seaorm-migrate"), db.name())
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
-    let conn = engine::connect(url).await.unwrap();
-    heroes::with_teams(&conn, seaorm_migrate::APP_SRC)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
-        .collect()
-}
-
-#[tokio::test]
-async fn the_tour_runs_twice_and_ends_in_the_same_state() {
+#[test]
+fn the_tour_runs_twice_and_ends_in_the_same_state() {
     let db = TestDatabase::create("so_tour").unwrap();
-    let first = binary(&db).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
+    let heroes = devdb::testing::assert_tour_repeatable(
+        || binary(&db),
+        db.url(),
+        seaorm_migrate::APP_SRC,
+        &[
+            "applied m20250101_000001_create_heroes",
+            "spongebob -> team Krusty Krab Crew",
+            "error: hero 'sandy' already exists",
+            "no drift: the entities and the migrated tables agree",
+            "0 difference(s) from the entities, and no migration history",
+        ],
     );
-    let text = stdout(&first);
-    for expected in [
-        "applied m20250101_000001_create_heroes",
-        "spongebob -> team Krusty Krab Crew",
-        "error: hero 'sandy' already exists",
-        "no drift: the entities and the migrated tables agree",
-        "0 difference(s) from the entities, and no migration history",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
-    let after_first = hero_rows(db.url()).await;
-    let second = binary(&db).arg("tour").output().unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    assert!(stdout(&second).contains("already at head"));
-    assert_eq!(hero_rows(db.url()).await, after_first);
-    assert_eq!(after_first.len(), seed::HEROES.len() - 1);
-
-    let status = binary(&db).args(["migrate", "status"]).output().unwrap();
+    assert_eq!(heroes.len(), seed::HEROES.len() - 1);
     assert_eq!(
-        stdout(&status),
+        stdout_of(binary(&db).args(["migrate", "status"])),
         format!("applied  {REV1}\napplied  {REV2}\n")
     );
 }
@@ -483,15 +448,7 @@ async fn the_tour_runs_twice_and_ends_in_the_same_state() {
 #[test]
 fn the_migrate_and_check_commands_work() {
     let db = TestDatabase::create("so_cli").unwrap();
-    let run = |args: &[&str]| {
-        let out = binary(&db).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out)
-    };
+    let run = |args: &[&str]| stdout_of(binary(&db).args(args));
     assert_eq!(
         run(&["migrate", "up"]),
         format!("applied  {REV1}\napplied  {REV2}\n")
@@ -508,7 +465,8 @@ fn the_migrate_and_check_commands_work() {
     let check = binary(&db).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(1));
     assert!(
-        stdout(&check).contains("drift: declared in the code but not in the database: teams.id")
+        String::from_utf8_lossy(&check.stdout)
+            .contains("drift: declared in the code but not in the database: teams.id")
     );
     assert_eq!(
         run(&["migrate", "refresh"]),
@@ -522,25 +480,15 @@ fn the_migrate_and_check_commands_work() {
         run(&["migrate", "fresh"]),
         format!("applied  {REV1}\napplied  {REV2}\n")
     );
-    let out = binary(&db).env("ECHO", "1").output().unwrap();
-    assert!(out.status.success());
-    assert!(
-        stdout(&out).contains("SQL> INSERT INTO \"heroes\""),
-        "{}",
-        stdout(&out)
-    );
+    let echoed = stdout_of(binary(&db).env("ECHO", "1"));
+    assert!(echoed.contains("SQL> INSERT INTO \"heroes\""), "{echoed}");
 }
 
 #[test]
 fn bad_input_gives_one_line_and_the_right_exit_code() {
     let db = TestDatabase::create("so_cli_errors").unwrap();
-    let command = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_seaorm-migrate"));
-        cmd.args(["--database", db.name()]).env_remove("ECHO");
-        cmd
-    };
     devdb::testing::assert_fails_cleanly(
-        command,
+        || binary(&db),
         &[
             BadInput {
                 args: &["migrate", "down", "-n", "5"],

@@ -1,14 +1,17 @@
 //! The command line: the tour by default, the Alembic verbs under `migrate`,
 //! and `load` for bulk loads.
+//!
+//! Each example crate declares its own command line (the verbs differ with
+//! what the library offers); the options every binary shares, the `migrate`
+//! verbs that mean the same everywhere, and exit codes come from `support`.
 
-use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
-use crate::engine::{self, EngineOptions};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::{DATABASE, bulk, migrate, tour};
 
@@ -72,39 +75,14 @@ pub enum Method {
     Both,
 }
 
-/// The command line run in-process with `args` (the first is the program
-/// name), as `main.rs` runs it, for callers such as the conformance suite and
-/// the benchmark: errors become one line on stderr and the exit code (2 for
-/// configuration and usage, 1 for the rest); nothing ends the process.
-pub fn main_from<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let cli: Cli = match support::app::parse(args) {
-        Ok(cli) => cli,
-        Err(code) => return code,
-    };
-    support::app::run_async(async {
-        let url = devdb::database_url(cli.database())?;
-        set_up_output(&cli);
-        let pool = engine::engine(&url, EngineOptions::default()).await?;
-        let result = run(&cli, &pool).await;
-        pool.close().await;
-        result
-    })
-}
-
 /// What the program prints besides its results, set up before the engine
 /// exists (echo applies to the connections opened after it): `ECHO=1` prints
 /// every SQL statement, and `serve` logs one line per request.
 pub fn set_up_output(cli: &Cli) {
     if let Some(Command::Serve(_)) = &cli.command {
-        // The server logs requests through `tracing` too: one subscriber for both.
-        let echo = cli.common.echo.then(|| -> heroes_api::serve::EchoLayer {
-            Box::new(support::narrate::sqlx_echo_layer())
-        });
-        heroes_api::serve::init_logging(echo);
+        // The server logs requests through `tracing`, as sqlx reports its
+        // statements: one subscriber for both.
+        heroes_api::serve::init_logging(cli.common.echo);
     } else if cli.common.echo {
         engine::enable_echo();
     }

@@ -5,11 +5,10 @@
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
+use std::process::Command;
 
-use assert_cmd::Command;
 use devdb::TestDatabase;
-use devdb::testing::BadInput;
+use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use heroes_model::{NewHero, seed};
 use sqlx::PgPool;
 use sqlx_raw::engine::{self, EngineOptions};
@@ -391,68 +390,31 @@ async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their
 // ---- the binary, as a user runs it ------------------------------------------------
 
 fn binary(db: &TestDatabase) -> Command {
-    let mut cmd = Command::cargo_bin("sqlx-raw").unwrap();
-    cmd.args(["--database", db.name()]).env_remove("ECHO");
-    cmd
+    devdb::testing::example_binary(env!("CARGO_BIN_EXE_sqlx-raw"), db.name())
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
-    let pool = engine::engine(url, EngineOptions::default()).await.unwrap();
-    heroes::with_teams(&mut pool.acquire().await.unwrap(), sqlx_raw::APP_SRC)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
-        .collect()
-}
-
-#[tokio::test]
-async fn the_tour_runs_twice_and_ends_in_the_same_state() {
+#[test]
+fn the_tour_runs_twice_and_ends_in_the_same_state() {
     let db = TestDatabase::create("sx_tour").unwrap();
-    let first = binary(&db).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
+    let heroes = devdb::testing::assert_tour_repeatable(
+        || binary(&db),
+        db.url(),
+        sqlx_raw::APP_SRC,
+        &[
+            "applied 20250101000001_create_heroes",
+            "spongebob -> team Krusty Krab Crew",
+            "error: hero 'sandy' already exists",
+            "after rollback(): \"mr. krabs\" -> None",
+            "after the drop: \"mr. krabs\" -> None",
+        ],
     );
-    let text = stdout(&first);
-    for expected in [
-        "applied 20250101000001_create_heroes",
-        "spongebob -> team Krusty Krab Crew",
-        "error: hero 'sandy' already exists",
-        "after rollback(): \"mr. krabs\" -> None",
-        "after the drop: \"mr. krabs\" -> None",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
-    let after_first = hero_rows(db.url()).await;
-    let second = binary(&db).arg("tour").output().unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    assert!(stdout(&second).contains("already at head"));
-    assert_eq!(hero_rows(db.url()).await, after_first);
-    assert_eq!(after_first.len(), seed::HEROES.len() - 1);
+    assert_eq!(heroes.len(), seed::HEROES.len() - 1);
 }
 
 #[test]
 fn echo_migrate_and_load_commands_work() {
     let db = TestDatabase::create("sx_cli").unwrap();
-    let run = |args: &[&str]| {
-        let out = binary(&db).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out)
-    };
+    let run = |args: &[&str]| stdout_of(binary(&db).args(args));
     assert!(run(&["migrate", "up"]).contains("applied  20250101000002_teams_and_hero_team"));
     assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
     assert_eq!(
@@ -460,28 +422,20 @@ fn echo_migrate_and_load_commands_work() {
         "pending  20250101000001_create_heroes\npending  20250101000002_teams_and_hero_team\n"
     );
     let load = run(&["load", "--count", "2000"]);
-    assert!(load.contains("UNNEST loaded 2000 heroes"), "{load}");
-    assert!(load.contains("COPY   loaded 2000 heroes"), "{load}");
-    assert!(run(&["load", "--count", "500", "--method", "copy"]).contains("COPY   loaded 500"));
-    let out = binary(&db).env("ECHO", "1").output().unwrap();
-    assert!(out.status.success());
-    assert!(
-        stdout(&out).contains("SQL> INSERT INTO heroes"),
-        "{}",
-        stdout(&out)
+    assert_contains_all(
+        &load,
+        &["UNNEST loaded 2000 heroes", "COPY   loaded 2000 heroes"],
     );
+    assert!(run(&["load", "--count", "500", "--method", "copy"]).contains("COPY   loaded 500"));
+    let echoed = stdout_of(binary(&db).env("ECHO", "1"));
+    assert!(echoed.contains("SQL> INSERT INTO heroes"), "{echoed}");
 }
 
 #[test]
 fn bad_input_gives_one_line_and_the_right_exit_code() {
     let db = TestDatabase::create("sx_cli_errors").unwrap();
-    let command = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sqlx-raw"));
-        cmd.args(["--database", db.name()]).env_remove("ECHO");
-        cmd
-    };
     devdb::testing::assert_fails_cleanly(
-        command,
+        || binary(&db),
         &[
             BadInput {
                 args: &["migrate", "down", "-n", "5"],

@@ -1,11 +1,13 @@
 //! The command line: the tour by default, and the Alembic verbs under `migrate`.
-
-use std::process::ExitCode;
+//!
+//! Each example crate declares its own command line (the verbs differ with
+//! what the library offers); the options every binary shares, the `migrate`
+//! verbs that mean the same everywhere, and exit codes come from `support`.
 
 use clap::{Parser, Subcommand};
 use support::app::MigrateVerb;
 
-use crate::engine::{self, EngineOptions, PgPool};
+use crate::engine::{self, PgPool};
 use crate::error::{Error, Result};
 use crate::{DATABASE, drift, migrate, tour};
 
@@ -58,27 +60,6 @@ pub enum MigrateAction {
     Check,
 }
 
-/// The command line run in-process with `args` (the first is the program
-/// name), as `main.rs` runs it, for callers such as the conformance suite and
-/// the benchmark: errors become one line on stderr and the exit code (2 for
-/// configuration and usage, 1 for the rest); nothing ends the process.
-pub fn main_from<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let cli: Cli = match support::app::parse(args) {
-        Ok(cli) => cli,
-        Err(code) => return code,
-    };
-    support::app::exit((|| {
-        let url = devdb::database_url(cli.database())?;
-        set_up_output(&cli);
-        let pool = engine::engine(&url, EngineOptions::default())?;
-        run(&cli, &pool)
-    })())
-}
-
 /// What the program prints besides its results, set up before the engine
 /// exists (echo applies to the connections opened after it): `ECHO=1` prints
 /// every SQL statement, and `serve` logs one line per request.
@@ -101,7 +82,7 @@ pub fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
 /// Migrates to head, then serves the API on a tokio runtime: the server is
 /// async, the database calls are not (see [`crate::api`]).
 fn serve(pool: &PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
-    heroes_api::serve::init_logging(None);
+    heroes_api::serve::init_logging(false);
     migrate::up(&mut pool.get()?)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

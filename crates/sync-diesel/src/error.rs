@@ -1,4 +1,9 @@
 //! What can go wrong, each as one readable line, and the exit code it maps to.
+//!
+//! The first four variants (`Config`, `Usage`, `Internal`, `AlreadyExists`)
+//! are the same in all four example crates on purpose, so that their tours,
+//! tests and HTTP errors read alike; the rest, and the `From` impls below,
+//! are this library's own errors and how they become one line.
 
 use diesel::result::Error as DieselError;
 

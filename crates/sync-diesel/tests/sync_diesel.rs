@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::process::Output;
+use std::process::Command;
 
-use assert_cmd::Command;
 use devdb::TestDatabase;
-use devdb::testing::BadInput;
+use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use heroes_model::{NewHero, seed};
@@ -448,61 +447,28 @@ fn the_drift_check_reports_a_column_the_schema_does_not_know() {
 // ---- the binary, as a user runs it ------------------------------------------------
 
 fn binary(db: &TestDatabase) -> Command {
-    let mut cmd = Command::cargo_bin("sync-diesel").unwrap();
-    cmd.args(["--database", db.name()]).env_remove("ECHO");
-    cmd
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn hero_rows(url: &str) -> Vec<(String, Option<i32>, Option<String>)> {
-    let mut conn = PgConnection::establish(url).unwrap();
-    heroes::with_teams(&mut conn, sync_diesel::APP_SRC)
-        .unwrap()
-        .into_iter()
-        .map(|(h, t)| (h.name, h.age, t.map(|t| t.name)))
-        .collect()
+    devdb::testing::example_binary(env!("CARGO_BIN_EXE_sync-diesel"), db.name())
 }
 
 #[test]
 fn the_tour_runs_twice_and_ends_in_the_same_state() {
     let db = TestDatabase::create("sd_tour").unwrap();
-    let first = binary(&db).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{:?} {} {}",
-        first.status,
-        String::from_utf8_lossy(&first.stderr),
-        stdout(&first)
+    let heroes = devdb::testing::assert_tour_repeatable(
+        || binary(&db),
+        db.url(),
+        sync_diesel::APP_SRC,
+        &[
+            "applied 2025-01-01-000001_create_heroes",
+            "session.get(Hero, hero_id)",
+            "scalar_one_or_none",
+            "spongebob -> team Krusty Krab Crew",
+            "spongebob is now 23",
+            "error: hero 'sandy' already exists",
+            "\"mr. krabs\" after the rollback -> None",
+        ],
     );
-    let text = stdout(&first);
-    for expected in [
-        "applied 2025-01-01-000001_create_heroes",
-        "session.get(Hero, hero_id)",
-        "scalar_one_or_none",
-        "spongebob -> team Krusty Krab Crew",
-        "spongebob is now 23",
-        "error: hero 'sandy' already exists",
-        "\"mr. krabs\" after the rollback -> None",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
-    let after_first = hero_rows(db.url());
-
-    let second = binary(&db).arg("tour").output().unwrap();
-    assert!(
-        second.status.success(),
-        "{:?} {} {}",
-        second.status,
-        String::from_utf8_lossy(&second.stderr),
-        stdout(&second)
-    );
-    assert!(stdout(&second).contains("already at head"));
-    assert_eq!(hero_rows(db.url()), after_first);
     assert_eq!(
-        after_first.len(),
+        heroes.len(),
         seed::HEROES.len() - 1,
         "barnacle boy was deleted"
     );
@@ -511,29 +477,14 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
 #[test]
 fn echo_prints_the_sql_statements() {
     let db = TestDatabase::create("sd_echo").unwrap();
-    let out = binary(&db).env("ECHO", "1").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = stdout(&out);
-    assert!(text.contains("SQL> INSERT INTO \"heroes\""), "{text}");
-    assert!(text.contains("SQL> SELECT"), "{text}");
+    let text = stdout_of(binary(&db).env("ECHO", "1"));
+    assert_contains_all(&text, &["SQL> INSERT INTO \"heroes\"", "SQL> SELECT"]);
 }
 
 #[test]
 fn the_migrate_commands_go_down_and_back_up() {
     let db = TestDatabase::create("sd_cli_migrate").unwrap();
-    let run = |args: &[&str]| {
-        let out = binary(&db).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout(&out)
-    };
+    let run = |args: &[&str]| stdout_of(binary(&db).args(args));
     assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
     assert!(run(&["migrate", "check"]).contains("no drift"));
     let down = run(&["migrate", "down", "-n", "2"]);
@@ -553,13 +504,8 @@ fn the_migrate_commands_go_down_and_back_up() {
 #[test]
 fn bad_input_gives_one_line_and_the_right_exit_code() {
     let db = TestDatabase::create("sd_cli_errors").unwrap();
-    let command = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sync-diesel"));
-        cmd.args(["--database", db.name()]).env_remove("ECHO");
-        cmd
-    };
     devdb::testing::assert_fails_cleanly(
-        command,
+        || binary(&db),
         &[
             BadInput {
                 args: &["migrate", "down", "-n", "5"],
