@@ -32,11 +32,15 @@ pub struct EngineOptions {
     /// How long a task waits for a free connection before it gets
     /// [`Error::PoolExhausted`] (`POOL_TIMEOUT_MS`): a full pool never hangs a caller.
     pub wait_timeout: Duration,
-    /// Run a test query on each connection as it leaves the pool (deadpool's
-    /// `RecyclingMethod::Verified`), replacing one the server has closed.
-    /// Costs one round trip per checkout; without it (`Fast`) the first
-    /// query on a dead connection fails.
+    /// Also run a test query (`SELECT 1`, deadpool's
+    /// `RecyclingMethod::Verified`) on each connection as it leaves the
+    /// pool: one round trip per checkout. Off by default, because the
+    /// default check (`Fast`) already finds a connection the server closed
+    /// without a round trip (see [`Engine::connect`]).
     pub verify_on_checkout: bool,
+    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
+    /// `STATEMENT_TIMEOUT_MS`).
+    pub deadlines: support::deadlines::Deadlines,
 }
 
 impl Default for EngineOptions {
@@ -44,7 +48,8 @@ impl Default for EngineOptions {
         Self {
             max_size: 8,
             wait_timeout: Duration::from_secs(5),
-            verify_on_checkout: true,
+            verify_on_checkout: false,
+            deadlines: support::deadlines::Deadlines::from_env_or_default(),
         }
     }
 }
@@ -67,15 +72,21 @@ impl Engine {
         if options.max_size == 0 {
             return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
         }
-        // `Verified` (deadpool's default) runs a test query when a connection
-        // comes back out of the pool, so a backend the server killed is
-        // replaced instead of failing the caller's query.
+        // Each connection leaving the pool is checked for free: diesel-async
+        // asks tokio-postgres' `Client::is_closed()`, which turns true as soon
+        // as the connection's background task reads the server's goodbye (a
+        // killed backend, a restart). `Fast` adds nothing to that check;
+        // `Verified` (diesel-async's default) adds a `SELECT 1` round trip.
         let mut config = ManagerConfig::default();
         config.recycling_method = if options.verify_on_checkout {
             RecyclingMethod::Verified
         } else {
             RecyclingMethod::Fast
         };
+        // tokio-postgres reads `connect_timeout` (the TCP connect only),
+        // `keepalives` and `options=-c statement_timeout=N` from the URL; the
+        // pool's create timeout below bounds the login as well.
+        let url = options.deadlines.in_url(url).map_err(Error::Usage)?;
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
@@ -83,8 +94,8 @@ impl Engine {
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.wait_timeout))
             // Opening one connection (TCP + SCRAM login) takes milliseconds;
-            // 5 s means the server is not answering.
-            .create_timeout(Some(Duration::from_secs(5)))
+            // a connect deadline (5 s by default) means it is not answering.
+            .create_timeout(Some(options.deadlines.connect))
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| Error::Pool(e.to_string()))?;
@@ -135,13 +146,25 @@ impl Engine {
 /// let saved = session(engine, async |conn| heroes::add_all(conn, &rows).await).await?;
 /// # Ok(()) }
 /// ```
+///
+/// If `BEGIN` finds the connection closed (the server ended it after the
+/// pool's check), nothing of the session has run, so it starts once more on a
+/// fresh connection; a connection lost after `BEGIN` fails the session whole.
 pub async fn session<R>(
     engine: &Engine,
     work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R>,
 ) -> Result<R> {
     let mut pooled = engine.get().await?;
+    if let Err(err) = AnsiTransactionManager::begin_transaction(&mut *pooled).await {
+        if crate::queries::trouble(&err) != crate::queries::Trouble::Unavailable {
+            return Err(err.into());
+        }
+        // The closed connection goes back and the pool drops it (`is_closed`).
+        drop(pooled);
+        pooled = engine.get().await?;
+        AnsiTransactionManager::begin_transaction(&mut *pooled).await?;
+    }
     let conn: &mut AsyncPgConnection = &mut pooled;
-    AnsiTransactionManager::begin_transaction(conn).await?;
     match work(conn).await {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;

@@ -95,6 +95,7 @@ impl Rust {
                     seaorm_migrate::engine::MAX_CONNECTIONS,
                     seaorm_migrate::engine::ACQUIRE_TIMEOUT,
                     checkout_test,
+                    support::deadlines::Deadlines::from_env_or_default(),
                 )
                 .await
                 .map_err(text)?,

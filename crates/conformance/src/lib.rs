@@ -91,6 +91,8 @@ pub struct PoolConfig {
     pub max_size: u32,
     /// How long a caller waits for a connection before a pool-timeout error.
     pub acquire_timeout: Duration,
+    /// Connect-and-login and statement deadlines.
+    pub deadlines: support::deadlines::Deadlines,
 }
 
 impl Default for PoolConfig {
@@ -98,6 +100,7 @@ impl Default for PoolConfig {
         Self {
             max_size: 8,
             acquire_timeout: Duration::from_secs(10),
+            deadlines: support::deadlines::Deadlines::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use devdb::TestDatabase;
-use heroes_model::{NewHero, seed};
+use heroes_model::{NewHero, NewTeam, seed};
 use tokio::sync::oneshot;
 
 use crate::harness::ScratchCluster;
@@ -32,7 +32,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in table order.
-pub const SCENARIOS: [Scenario; 9] = [
+pub const SCENARIOS: [Scenario; 12] = [
     Scenario {
         number: 1,
         test: "s1_crud",
@@ -87,6 +87,24 @@ pub const SCENARIOS: [Scenario; 9] = [
         title: "Schema equivalence, down and up again",
         asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `crates/sync-diesel/migrations/` applied by the observer), so all four are identical; after down to zero and up again, `pg_dump --schema-only` is byte-identical.",
     },
+    Scenario {
+        number: 10,
+        test: "s10_silent_server",
+        title: "A server that accepts and never answers",
+        asks: "`DATABASE_URL` names a port where a listener the test opened accepts TCP connections and never speaks: the engine fails within its 2 s connect deadline, and the crate's command line (with `PGCONNECT_TIMEOUT=2`) prints one line and exits 2 within it, instead of hanging.",
+    },
+    Scenario {
+        number: 11,
+        test: "s11_statement_timeout",
+        title: "A statement over its timeout",
+        asks: "With a 300 ms `statement_timeout` and a pool of one, an insert waits behind a table lock the test holds: it is cancelled with an error that says so, nothing of it is written, and the next call succeeds on the same connection.",
+    },
+    Scenario {
+        number: 12,
+        test: "s12_killed_mid_transaction",
+        title: "Backend killed in the middle of a unit of work",
+        asks: "A unit of work of two statements (a team, then heroes in it) has inserted the team and waits on the heroes; the server kills its backend: the unit fails whole (no team, no hero), and the next unit succeeds.",
+    },
 ];
 
 /// What the scenarios need from outside: how to run a crate's command line.
@@ -109,6 +127,9 @@ pub async fn run<S: Stack>(number: u8, env: &Env) -> Verdict {
         7 => server_restart::<S>().await,
         8 => bad_database_url::<S>(env),
         9 => schema_equivalence::<S>().await,
+        10 => silent_server::<S>(env).await,
+        11 => statement_timeout::<S>().await,
+        12 => killed_mid_transaction::<S>().await,
         _ => Err(format!("there is no scenario {number}")),
     }
 }
@@ -483,6 +504,7 @@ async fn concurrent_writers<S: Stack>() -> Verdict {
     let pool = PoolConfig {
         max_size: 8,
         acquire_timeout: Duration::from_secs(30),
+        ..Default::default()
     };
     let (_db, stack, obs) = migrated::<S>("conc", pool).await?;
     let began = Instant::now();
@@ -533,6 +555,7 @@ async fn killed_backend<S: Stack>() -> Verdict {
     let pool = PoolConfig {
         max_size: 1,
         acquire_timeout: Duration::from_secs(5),
+        ..Default::default()
     };
     let (_db, stack, obs) = migrated::<S>("kill", pool).await?;
     let saved = stack
@@ -575,6 +598,7 @@ async fn pool_exhausted<S: Stack>() -> Verdict {
     let pool = PoolConfig {
         max_size: 2,
         acquire_timeout: bound,
+        ..Default::default()
     };
     let (_db, stack, _obs) = migrated::<S>("exhaust", pool).await?;
     let mut releases = Vec::new();
@@ -636,6 +660,7 @@ async fn server_restart<S: Stack>() -> Verdict {
         PoolConfig {
             max_size: 2,
             acquire_timeout: wait,
+            ..Default::default()
         },
     )
     .await
@@ -682,6 +707,241 @@ async fn server_restart<S: Stack>() -> Verdict {
         err.kind,
         elapsed.as_millis(),
         first_line(&err.message, 110)
+    ))
+}
+
+async fn silent_server<S: Stack>(env: &Env) -> Verdict {
+    // Never accepted: the kernel still completes each TCP handshake (up to
+    // the backlog), so a client connects and then waits for a login reply.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot open a listener: {e}"))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| format!("no listener address: {e}"))?
+        .port();
+    let url = format!("postgres://admin:changethis@127.0.0.1:{port}/silent");
+    let deadline = Duration::from_secs(2);
+    let slack = Duration::from_secs(3);
+    let pool = PoolConfig {
+        max_size: 2,
+        acquire_timeout: Duration::from_secs(5),
+        deadlines: support::deadlines::Deadlines {
+            connect: deadline,
+            statement: None,
+        },
+    };
+    let began = Instant::now();
+    let connected = tokio::time::timeout(Duration::from_secs(60), S::connect(&url, pool))
+        .await
+        .map_err(|_| "the engine waited 60 s on a silent server".to_owned())?;
+    let engine_took = began.elapsed();
+    let Err(err) = connected else {
+        return Err("the engine connected to a listener that never spoke".to_owned());
+    };
+    ensure!(
+        engine_took <= deadline + slack,
+        "the engine failed after {} ms (deadline {} ms): {err}",
+        engine_took.as_millis(),
+        deadline.as_millis()
+    );
+
+    let began = Instant::now();
+    let mut child = Command::new(&env.cli)
+        .args(["cli", S::NAME])
+        .env("DATABASE_URL", &url)
+        .env("PGCONNECT_TIMEOUT", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the command line: {e}"))?;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if began.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            return Err("the command line waited 60 s on a silent server".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let binary_took = began.elapsed();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr).map_err(|e| e.to_string())?;
+    }
+    ensure!(
+        status.code() == Some(2) && stderr.lines().count() == 1 && !stderr.contains("panicked"),
+        "the command line ended with {status} and stderr {stderr:?}"
+    );
+    ensure!(
+        binary_took <= deadline + slack,
+        "the command line took {} ms (deadline {} ms)",
+        binary_took.as_millis(),
+        deadline.as_millis()
+    );
+    drop(listener);
+    Ok(format!(
+        "engine: [{}] after {} ms: {}; binary: exit 2 after {} ms: `{}`",
+        err.kind,
+        engine_took.as_millis(),
+        first_line(&err.message, 90),
+        binary_took.as_millis(),
+        first_line(stderr.trim(), 90)
+    ))
+}
+
+/// Holds `LOCK TABLE heroes IN EXCLUSIVE MODE` (reads pass, writes wait) on
+/// a connection of its own until dropped or released.
+struct HeroesLock(Observer);
+
+impl HeroesLock {
+    async fn take(url: &str) -> Result<Self, String> {
+        let locker = Observer::connect(url).await?;
+        locker
+            .batch("BEGIN; LOCK TABLE heroes IN EXCLUSIVE MODE")
+            .await?;
+        Ok(Self(locker))
+    }
+
+    async fn release(self) -> Result<(), String> {
+        self.0.batch("ROLLBACK").await
+    }
+}
+
+async fn statement_timeout<S: Stack>() -> Verdict {
+    let limit = Duration::from_millis(300);
+    let pool = PoolConfig {
+        max_size: 1,
+        acquire_timeout: Duration::from_secs(5),
+        deadlines: support::deadlines::Deadlines {
+            statement: Some(limit),
+            ..Default::default()
+        },
+    };
+    let (db, stack, obs) = migrated::<S>("stmt_timeout", pool).await?;
+    let saved = stack
+        .add_all(&[NewHero::named("on time", S::NAME)])
+        .await
+        .map_err(at("add"))?;
+    let before = obs.backends().await?;
+
+    let lock = HeroesLock::take(db.url()).await?;
+    let began = Instant::now();
+    let blocked = tokio::time::timeout(
+        Duration::from_secs(30),
+        stack.add_all(&[NewHero::named("too late", S::NAME)]),
+    )
+    .await;
+    let took = began.elapsed();
+    lock.release().await?;
+    let blocked = blocked.map_err(|_| "the insert waited 30 s despite the timeout".to_owned())?;
+    let Err(err) = blocked else {
+        return Err("the insert succeeded behind the lock".to_owned());
+    };
+    ensure!(
+        err.message.contains("statement timeout"),
+        "the error does not say it was the statement timeout: {err}"
+    );
+    ensure!(
+        took < limit + Duration::from_secs(3),
+        "cancelled after {} ms (timeout {} ms)",
+        took.as_millis(),
+        limit.as_millis()
+    );
+    let written = obs.heroes_of(S::NAME).await?;
+    ensure!(
+        written == 1,
+        "{written} heroes after the cancelled insert, expected 1"
+    );
+    let again = stack.get(saved[0].id).await.map_err(at("get after"))?;
+    ensure!(again.is_some(), "the hero saved before is missing");
+    let after = obs.backends().await?;
+    ensure!(
+        after == before,
+        "the connection was replaced: backends {before:?} before, {after:?} after"
+    );
+    Ok(format!(
+        "cancelled after {} ms: {}; nothing written; next call on the same connection (pid {:?})",
+        took.as_millis(),
+        first_line(&err.message, 90),
+        after
+    ))
+}
+
+async fn killed_mid_transaction<S: Stack>() -> Verdict {
+    let pool = PoolConfig {
+        max_size: 1,
+        acquire_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let (db, stack, obs) = migrated::<S>("kill_midtx", pool).await?;
+    let lock = HeroesLock::take(db.url()).await?;
+    let doomed = NewTeam {
+        name: format!("{} doomed", S::NAME),
+        headquarters: None,
+    };
+    let unit = tokio::spawn({
+        let stack = stack.clone();
+        let heroes = [NewHero::named("doomed", S::NAME)];
+        async move { stack.add_team_with_heroes(&doomed, &heroes).await }
+    });
+    // Its team is in (uncommitted); its heroes wait on the lock.
+    let mut waiting = Vec::new();
+    for _ in 0..200 {
+        waiting = obs
+            .texts(
+                "SELECT pid::text FROM pg_stat_activity \
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                    AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await?;
+        if !waiting.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let Some(pid) = waiting.first().and_then(|p| p.parse::<i32>().ok()) else {
+        lock.release().await?;
+        return Err("the unit of work never waited on the lock".to_owned());
+    };
+    obs.terminate(pid).await?;
+    lock.release().await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(30), unit)
+        .await
+        .map_err(|_| "the unit of work hung after its backend was killed".to_owned())?
+        .map_err(|e| format!("the unit of work panicked: {e}"))?;
+    let Err(err) = outcome else {
+        return Err("the unit of work succeeded although its backend was killed".to_owned());
+    };
+    let teams = obs
+        .scalar(
+            "SELECT count(*) FROM teams WHERE name = $1",
+            &[&format!("{} doomed", S::NAME)],
+        )
+        .await?;
+    let heroes = obs.heroes_of(S::NAME).await?;
+    ensure!(
+        teams == 0 && heroes == 0,
+        "half a unit survived: {teams} team(s), {heroes} hero(es)"
+    );
+    let next = NewTeam {
+        name: format!("{} steady", S::NAME),
+        headquarters: None,
+    };
+    let (_, saved) = stack
+        .add_team_with_heroes(&next, &[NewHero::named("steady", S::NAME)])
+        .await
+        .map_err(|e| format!("the next unit of work failed: {e}"))?;
+    ensure!(
+        saved.len() == 1,
+        "the next unit saved {} heroes",
+        saved.len()
+    );
+    Ok(format!(
+        "the unit failed whole: [{}] {}; no team, no hero; the next unit succeeded",
+        err.kind,
+        first_line(&err.message, 90)
     ))
 }
 

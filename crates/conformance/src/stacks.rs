@@ -7,7 +7,6 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use heroes_model::{Hero, NewHero, NewTeam, Team};
-use sea_orm::TransactionTrait as _;
 use support::app::Failure as _;
 use tokio::sync::oneshot;
 
@@ -110,6 +109,7 @@ impl Stack for SyncDiesel {
         let options = sync_diesel::engine::EngineOptions {
             max_size: pool.max_size,
             connection_timeout: pool.acquire_timeout,
+            deadlines: pool.deadlines,
             ..Default::default()
         };
         let pool = tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
@@ -264,6 +264,7 @@ impl Stack for AsyncDiesel {
         let options = async_diesel::engine::EngineOptions {
             max_size: pool.max_size as usize,
             wait_timeout: pool.acquire_timeout,
+            deadlines: pool.deadlines,
             ..Default::default()
         };
         let engine = async_diesel::engine::Engine::connect(url, options)
@@ -407,6 +408,7 @@ fn sqlx_raw_error(err: sqlx_raw::Error) -> StackError {
         E::Config(_) | E::Usage(_) => Kind::Config,
         E::AlreadyExists { .. } => Kind::AlreadyExists,
         E::PoolTimedOut => Kind::PoolTimeout,
+        E::NoAnswer(_) => Kind::Unavailable,
         E::Database(sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => Kind::Unavailable,
         E::Migration(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
@@ -417,10 +419,12 @@ fn sqlx_error(err: sqlx::Error) -> StackError {
     sqlx_raw_error(sqlx_raw::Error::from(err))
 }
 
-/// A sqlx-raw session: `pool.begin()`, the crate's query, `commit()`.
+/// A sqlx-raw session: `engine::begin(&pool)`, the crate's query, `commit()`.
 macro_rules! sqlx_session {
     ($pool:expr, |$conn:ident| $work:expr) => {{
-        let mut tx = $pool.begin().await.map_err(sqlx_error)?;
+        let mut tx = sqlx_raw::engine::begin(&$pool)
+            .await
+            .map_err(sqlx_raw_error)?;
         let $conn = &mut *tx;
         let value = $work.await.map_err(sqlx_raw_error)?;
         tx.commit().await.map_err(sqlx_error)?;
@@ -451,6 +455,7 @@ impl Stack for SqlxRaw {
         let options = sqlx_raw::engine::EngineOptions {
             max_connections: pool.max_size,
             acquire_timeout: pool.acquire_timeout,
+            deadlines: pool.deadlines,
             ..Default::default()
         };
         let pool = sqlx_raw::engine::engine(url, options)
@@ -490,7 +495,9 @@ impl Stack for SqlxRaw {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let mut tx = self.pool.begin().await.map_err(sqlx_error)?;
+        let mut tx = sqlx_raw::engine::begin(&self.pool)
+            .await
+            .map_err(sqlx_raw_error)?;
         let teams = sqlx_raw::heroes::add_teams(&mut tx, std::slice::from_ref(team))
             .await
             .map_err(sqlx_raw_error)?;
@@ -567,6 +574,7 @@ fn seaorm_error(err: seaorm_migrate::Error) -> StackError {
         E::Config(_) | E::Usage(_) => Kind::Config,
         E::AlreadyExists { .. } => Kind::AlreadyExists,
         E::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => Kind::PoolTimeout,
+        E::NoAnswer(_) => Kind::Unavailable,
         E::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => Kind::Unavailable,
         E::Drift(_) | E::Generate(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
@@ -580,7 +588,9 @@ fn db_error(err: sea_orm::DbErr) -> StackError {
 /// A SeaORM session: `db.begin()`, the crate's query, `commit()`.
 macro_rules! seaorm_session {
     ($db:expr, |$txn:ident| $work:expr) => {{
-        let txn = $db.begin().await.map_err(db_error)?;
+        let txn = seaorm_migrate::engine::begin(&$db)
+            .await
+            .map_err(seaorm_error)?;
         let $txn = &txn;
         let value = $work.await.map_err(seaorm_error)?;
         txn.commit().await.map_err(db_error)?;
@@ -611,10 +621,15 @@ impl Stack for SeaOrm {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db =
-            seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout, true)
-                .await
-                .map_err(seaorm_error)?;
+        let db = seaorm_migrate::engine::connect_with(
+            url,
+            pool.max_size,
+            pool.acquire_timeout,
+            false,
+            pool.deadlines,
+        )
+        .await
+        .map_err(seaorm_error)?;
         Ok(Self { db })
     }
 
@@ -643,7 +658,9 @@ impl Stack for SeaOrm {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let txn = self.db.begin().await.map_err(db_error)?;
+        let txn = seaorm_migrate::engine::begin(&self.db)
+            .await
+            .map_err(seaorm_error)?;
         let teams = seaorm_migrate::heroes::add_teams(&txn, std::slice::from_ref(team))
             .await
             .map_err(seaorm_error)?;
@@ -697,7 +714,9 @@ impl Stack for SeaOrm {
         release: oneshot::Receiver<()>,
     ) -> StackResult<()> {
         // A transaction is how SeaORM hands out one pooled connection.
-        let txn = self.db.begin().await.map_err(db_error)?;
+        let txn = seaorm_migrate::engine::begin(&self.db)
+            .await
+            .map_err(seaorm_error)?;
         let _ = acquired.send(());
         let _ = release.await;
         txn.rollback().await.map_err(db_error)

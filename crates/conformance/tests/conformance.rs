@@ -48,6 +48,18 @@ macro_rules! stack {
             fn s9_schema_equivalence() {
                 assert_scenario::<$stack>(9, CLI.as_ref());
             }
+            #[test]
+            fn s10_silent_server() {
+                assert_scenario::<$stack>(10, CLI.as_ref());
+            }
+            #[test]
+            fn s11_statement_timeout() {
+                assert_scenario::<$stack>(11, CLI.as_ref());
+            }
+            #[test]
+            fn s12_killed_mid_transaction() {
+                assert_scenario::<$stack>(12, CLI.as_ref());
+            }
         }
     };
 }

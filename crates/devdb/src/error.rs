@@ -33,6 +33,18 @@ pub enum Error {
         cause: String,
     },
 
+    /// Something accepted the connection but no PostgreSQL login came back
+    /// within the connect deadline (or the TCP connect itself hung).
+    #[error(
+        "nothing at {target} completed a PostgreSQL login within {waited_s} s; is DATABASE_URL pointing at a PostgreSQL server? (PGCONNECT_TIMEOUT sets this deadline)"
+    )]
+    NoAnswer {
+        /// The server, password redacted.
+        target: String,
+        /// The deadline that passed, in seconds.
+        waited_s: u64,
+    },
+
     /// The server answered but refused the credentials.
     #[error(
         "PostgreSQL at {target} refused to log in: {cause}; check the user and password in DATABASE_URL{hint}"

@@ -165,15 +165,39 @@ impl DevDb {
         ))
     }
 
-    fn connect_maintenance(&self) -> Result<postgres::Client, postgres::Error> {
-        self.settings
-            .client_config(self.settings.maintenance_database())
-            .connect(postgres::NoTls)
+    /// Connects to the maintenance database, within the connect deadline for
+    /// the login too: the client's own `connect_timeout` covers only the TCP
+    /// connect, and a listener that accepts and never speaks PostgreSQL would
+    /// otherwise hold us for as long as the OS keeps the socket.
+    fn connect_maintenance(&self) -> Result<postgres::Client, ConnectFailure> {
+        let config = self
+            .settings
+            .client_config(self.settings.maintenance_database());
+        let deadline = self.settings.connect_deadline();
+        let (sent, received) = std::sync::mpsc::channel();
+        // Left behind on a timeout, blocked on the silent socket until the
+        // process ends; it holds nothing else.
+        std::thread::spawn(move || {
+            let _ = sent.send(config.connect(postgres::NoTls));
+        });
+        match received.recv_timeout(deadline + Duration::from_millis(250)) {
+            Ok(result) => result.map_err(ConnectFailure::Failed),
+            Err(_) => Err(ConnectFailure::NoAnswer(deadline)),
+        }
     }
 
     /// Turns a connection failure into the one-line error a user sees.
-    fn classify(&self, err: &postgres::Error) -> Error {
+    fn classify(&self, failure: &ConnectFailure) -> Error {
         let target = self.settings.redacted();
+        let err = match failure {
+            ConnectFailure::Failed(err) => err,
+            ConnectFailure::NoAnswer(waited) => {
+                return Error::NoAnswer {
+                    target,
+                    waited_s: waited.as_secs(),
+                };
+            }
+        };
         let cause = describe(err);
         let auth = err.code().is_some_and(|c| {
             *c == postgres::error::SqlState::INVALID_PASSWORD
@@ -199,9 +223,21 @@ impl DevDb {
     }
 }
 
+/// Why a connection attempt failed.
+#[derive(Debug)]
+enum ConnectFailure {
+    /// Refused, reset, bad credentials, unknown host...: the client's error.
+    Failed(postgres::Error),
+    /// Nothing came back within the deadline (TCP connect or login).
+    NoAnswer(Duration),
+}
+
 /// True when the failure means "no server at that address" (as opposed to a
 /// server that answered and refused, or a host that does not exist).
-fn nothing_listening(err: &postgres::Error) -> bool {
+fn nothing_listening(failure: &ConnectFailure) -> bool {
+    let ConnectFailure::Failed(err) = failure else {
+        return false;
+    };
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {

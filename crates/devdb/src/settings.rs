@@ -22,6 +22,7 @@ pub struct Settings {
     config: postgres::Config,
     cluster_dir: Option<PathBuf>,
     bindir: Option<PathBuf>,
+    deadlines: support::deadlines::Deadlines,
 }
 
 impl Settings {
@@ -45,6 +46,9 @@ impl Settings {
         settings.bindir = std::env::var_os("PG_BINDIR")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
+        // Read here so that a bad value stops every binary before it connects.
+        settings.deadlines = support::deadlines::Deadlines::from_env()
+            .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
         Ok(settings)
     }
 
@@ -67,6 +71,7 @@ impl Settings {
             config,
             cluster_dir: None,
             bindir: None,
+            deadlines: support::deadlines::Deadlines::default(),
         })
     }
 
@@ -155,13 +160,20 @@ impl Settings {
         self.bindir.as_deref()
     }
 
+    /// How long a connection attempt (TCP connect and login) may take:
+    /// `PGCONNECT_TIMEOUT`, or `connect_timeout` in the URL, default 5 s.
+    pub fn connect_deadline(&self) -> std::time::Duration {
+        self.config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(self.deadlines.connect)
+    }
+
     pub(crate) fn client_config(&self, database: &str) -> postgres::Config {
         let mut config = self.config.clone();
         config.dbname(database);
-        if config.get_connect_timeout().is_none() {
-            // A server that does not answer must not hang a tour or a test.
-            config.connect_timeout(std::time::Duration::from_secs(5));
-        }
+        // This bounds the TCP connect only; DevDb bounds the login as well.
+        config.connect_timeout(self.connect_deadline());
         config
     }
 }

@@ -872,6 +872,7 @@ pub async fn pool_exhausted<C: Contender>() -> Check {
         PoolConfig {
             max_size: 1,
             acquire_timeout: timeout,
+            ..Default::default()
         },
     )
     .await?;
@@ -925,6 +926,7 @@ pub async fn database_stopped<C: Contender>() -> Check {
     let pool = PoolConfig {
         max_size: 4,
         acquire_timeout: Duration::from_secs(2),
+        ..Default::default()
     };
     let server = TestServer::start(C::connect(&url, pool).await?, DEADLINE).await?;
     post(&server, "/heroes", &json!({"name": "spongebob"}))
@@ -1036,6 +1038,7 @@ pub async fn abandoned_requests<C: Contender>() -> Check {
     let pool = PoolConfig {
         max_size: 2,
         acquire_timeout: Duration::from_secs(5),
+        ..Default::default()
     };
     let (_db, server) = start::<C>(pool).await?;
     post(&server, "/heroes", &json!({"name": "spongebob"}))

@@ -85,10 +85,15 @@ impl Contender for SeaOrm {
     type Store = seaorm_migrate::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let db =
-            seaorm_migrate::engine::connect_with(url, pool.max_size, pool.acquire_timeout, true)
-                .await
-                .map_err(text)?;
+        let db = seaorm_migrate::engine::connect_with(
+            url,
+            pool.max_size,
+            pool.acquire_timeout,
+            false,
+            pool.deadlines,
+        )
+        .await
+        .map_err(text)?;
         seaorm_migrate::migrate::up(&db, None).await.map_err(text)?;
         Ok(seaorm_migrate::api::Store::new(db))
     }

@@ -12,7 +12,7 @@ use heroes_api::problem::sqlstate_is_unavailable;
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr};
 
 use crate::{APP_SRC, Error, heroes};
 
@@ -39,7 +39,7 @@ impl HeroStore for Store {
     const APP_SRC: &'static str = APP_SRC;
 
     async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(self.db.begin().await.map_err(Error::from)?)
+        Ok(crate::engine::begin(&self.db).await?)
     }
 
     async fn commit(tx: Self::Tx) -> StoreResult<()> {

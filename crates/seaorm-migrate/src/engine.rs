@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr,
+    TransactionTrait as _,
+};
 
 use crate::error::Result;
 
@@ -15,34 +18,92 @@ pub const MAX_CONNECTIONS: u32 = 8;
 /// How long a caller waits for a free connection by default.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A connection idle in the pool at least this long is pinged before it is
+/// handed out (HikariCP's `aliveBypassWindowMs` is the same idea, at 500 ms):
+/// connections in steady use skip the round trip; [`begin`] covers the rest.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
+
 /// `create_async_engine(url, echo=...)`: connects (opening the first
 /// connection, so a bad server is reported here) with a bounded pool.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
-    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT, true).await
+    let deadlines = support::deadlines::Deadlines::from_env_or_default();
+    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT, false, deadlines).await
 }
 
 /// [`connect`] with a pool of at most `max_connections`, where a caller waits
 /// at most `acquire_timeout` for a free connection before it gets a
 /// `ConnectionAcquire(Timeout)` error instead of hanging. With
-/// `test_before_acquire` (the default) each connection is pinged as it leaves
-/// the pool, so one the server closed is replaced: one round trip per checkout.
+/// `ping_every_checkout` (SeaORM's own default) every connection is pinged as
+/// it leaves the pool, one round trip per checkout; without it (ours) only
+/// connections idle for [`PING_IF_IDLE_FOR`] are. `deadlines` bound opening
+/// a connection and, if set, every statement.
 pub async fn connect_with(
     url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
-    test_before_acquire: bool,
+    ping_every_checkout: bool,
+    deadlines: support::deadlines::Deadlines,
 ) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
-        .connect_timeout(Duration::from_secs(5))
+        // SeaORM's `connect_timeout` is sqlx's acquire timeout (which the
+        // `acquire_timeout` below then replaces), not a login deadline: the
+        // first connection is opened under the connect deadline further down.
+        .connect_timeout(deadlines.connect)
         .acquire_timeout(acquire_timeout)
-        .test_before_acquire(test_before_acquire)
         // Statement logging goes through sqlx's `tracing` events; they are
         // printed only when `ECHO=1` installed a subscriber (enable_echo).
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Info);
-    Ok(Database::connect(options).await?)
+    if let Some(limit) = deadlines.statement {
+        // Sent at login: the server cancels any statement running longer.
+        let limit = limit.as_millis().to_string();
+        options
+            .map_sqlx_postgres_opts(move |pg| pg.options([("statement_timeout", limit.clone())]));
+    }
+    if ping_every_checkout {
+        options.test_before_acquire(true);
+    } else {
+        // sqlx already pings each connection as it comes back to the pool;
+        // this pings one again only if it then sat idle (and turns off the
+        // ping on every checkout).
+        options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    }
+    match tokio::time::timeout(deadlines.connect, Database::connect(options)).await {
+        Ok(db) => Ok(db?),
+        Err(_) => Err(crate::error::Error::NoAnswer(deadlines.connect)),
+    }
+}
+
+/// `session.begin()`: `db.begin()`, once more on a fresh connection if the
+/// first one turns out closed (the server ended it while it sat in the pool
+/// for less than [`PING_IF_IDLE_FOR`]). Nothing of the transaction has run
+/// when `BEGIN` fails, so the retry cannot do anything twice; a connection
+/// lost after `BEGIN` fails the transaction whole, and is not retried.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    match db.begin().await {
+        Err(err) if connection_lost(&err) => Ok(db.begin().await?),
+        other => Ok(other?),
+    }
+}
+
+/// Whether `err` means the connection itself is gone: a socket error, or the
+/// server saying it ended the session (SQLSTATE class 08, 57P01, 57P02).
+pub fn connection_lost(err: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = err
+    else {
+        return false;
+    };
+    match &**sqlx {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| support::sqlstate_means_connection_lost(&code)),
+        _ => false,
+    }
 }
 
 /// `echo=True`: print every statement SeaORM runs, as `SQL> ...`.

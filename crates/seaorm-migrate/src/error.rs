@@ -35,6 +35,13 @@ pub enum Error {
         name: String,
     },
 
+    /// The server did not complete a login within the connect deadline.
+    #[error(
+        "no PostgreSQL login completed within {} s; is DATABASE_URL pointing at a PostgreSQL server? (PGCONNECT_TIMEOUT sets this deadline)",
+        .0.as_secs()
+    )]
+    NoAnswer(std::time::Duration),
+
     /// The entities and the database disagree (see `check`).
     #[error("{0} difference(s) between the entities and the database")]
     Drift(usize),
@@ -74,7 +81,7 @@ impl support::app::Failure for Error {
     /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            Self::Config(_) | Self::Usage(_) | Self::NoAnswer(_) => support::app::EXIT_USAGE,
             _ => 1,
         }
     }

@@ -2,7 +2,7 @@
 //! each step printed beside the Alembic or SQLAlchemy line it mirrors.
 
 use heroes_model::{NewHero, seed};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 
 use crate::error::{Error, Result};
@@ -57,9 +57,10 @@ pub async fn run(db: &DatabaseConnection, database: &str) -> Result<()> {
         3,
         "Insert the seed heroes in one transaction",
         "session.add_all([hero1, hero2]); await session.commit()",
-        "let txn = db.begin().await?; hero::Entity::insert_many(models).exec_with_returning(&txn).await?; txn.commit().await?;",
+        "let txn = engine::begin(&db).await?;  // db.begin(), once more if the connection was closed\n\
+         hero::Entity::insert_many(models).exec_with_returning(&txn).await?; txn.commit().await?;",
     );
-    let txn = db.begin().await?;
+    let txn = engine::begin(db).await?;
     let removed = heroes::remove_seed(&txn, APP_SRC).await?;
     if removed > 0 {
         outcome(format!("removed {removed} heroes left by an earlier tour"));
@@ -169,14 +170,14 @@ pub async fn run(db: &DatabaseConnection, database: &str) -> Result<()> {
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "let txn = db.begin().await?; insert_many(batch).exec_with_returning(&txn).await?  // Err: txn dropped -> ROLLBACK",
+        "let txn = engine::begin(&db).await?; insert_many(batch).exec_with_returning(&txn).await?  // Err: txn dropped -> ROLLBACK",
     );
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
     let failed: Result<()> = async {
-        let txn = db.begin().await?;
+        let txn = engine::begin(db).await?;
         heroes::add_all(&txn, &batch).await?;
         txn.commit().await?;
         Ok(())

@@ -34,7 +34,7 @@ impl HeroStore for Store {
     const APP_SRC: &'static str = APP_SRC;
 
     async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(self.pool.begin().await.map_err(Error::from)?)
+        Ok(crate::engine::begin(&self.pool).await?)
     }
 
     async fn commit(tx: Self::Tx) -> StoreResult<()> {

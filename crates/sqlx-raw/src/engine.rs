@@ -6,9 +6,18 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::str::FromStr as _;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection as _, Postgres, Transaction};
 
 use crate::error::Result;
+
+/// A connection idle in the pool at least this long is pinged before it is
+/// handed out (HikariCP's `aliveBypassWindowMs` is the same idea, at 500 ms):
+/// connections in steady use skip the round trip, and one that sat long
+/// enough for a firewall or the server to drop it is checked first.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
 /// How the pool is sized and how long callers wait.
 #[derive(Clone, Copy, Debug)]
@@ -18,10 +27,13 @@ pub struct EngineOptions {
     /// How long `acquire()`/`begin()` wait for a connection before failing
     /// with a pool time-out, instead of hanging.
     pub acquire_timeout: Duration,
-    /// Ping each connection as it leaves the pool, replacing one the server
-    /// has closed. Costs one round trip per checkout; without it the first
-    /// query on a dead connection fails.
+    /// Ping every connection as it leaves the pool (sqlx's own default):
+    /// one round trip per checkout. Off here: only connections idle for
+    /// [`PING_IF_IDLE_FOR`] are pinged, and [`begin`] covers the rest.
     pub test_before_acquire: bool,
+    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
+    /// `STATEMENT_TIMEOUT_MS`).
+    pub deadlines: support::deadlines::Deadlines,
 }
 
 impl Default for EngineOptions {
@@ -29,7 +41,8 @@ impl Default for EngineOptions {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
-            test_before_acquire: true,
+            test_before_acquire: false,
+            deadlines: support::deadlines::Deadlines::from_env_or_default(),
         }
     }
 }
@@ -37,14 +50,59 @@ impl Default for EngineOptions {
 /// `create_async_engine(url)`: builds the pool and opens its first connection,
 /// so a server that refuses us is reported here rather than at the first query.
 pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
-    Ok(PgPoolOptions::new()
+    let mut connect = PgConnectOptions::from_str(url)?;
+    if let Some(limit) = options.deadlines.statement {
+        // Sent at login: the server cancels any statement running longer.
+        connect = connect.options([("statement_timeout", limit.as_millis().to_string())]);
+    }
+    let pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
-        // sqlx pings each connection as it leaves the pool (the default, shown
-        // here because it matters): a backend killed by the server is replaced.
+        // sqlx would ping every connection as it leaves the pool; it already
+        // pings each one as it comes back (sqlx 0.9 always does), so only a
+        // connection that then sat idle needs a check before reuse.
         .test_before_acquire(options.test_before_acquire)
-        .connect(url)
-        .await?)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    conn.ping().await?; // an error: sqlx drops it, opens another
+                }
+                Ok(true)
+            })
+        })
+        .connect_lazy_with(connect);
+    // sqlx has no login deadline of its own (its acquire timeout bounds
+    // waiting for a connection, not an open in progress), so the first
+    // connection is opened under the connect deadline here.
+    match tokio::time::timeout(options.deadlines.connect, pool.acquire()).await {
+        Ok(first) => drop(first?),
+        Err(_) => return Err(crate::error::Error::NoAnswer(options.deadlines.connect)),
+    }
+    Ok(pool)
+}
+
+/// `session.begin()`: `pool.begin()`, once more on a fresh connection if the
+/// first one turns out closed (the server ended it while it sat in the pool
+/// for less than [`PING_IF_IDLE_FOR`]). Nothing of the transaction has run
+/// when `BEGIN` fails, so the retry cannot do anything twice; a connection
+/// lost after `BEGIN` fails the transaction whole, and is not retried.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    match pool.begin().await {
+        Err(err) if connection_lost(&err) => Ok(pool.begin().await?),
+        other => Ok(other?),
+    }
+}
+
+/// Whether `err` means the connection itself is gone: a socket error, or the
+/// server saying it ended the session (SQLSTATE class 08, 57P01, 57P02).
+pub fn connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| support::sqlstate_means_connection_lost(&code)),
+        _ => false,
+    }
 }
 
 /// `echo=True`: prints every statement sqlx runs, as `SQL> ...`, after it

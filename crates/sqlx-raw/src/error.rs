@@ -34,6 +34,13 @@ pub enum Error {
         name: String,
     },
 
+    /// The server did not complete a login within the connect deadline.
+    #[error(
+        "no PostgreSQL login completed within {} s; is DATABASE_URL pointing at a PostgreSQL server? (PGCONNECT_TIMEOUT sets this deadline)",
+        .0.as_secs()
+    )]
+    NoAnswer(std::time::Duration),
+
     /// No connection could be had from the pool in time.
     #[error(
         "no database connection within the pool's acquire timeout; is PostgreSQL running, or are all connections busy? (`devdb status`)"
@@ -71,7 +78,7 @@ impl support::app::Failure for Error {
     /// 2 for configuration and usage problems, 1 for everything else.
     fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Usage(_) => support::app::EXIT_USAGE,
+            Self::Config(_) | Self::Usage(_) | Self::NoAnswer(_) => support::app::EXIT_USAGE,
             _ => 1,
         }
     }

@@ -7,7 +7,7 @@ use support::narrate::{hero, hero_with_team, outcome, step, title};
 use sqlx::PgPool;
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, heroes, migrate};
+use crate::{APP_SRC, engine, heroes, migrate};
 
 /// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
 /// to run any number of times: it first removes what an earlier run wrote,
@@ -50,11 +50,11 @@ pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
         3,
         "Insert the seed heroes in one transaction",
         "session.add_all([hero1, hero2]); await session.commit()",
-        "let mut tx = pool.begin().await?;\n\
+        "let mut tx = engine::begin(&pool).await?;  // pool.begin(), once more if the connection was closed\n\
          query_as!(Hero, \"INSERT INTO heroes (...) SELECT * FROM UNNEST($1::text[], ...) RETURNING ...\")\n\
          tx.commit().await?;",
     );
-    let mut tx = pool.begin().await?;
+    let mut tx = engine::begin(pool).await?;
     let removed = heroes::remove_seed(&mut tx, APP_SRC).await?;
     if removed > 0 {
         outcome(format!("removed {removed} heroes left by an earlier tour"));
@@ -166,11 +166,11 @@ pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "let mut tx = pool.begin().await?; heroes::add_all(&mut tx, &batch).await?;  // Err: tx dropped -> ROLLBACK",
+        "let mut tx = engine::begin(&pool).await?; heroes::add_all(&mut tx, &batch).await?;  // Err: tx dropped -> ROLLBACK",
     );
     let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)];
     let failed: Result<()> = async {
-        let mut tx = pool.begin().await?;
+        let mut tx = engine::begin(pool).await?;
         heroes::add_all(&mut tx, &batch).await?;
         tx.commit().await?;
         Ok(())
@@ -192,9 +192,9 @@ pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
         12,
         "Roll back on purpose",
         "session.add(hero); await session.rollback()",
-        "let mut tx = pool.begin().await?; ...; tx.rollback().await?;",
+        "let mut tx = engine::begin(&pool).await?; ...; tx.rollback().await?;",
     );
-    let mut tx = pool.begin().await?;
+    let mut tx = engine::begin(pool).await?;
     heroes::add_all(&mut tx, &krabs).await?;
     outcome(format!(
         "inside the transaction: \"mr. krabs\" -> {:?}",
@@ -212,10 +212,10 @@ pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
         13,
         "Forget to commit: dropping the transaction rolls back",
         "async with session.begin(): ... raise  # the context manager rolls back",
-        "{ let mut tx = pool.begin().await?; heroes::add_all(&mut tx, &rows).await?; }  // no commit()",
+        "{ let mut tx = engine::begin(&pool).await?; heroes::add_all(&mut tx, &rows).await?; }  // no commit()",
     );
     {
-        let mut tx = pool.begin().await?;
+        let mut tx = engine::begin(pool).await?;
         heroes::add_all(&mut tx, &krabs).await?;
     }
     outcome(format!(

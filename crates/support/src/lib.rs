@@ -8,6 +8,7 @@
 
 /// Around every example binary: shared options, parsing, exit codes, runtimes.
 pub mod app;
+pub mod deadlines;
 /// The common shape of every crate's tour output, and `ECHO=1` for sqlx.
 pub mod narrate;
 
@@ -28,6 +29,15 @@ pub fn unique_name_violation(
         .strip_prefix("Key (name)=(")?
         .strip_suffix(") already exists.")?;
     Some((what, name.to_owned()))
+}
+
+/// Whether a SQLSTATE means the connection is gone: class 08 (connection
+/// exception), 57P01 (the server is ending sessions: `pg_terminate_backend`,
+/// a fast shutdown) or 57P02 (crash shutdown). Nothing more can run on it; a
+/// pool should drop it, and work that had not started may start again on
+/// another connection.
+pub fn sqlstate_means_connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02")
 }
 
 #[cfg(test)]
