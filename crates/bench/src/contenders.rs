@@ -54,14 +54,15 @@ static INSERTS: AtomicU64 = AtomicU64::new(0);
 
 impl Rust {
     /// Connects contender `name` to `url` with its crate's default pool;
-    /// `checkout_test: false` turns off the test each crate runs on a
-    /// connection as it leaves the pool (to measure what it costs).
-    pub async fn connect(name: &str, url: &str, checkout_test: bool) -> BenchResult<Self> {
+    /// `ping_every_checkout: true` instead tests every connection as it
+    /// leaves the pool, the crates' default before #13 (and each library's
+    /// own), to measure what that costs.
+    pub async fn connect(name: &str, url: &str, ping_every_checkout: bool) -> BenchResult<Self> {
         Ok(match name {
             "sync-diesel" => {
                 let url = url.to_owned();
                 let options = sync_diesel::engine::EngineOptions {
-                    test_on_check_out: checkout_test,
+                    test_on_check_out: ping_every_checkout,
                     ..Default::default()
                 };
                 let pool =
@@ -73,7 +74,7 @@ impl Rust {
             }
             "async-diesel" => {
                 let options = async_diesel::engine::EngineOptions {
-                    verify_on_checkout: checkout_test,
+                    verify_on_checkout: ping_every_checkout,
                     ..Default::default()
                 };
                 Self::AsyncDiesel(
@@ -84,7 +85,7 @@ impl Rust {
             }
             "sqlx-raw" => {
                 let options = sqlx_raw::engine::EngineOptions {
-                    test_before_acquire: checkout_test,
+                    test_before_acquire: ping_every_checkout,
                     ..Default::default()
                 };
                 Self::SqlxRaw(sqlx_raw::engine::engine(url, options).await.map_err(text)?)
@@ -94,7 +95,7 @@ impl Rust {
                     url,
                     seaorm_migrate::engine::MAX_CONNECTIONS,
                     seaorm_migrate::engine::ACQUIRE_TIMEOUT,
-                    checkout_test,
+                    ping_every_checkout,
                     support::deadlines::Deadlines::from_env_or_default(),
                 )
                 .await
@@ -218,14 +219,16 @@ impl Rust {
         }
     }
 
-    /// Loads `rows` the crate's fastest way, all or nothing: multi-row
-    /// INSERTs of `INSERT_CHUNK` rows (the diesel crates, SeaORM; written
-    /// below, as the crates teach no bulk load), COPY (sqlx-raw's
-    /// `bulk::load_copy`, tokio-postgres). Returns the rows loaded.
+    /// Loads `rows` the crate's fastest way, all or nothing, in one
+    /// transaction: COPY FROM STDIN (sync Diesel's `diesel::copy_from`,
+    /// sqlx-raw's `bulk::load_copy`, SeaORM through the sqlx pool inside it,
+    /// tokio-postgres), or for diesel-async, which has no COPY, one
+    /// `INSERT ... SELECT FROM UNNEST(arrays)` per `INSERT_CHUNK` rows.
+    /// Returns the rows loaded.
     pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
         match self {
             Self::SyncDiesel(pool) => {
-                sync_diesel::engine::session(pool, |conn| Ok(diesel_load(conn, rows)?))
+                sync_diesel::engine::session(pool, |conn| Ok(diesel_copy(conn, rows)?))
                     .map(|n| n as u64)
                     .map_err(text)
             }
@@ -238,12 +241,7 @@ impl Rust {
             Self::SqlxRaw(pool) => sqlx_raw::bulk::load_copy(pool, rows, |_| {})
                 .await
                 .map_err(text),
-            Self::SeaOrm(db) => {
-                let txn = db.begin().await.map_err(text)?;
-                let n = seaorm_load(&txn, rows).await.map_err(text)?;
-                txn.commit().await.map_err(text)?;
-                Ok(n)
-            }
+            Self::SeaOrm(db) => seaorm_copy(db, rows).await.map_err(text),
             Self::Raw(raw) => raw.copy(rows).await,
         }
     }
@@ -252,8 +250,11 @@ impl Rust {
     pub fn bulk_method(name: &str) -> &'static str {
         match name {
             "sqlx-raw" | "tokio-postgres" => "COPY FROM STDIN (csv)",
-            "seaorm-migrate" => "insert_many, 10,000 rows per INSERT",
-            _ => "multi-row INSERT, 10,000 rows each",
+            "sync-diesel" => "diesel::copy_from (COPY FROM STDIN, binary)",
+            "seaorm-migrate" => "COPY FROM STDIN (csv) on SeaORM's sqlx pool",
+            _ => {
+                "INSERT ... SELECT FROM UNNEST(arrays), 10,000 rows each (no COPY in diesel-async)"
+            }
         }
     }
 }
@@ -399,53 +400,70 @@ impl RawClients {
     }
 }
 
-/// Rows per multi-row INSERT in the bulk loads below: 5 columns × 10,000
-/// rows stays under PostgreSQL's 65,535 bind parameters per statement.
+/// Rows per statement in diesel-async's UNNEST load below.
 const INSERT_CHUNK: usize = 10_000;
 
-/// Diesel's bulk path: multi-row INSERTs without `RETURNING` (nothing is
-/// read back), on the caller's transaction.
-fn diesel_load(conn: &mut diesel::PgConnection, rows: &[NewHero]) -> diesel::QueryResult<usize> {
-    use diesel::RunQueryDsl as _;
-    let mut done = 0;
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        done += diesel::insert_into(heroes_model::schema::heroes::table)
-            .values(chunk)
-            .execute(conn)?;
-    }
-    Ok(done)
+/// Sync Diesel's bulk path: `diesel::copy_from(..).from_insertable(rows)`,
+/// a `COPY ... FROM STDIN (FORMAT binary)` fed from the `Insertable` rows,
+/// on the caller's transaction.
+fn diesel_copy(conn: &mut diesel::PgConnection, rows: &[NewHero]) -> diesel::QueryResult<usize> {
+    use diesel::ExecuteCopyFromDsl as _;
+    diesel::copy_from(heroes_model::schema::heroes::table)
+        .from_insertable(rows)
+        .execute(conn)
 }
 
-/// [`diesel_load`], awaited on diesel-async's connection.
+/// diesel-async's best bulk path: 0.9.2 has no COPY (its `AsyncPgConnection`
+/// implements no `copy_from` and does not hand out the tokio-postgres
+/// client), so the rows go as five arrays per statement, unpacked by
+/// PostgreSQL's `UNNEST`: one statement and five binds per chunk.
 async fn diesel_async_load(
     conn: &mut diesel_async::AsyncPgConnection,
     rows: &[NewHero],
 ) -> diesel::QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
     use diesel_async::RunQueryDsl as _;
     let mut done = 0;
     for chunk in rows.chunks(INSERT_CHUNK) {
-        done += diesel::insert_into(heroes_model::schema::heroes::table)
-            .values(chunk)
-            .execute(conn)
-            .await?;
+        let names: Vec<&str> = chunk.iter().map(|h| h.name.as_str()).collect();
+        let secrets: Vec<Option<&str>> = chunk.iter().map(|h| h.secret_name.as_deref()).collect();
+        let ages: Vec<Option<i32>> = chunk.iter().map(|h| h.age).collect();
+        let sources: Vec<&str> = chunk.iter().map(|h| h.app_src.as_str()).collect();
+        let teams: Vec<Option<i64>> = chunk.iter().map(|h| h.team_id).collect();
+        done += diesel::sql_query(
+            "INSERT INTO heroes (name, secret_name, age, app_src, team_id) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[])",
+        )
+        .bind::<Array<Text>, _>(names)
+        .bind::<Array<Nullable<Text>>, _>(secrets)
+        .bind::<Array<Nullable<Integer>>, _>(ages)
+        .bind::<Array<Text>, _>(sources)
+        .bind::<Array<Nullable<BigInt>>, _>(teams)
+        .execute(conn)
+        .await?;
     }
     Ok(done)
 }
 
-/// SeaORM's bulk path: `insert_many` without `RETURNING`, on the caller's
-/// transaction.
-async fn seaorm_load(
-    db: &impl sea_orm::ConnectionTrait,
-    rows: &[NewHero],
-) -> Result<u64, sea_orm::DbErr> {
-    use heroes_model::entity::hero;
-    use sea_orm::EntityTrait as _;
-    let mut done = 0;
+/// SeaORM's bulk path: SeaORM has no COPY, but its `DatabaseConnection` hands
+/// out the sqlx pool it runs on, and sqlx does: one `COPY ... FROM STDIN
+/// (FORMAT csv)` in a transaction of its own.
+async fn seaorm_copy(db: &sea_orm::DatabaseConnection, rows: &[NewHero]) -> BenchResult<u64> {
+    let pool = db.get_postgres_connection_pool();
+    let mut tx = pool.begin().await.map_err(text)?;
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY heroes (name, secret_name, age, app_src, team_id) FROM STDIN (FORMAT csv)",
+        )
+        .await
+        .map_err(text)?;
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let models = chunk.iter().map(seaorm_migrate::heroes::active_hero);
-        done += hero::Entity::insert_many(models)
-            .exec_without_returning(db)
-            .await?;
+        if let Err(err) = copy.send(to_csv(chunk).into_bytes()).await {
+            let _ = copy.abort("client error").await;
+            return Err(text(err));
+        }
     }
-    Ok(done)
+    let loaded = copy.finish().await.map_err(text)?;
+    tx.commit().await.map_err(text)?;
+    Ok(loaded)
 }

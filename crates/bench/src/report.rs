@@ -117,7 +117,7 @@ pub fn bar_chart(path: &Path, title: &str, unit: &str, bars: &[(String, f64)]) -
                 RGBColor(90, 90, 90)
             } else if name.starts_with("SQLAlchemy") {
                 RGBColor(214, 120, 40)
-            } else if name.ends_with("no checkout test") {
+            } else if name.ends_with("(before)") {
                 RGBColor(130, 170, 210)
             } else if name == PGBENCH || name == PSQL_COPY {
                 RGBColor(160, 160, 160)
@@ -420,12 +420,17 @@ fn table(md: &mut String, samples: &[Sample], raw: Option<f64>, sqla: Option<f64
 
 /// The application over HTTP: each server × load, with the FastAPI +
 /// SQLAlchemy baseline, the goals checked, and each server's peak memory.
-/// Database round trips per `GET /heroes/{id}`, read from the server log
-/// (`log_statement = all`) for one request to each server: the Rust servers'
-/// pools test the connection at checkout, then BEGIN, SELECT, COMMIT;
-/// SQLAlchemy's AsyncSession sends BEGIN, SELECT, ROLLBACK.
-const RUST_ROUND_TRIPS: f64 = 4.0;
-const FASTAPI_ROUND_TRIPS: f64 = 3.0;
+/// Database round trips per `GET /heroes/{id}` under load: every Rust
+/// server sends BEGIN, SELECT, COMMIT (its pool checks a busy connection
+/// without a round trip); the two on sqlx add the ping sqlx 0.9 always sends
+/// as a connection comes back to its pool (a protocol `Sync`, after the
+/// response). SQLAlchemy's AsyncSession sends BEGIN, SELECT, ROLLBACK.
+fn round_trips(server: &str) -> f64 {
+    match server {
+        "sqlx-raw" | "seaorm-migrate" => 4.0,
+        _ => 3.0,
+    }
+}
 
 /// What holds each server back at 64 connections, from figures of this run:
 /// the statements per second its requests cost the database, beside pgbench's
@@ -445,7 +450,7 @@ fn what_bounds(md: &mut String, results: &Results) {
     };
     let _ = writeln!(
         md,
-        "### What bounds each\n\nThe servers, `wrk` and PostgreSQL share two cores. A `GET /heroes/{{id}}` costs each Rust server {RUST_ROUND_TRIPS} round trips to PostgreSQL (the pool's test of the connection at checkout, BEGIN, SELECT, COMMIT) and FastAPI {FASTAPI_ROUND_TRIPS} (BEGIN, SELECT, ROLLBACK), counted in the server log with `log_statement = all` (the sqlx-based pools\' test is a protocol-level ping the log does not show; diesel\'s is a `SELECT 1`). Against pgbench's {} statements/s for the same SELECT over 8 connections (this run, nothing else on the machine), at 64 connections:\n",
+        "### What bounds each\n\nThe servers, `wrk` and PostgreSQL share two cores. A `GET /heroes/{{id}}` costs each Rust server three round trips to PostgreSQL (BEGIN, SELECT, COMMIT; its pool checks a connection in steady use without one) and FastAPI three (BEGIN, SELECT, ROLLBACK). sqlx 0.9 adds a fourth to sqlx-raw and seaorm-migrate: it pings every connection as it comes back to the pool (a protocol `Sync`, after the response is sent; not configurable). Against pgbench's {} statements/s for the same SELECT over 8 connections (this run, nothing else on the machine), at 64 connections:\n",
         per_sec(ceiling)
     );
     let _ = writeln!(
@@ -456,11 +461,7 @@ fn what_bounds(md: &mut String, results: &Results) {
         let Some(s) = find(server) else {
             continue;
         };
-        let trips = if server == FASTAPI {
-            FASTAPI_ROUND_TRIPS
-        } else {
-            RUST_ROUND_TRIPS
-        };
+        let trips = round_trips(server);
         let _ = writeln!(
             md,
             "| {server} | {} | {} | {:.0}% |",
@@ -472,7 +473,7 @@ fn what_bounds(md: &mut String, results: &Results) {
     let Some(fastapi) = find(FASTAPI) else {
         return;
     };
-    let needed = 10.0 * fastapi.per_sec * RUST_ROUND_TRIPS;
+    let needed = 10.0 * fastapi.per_sec * round_trips("sync-diesel");
     let worst_spread = results
         .http
         .samples
@@ -482,7 +483,7 @@ fn what_bounds(md: &mut String, results: &Results) {
         .fold(0.0_f64, f64::max);
     let _ = writeln!(
         md,
-        "\nRead with the 10× goal: FastAPI uses a small share of the database (its two uvicorn workers spend their cores in Python). Ten times its rate would cost a Rust server {} round trips/s, {:.0}% of what pgbench gets with the machine to itself, while the server and `wrk` need the same two cores. The fastest (sqlx-raw, seaorm-migrate) are bound by those round trips, one in four of them the checkout test our pool defaults add (see \"The checkout test\" above), not by Rust. async-diesel's checkout test is a `SELECT $1`; sync-diesel also hands every database call to a blocking thread (`spawn_blocking`). At 256 connections every Rust server's p99 stays within {worst_spread:.1}× its p50: requests wait for one of the 8 pooled connections in turn, and nothing queues without bound.\n",
+        "\nRead with the 10× goal: FastAPI uses a small share of the database (its two uvicorn workers spend their cores in Python). Ten times its rate would cost a Rust server {} round trips/s, {:.0}% of what pgbench gets with the machine to itself, while the server and `wrk` need the same two cores. What is left per request is the transaction the API opens for every request (BEGIN and COMMIT around one SELECT; a read-only endpoint could skip them) and, for the sqlx-based two, sqlx's ping on return; sync-diesel also hands every database call to a blocking thread (`spawn_blocking`). At 256 connections every Rust server's p99 stays within {worst_spread:.1}× its p50: requests wait for one of the 8 pooled connections in turn, and nothing queues without bound.\n",
         per_sec(needed),
         100.0 * needed / ceiling
     );

@@ -180,7 +180,7 @@ impl DevDb {
         std::thread::spawn(move || {
             let _ = sent.send(config.connect(postgres::NoTls));
         });
-        match received.recv_timeout(deadline + Duration::from_millis(250)) {
+        match received.recv_timeout(deadline) {
             Ok(result) => result.map_err(ConnectFailure::Failed),
             Err(_) => Err(ConnectFailure::NoAnswer(deadline)),
         }

@@ -235,6 +235,50 @@ fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
     }
 }
 
+/// A listener that accepts TCP and never speaks PostgreSQL: `devdb` (and so
+/// every binary, which asks devdb first) gives up at the connect deadline.
+#[test]
+fn a_server_that_never_answers_the_login_fails_at_the_deadline() {
+    // Never accepted: the kernel completes the handshakes all the same.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://admin:changethis@127.0.0.1:{}/postgres",
+        silent.local_addr().unwrap().port()
+    );
+    for (timeout, deadline) in [("2", 2), ("", 5)] {
+        let began = std::time::Instant::now();
+        let out = Command::cargo_bin("devdb")
+            .unwrap()
+            .env("DATABASE_URL", &url)
+            .env("PGCONNECT_TIMEOUT", timeout)
+            .args(["url", "x"])
+            .output()
+            .unwrap();
+        let took = began.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("completed a PostgreSQL login within {deadline} s")),
+            "{stderr}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(deadline + 2),
+            "took {took:?} for a {deadline} s deadline"
+        );
+    }
+    let out = Command::cargo_bin("devdb")
+        .unwrap()
+        .env("PGCONNECT_TIMEOUT", "soon")
+        .args(["url", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PGCONNECT_TIMEOUT=\"soon\" is not usable")
+    );
+}
+
 #[test]
 fn dropping_a_database_while_the_cluster_is_down_starts_it_first() {
     let scratch = Scratch::new();

@@ -61,7 +61,13 @@ pub struct Hero {
 #[cfg_attr(
     feature = "diesel",
     derive(diesel::Insertable),
-    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+    // `None` is NULL, not DEFAULT (the same for these columns, which have no
+    // default): what `diesel::copy_from(..).from_insertable` needs.
+    diesel(
+        table_name = crate::schema::heroes,
+        check_for_backend(diesel::pg::Pg),
+        treat_none_as_default_value = false
+    )
 )]
 pub struct NewHero {
     /// See [`Hero::name`].
