@@ -340,20 +340,27 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
     )
     .await
     .unwrap();
-    diesel::sql_query("SELECT pg_terminate_backend($1)")
+    // Returns once the backend has exited (waits up to 5 s).
+    diesel::sql_query("SELECT pg_terminate_backend($1, 5000)")
         .bind::<Int4, _>(victim)
         .execute(&mut other.get().await.unwrap())
         .await
         .unwrap();
 
-    let conn = &mut engine.get().await.unwrap();
-    let now = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-        .get_result::<Pid>(conn)
-        .await
-        .unwrap()
-        .pid;
+    // The session is the safe path: the pool's free check (`is_closed`)
+    // drops the dead connection if tokio-postgres has already read the
+    // server's goodbye, and `BEGIN` is retried on a fresh one if not.
+    let (now, count) = session(&engine, async |conn| {
+        let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result::<Pid>(conn)
+            .await?
+            .pid;
+        Ok((pid, heroes::count(conn).await?))
+    })
+    .await
+    .unwrap();
     assert_ne!(now, victim);
-    assert_eq!(heroes::count(conn).await.unwrap(), 0);
+    assert_eq!(count, 0);
 }
 
 // ---- migrations ---------------------------------------------------------------

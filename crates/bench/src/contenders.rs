@@ -365,7 +365,10 @@ impl RawClients {
                 Ok(rows.iter().map(hero_of).count())
             }
             Workload::Insert100 => {
-                // One statement is atomic on its own: no BEGIN/COMMIT needed.
+                // In a transaction, as every other contender runs it (BEGIN,
+                // INSERT, COMMIT: the session's work). Only one task runs this
+                // workload, so nothing else is pipelined on this client.
+                client.batch_execute("BEGIN").await.map_err(text)?;
                 let rows = insert_batch("tokio-postgres", INSERTS.fetch_add(1, Ordering::Relaxed));
                 let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
                 let secrets: Vec<Option<&str>> =
@@ -377,6 +380,7 @@ impl RawClients {
                     .query(&st.insert, &[&names, &secrets, &ages, &srcs, &teams])
                     .await
                     .map_err(text)?;
+                client.batch_execute("COMMIT").await.map_err(text)?;
                 Ok(saved.iter().map(hero_of).count())
             }
         }

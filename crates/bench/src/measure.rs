@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::baselines::Tools;
 use crate::contenders::{BenchResult, RUST, Rust};
 use crate::dataset;
-use crate::results::{Sample, median};
+use crate::results::{CpuPerOp, Sample, cpu_seconds, median};
 use crate::workloads::{Workload, bulk_rows};
 
 /// The SQLAlchemy contenders: (driver, name in the report).
@@ -132,6 +132,8 @@ pub struct Bench {
     variants: Vec<(String, Arc<Rust>)>,
     criterion_dir: PathBuf,
     figures: Figures,
+    /// CPU per operation of each concurrent run: (contender, tasks) → rounds.
+    cpu: BTreeMap<(String, u32), Vec<CpuPerOp>>,
     progress: ProgressBar,
 }
 
@@ -179,6 +181,7 @@ impl Bench {
             variants,
             criterion_dir,
             figures: Figures::new(),
+            cpu: BTreeMap::new(),
             progress: ProgressBar::hidden(),
         })
     }
@@ -291,13 +294,22 @@ impl Bench {
         }
         self.progress.finish_and_clear();
 
+        let cpu = self.cpu;
         Ok(self
             .figures
             .into_iter()
             .map(|((workload, contender, tasks), (method, figures))| {
                 let per_sec: Vec<f64> = figures.iter().map(|f| f.0).collect();
                 let mean_us: Vec<f64> = figures.iter().map(|f| f.1).collect();
+                let cpu_us = (workload == CONCURRENT)
+                    .then(|| cpu.get(&(contender.clone(), tasks)))
+                    .flatten()
+                    .map(|rounds| CpuPerOp {
+                        client: median(&rounds.iter().map(|c| c.client).collect::<Vec<_>>()),
+                        server: median(&rounds.iter().map(|c| c.server).collect::<Vec<_>>()),
+                    });
                 Sample {
+                    cpu_us,
                     workload,
                     contender,
                     tasks,
@@ -420,6 +432,7 @@ impl Bench {
     fn concurrent(&mut self, who: Who, tasks: u32) -> BenchResult<()> {
         let name = self.name(who);
         let (warmup, measure) = (self.config.warmup, self.config.measure * 2);
+        let (client_before, server_before) = cpu_seconds();
         let (ops, method) = match who {
             Who::Rust(i) => {
                 let rust = Arc::clone(&self.multi[i]);
@@ -474,10 +487,23 @@ impl Bench {
         if ops <= 0.0 {
             return Err("no operation completed".to_owned());
         }
+        let (client_after, server_after) = cpu_seconds();
         let per_sec = ops / measure.as_secs_f64();
         // Little's law: each task has one operation in flight.
         let mean_us = f64::from(tasks) * 1e6 / per_sec;
         self.record(CONCURRENT, &name, tasks, method, (per_sec, mean_us));
+        // The CPU covers the warm-up too (pgbench has none): count the
+        // operations of the whole run at the measured rate.
+        let ran = if matches!(who, Who::Pgbench) {
+            measure
+        } else {
+            warmup + measure
+        };
+        let all_ops = per_sec * ran.as_secs_f64();
+        self.cpu.entry((name, tasks)).or_default().push(CpuPerOp {
+            client: (client_after - client_before) * 1e6 / all_ops,
+            server: (server_after - server_before) * 1e6 / all_ops,
+        });
         Ok(())
     }
 

@@ -292,6 +292,7 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
             "![{CONCURRENT} {tasks}](charts/{})\n",
             chart_name(CONCURRENT, tasks)
         );
+        cpu_table(&mut md, &samples, tasks);
     }
 
     // Bulk.
@@ -413,6 +414,39 @@ fn table(md: &mut String, samples: &[Sample], raw: Option<f64>, sqla: Option<f64
             ratio(s.per_sec, sqla),
             rounds.join(" / "),
             s.method.replace('\\', "\\\\")
+        );
+    }
+    md.push('\n');
+}
+
+/// Where the CPU of a concurrent run went, per operation: the client's and
+/// PostgreSQL's, and the rate both would allow if they had the machine's
+/// cores to themselves, beside the rate measured.
+fn cpu_table(md: &mut String, samples: &[Sample], tasks: u32) {
+    let rows: Vec<(&Sample, crate::results::CpuPerOp)> = samples
+        .iter()
+        .filter_map(|s| s.cpu_us.map(|cpu| (s, cpu)))
+        .filter(|(_, cpu)| cpu.client + cpu.server > 0.0)
+        .collect();
+    if rows.is_empty() || tasks == 1 {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let _ = writeln!(
+        md,
+        "CPU per operation at {tasks} tasks, read from `/proc` around each run (client: the measuring process with the children it waited for; server: every `postgres` process). With {cores} cores shared, client + server CPU per operation bounds the rate at {cores} s of CPU per second divided by their sum:\n\n| contender | client CPU/op | server CPU/op | client + server | rate that CPU allows | measured |\n|---|---|---|---|---|---|"
+    );
+    for (s, cpu) in rows {
+        let sum = cpu.client + cpu.server;
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} µs | {:.0} µs | {:.0} µs | {} | {} |",
+            s.contender,
+            cpu.client,
+            cpu.server,
+            sum,
+            per_sec(cores as f64 * 1e6 / sum),
+            per_sec(s.per_sec)
         );
     }
     md.push('\n');

@@ -20,6 +20,61 @@ pub struct Sample {
     pub method: String,
     /// Every round's figure, to show the spread.
     pub rounds: Vec<f64>,
+    /// For the concurrent runs: CPU time per operation, microseconds, of the
+    /// client (this process and the children it waited for: pgbench, the
+    /// SQLAlchemy runner) and of the server (every `postgres` process, with
+    /// the backends that exited meanwhile, which the postmaster has reaped),
+    /// the medians over rounds. Both share the machine's cores.
+    #[serde(default)]
+    pub cpu_us: Option<CpuPerOp>,
+}
+
+/// CPU time per operation, microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuPerOp {
+    /// The client's.
+    pub client: f64,
+    /// PostgreSQL's.
+    pub server: f64,
+}
+
+/// CPU seconds used so far by this process with its waited-for children, and
+/// by every `postgres` process, read from `/proc` (Linux; zeros elsewhere).
+pub fn cpu_seconds() -> (f64, f64) {
+    // Clock ticks per second: 100 on every Linux we run on (USER_HZ).
+    const TICKS: f64 = 100.0;
+    let fields = |stat: &str| -> Option<(String, Vec<f64>)> {
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let comm = stat[open + 1..close].to_owned();
+        let rest: Vec<f64> = stat[close + 2..]
+            .split(' ')
+            .map(|f| f.parse().unwrap_or(0.0))
+            .collect();
+        Some((comm, rest))
+    };
+    // After the command: state is field 3, utime 14, stime 15, cutime 16,
+    // cstime 17 (1-based), so 11..=14 here.
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| fields(&s))
+        .map_or(0.0, |(_, f)| f.iter().skip(11).take(4).sum::<f64>() / TICKS);
+    let mut server = 0.0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            if let Some((comm, f)) = fields(&stat)
+                && comm == "postgres"
+            {
+                // Its own time, and that of the children it has reaped: the
+                // postmaster's counts the backends that have already exited.
+                server += f.iter().skip(11).take(4).sum::<f64>() / TICKS;
+            }
+        }
+    }
+    (own, server)
 }
 
 /// Cold release build of one crate.

@@ -127,11 +127,12 @@ pub fn session<T>(pool: &PgPool, work: impl FnOnce(&mut PgConnection) -> Result<
 /// How the pool opens and checks connections: diesel's `ConnectionManager`,
 /// plus what libpq cannot tell cheaply. A libpq connection the server closed
 /// looks healthy until an operation on it fails (`PQstatus` changes only
-/// then), so asking costs a round trip. Instead each connection carries a
-/// small [`Instrumentation`] that notes when it came back to the pool and
-/// whether one of its statements failed for a lost connection: a lost one is
-/// dropped as it comes back, and only one idle for [`PING_IF_IDLE_FOR`] is
-/// pinged on its way out.
+/// then), so asking costs a round trip. Once one has failed, diesel itself
+/// marks the connection broken (its transaction manager reads libpq's
+/// status after every statement) and r2d2 drops it as it comes back. What
+/// is added here: each connection carries a small [`Instrumentation`] that
+/// notes when it came back to the pool, so that only one idle for
+/// [`PING_IF_IDLE_FOR`] is pinged on its way out.
 #[derive(Debug)]
 pub struct Manager {
     inner: ConnectionManager<PgConnection>,
@@ -146,7 +147,6 @@ impl ManageConnection for Manager {
         let mut conn = self.inner.connect()?;
         conn.set_instrumentation(PoolNotes {
             returned: Instant::now(),
-            lost: false,
             // Whatever new connections get besides (the echo, when it is on).
             then: diesel::connection::get_default_instrumentation(),
         });
@@ -164,19 +164,19 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         // r2d2 asks this as the connection comes back to the pool.
-        let lost = PoolNotes::of(conn).is_some_and(|notes| {
+        if let Some(notes) = PoolNotes::of(conn) {
             notes.returned = Instant::now();
-            notes.lost
-        });
-        lost || self.inner.has_broken(conn)
+        }
+        // A panicking thread, or a transaction manager in error: diesel's
+        // answer, which covers a connection the server has closed.
+        self.inner.has_broken(conn)
     }
 }
 
 /// What the pool keeps on each connection, as its diesel instrumentation
-/// (which sees every statement's outcome); it passes every event on.
+/// (the one per-connection slot diesel offers); it passes every event on.
 struct PoolNotes {
     returned: Instant,
-    lost: bool,
     then: Option<Box<dyn Instrumentation>>,
 }
 
@@ -188,13 +188,6 @@ impl PoolNotes {
 
 impl Instrumentation for PoolNotes {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::FinishQuery {
-            error: Some(err), ..
-        } = &event
-            && crate::queries::trouble(err) == crate::queries::Trouble::Unavailable
-        {
-            self.lost = true;
-        }
         if let Some(then) = &mut self.then {
             then.on_connection_event(event);
         }

@@ -288,23 +288,36 @@ fn the_pool_replaces_a_connection_the_server_killed() {
         #[diesel(sql_type = diesel::sql_types::Int4)]
         pid: i32,
     }
-    let victim = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-        .get_result::<Pid>(&mut pool.get().unwrap())
-        .unwrap()
-        .pid;
+    let pid = |conn: &mut PgConnection| {
+        diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result::<Pid>(conn)
+            .map(|p| p.pid)
+    };
     let mut admin = PgConnection::establish(db.url()).unwrap();
-    diesel::sql_query("SELECT pg_terminate_backend($1)")
-        .bind::<diesel::sql_types::Int4, _>(victim)
-        .execute(&mut admin)
-        .unwrap();
+    let mut kill = |victim: i32| {
+        // Returns once the backend has exited (waits up to 5 s).
+        diesel::sql_query("SELECT pg_terminate_backend($1, 5000)")
+            .bind::<diesel::sql_types::Int4, _>(victim)
+            .execute(&mut admin)
+            .unwrap();
+    };
 
-    let conn = &mut pool.get().unwrap();
-    let now = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-        .get_result::<Pid>(conn)
-        .unwrap()
-        .pid;
-    assert_ne!(now, victim, "a new backend serves the pool");
-    assert_eq!(heroes::count(conn).unwrap(), 0);
+    // Outside a session, the first statement on the dead connection fails
+    // (libpq learns it only then); diesel then marks the connection broken,
+    // so r2d2 drops it on return and the next checkout opens a new backend.
+    let victim = pid(&mut pool.get().unwrap()).unwrap();
+    kill(victim);
+    assert!(pid(&mut pool.get().unwrap()).is_err());
+    let replaced = pid(&mut pool.get().unwrap()).unwrap();
+    assert_ne!(replaced, victim, "a new backend serves the pool");
+
+    // In a session nothing fails: BEGIN finds the connection closed, and the
+    // session starts again on a fresh one.
+    kill(replaced);
+    let (now, count) =
+        engine::session(&pool, |conn| Ok((pid(conn)?, heroes::count(conn)?))).unwrap();
+    assert_ne!(now, replaced);
+    assert_eq!(count, 0);
 }
 
 #[test]
