@@ -67,6 +67,12 @@ fn write_report(out: &std::path::Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // No server, no report: one line and the right exit code, instead of
+    // every scenario failing in turn.
+    if let Err(err) = devdb::database_url("postgres") {
+        eprintln!("error: {err}");
+        return ExitCode::from(support::app::Failure::exit_code(&err));
+    }
     let server = server_version();
     let cells = report::run_all(&cli);
     let context = format!(

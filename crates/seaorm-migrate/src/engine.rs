@@ -97,13 +97,7 @@ pub fn connection_lost(err: &DbErr) -> bool {
     else {
         return false;
     };
-    match &**sqlx {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| support::sqlstate_means_connection_lost(&code)),
-        _ => false,
-    }
+    support::sqlx_connection_lost(sqlx)
 }
 
 /// `echo=True`: print every statement SeaORM runs, as `SQL> ...`.

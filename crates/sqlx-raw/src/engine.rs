@@ -88,20 +88,9 @@ pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
 /// lost after `BEGIN` fails the transaction whole, and is not retried.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     match pool.begin().await {
-        Err(err) if connection_lost(&err) => Ok(pool.begin().await?),
+        // A socket error, or SQLSTATE class 08, 57P01, 57P02.
+        Err(err) if support::sqlx_connection_lost(&err) => Ok(pool.begin().await?),
         other => Ok(other?),
-    }
-}
-
-/// Whether `err` means the connection itself is gone: a socket error, or the
-/// server saying it ended the session (SQLSTATE class 08, 57P01, 57P02).
-pub fn connection_lost(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| support::sqlstate_means_connection_lost(&code)),
-        _ => false,
     }
 }
 

@@ -40,6 +40,21 @@ pub fn sqlstate_means_connection_lost(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02")
 }
 
+/// Whether a sqlx error means the connection itself is gone: a socket or
+/// protocol error, or one of the SQLSTATEs of
+/// [`sqlstate_means_connection_lost`]. sqlx-raw and SeaORM (which runs on
+/// sqlx) retry a `BEGIN` that fails this way.
+#[cfg(feature = "sqlx")]
+pub fn sqlx_connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| sqlstate_means_connection_lost(&code)),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::unique_name_violation;
