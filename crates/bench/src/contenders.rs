@@ -90,17 +90,17 @@ impl Rust {
                 };
                 Self::SqlxRaw(sqlx_raw::engine::engine(url, options).await.map_err(text)?)
             }
-            "seaorm-migrate" => Self::SeaOrm(
-                seaorm_migrate::engine::connect_with(
-                    url,
-                    seaorm_migrate::engine::MAX_CONNECTIONS,
-                    seaorm_migrate::engine::ACQUIRE_TIMEOUT,
+            "seaorm-migrate" => {
+                let options = seaorm_migrate::engine::EngineOptions {
                     ping_every_checkout,
-                    support::deadlines::Deadlines::from_env_or_default(),
+                    ..Default::default()
+                };
+                Self::SeaOrm(
+                    seaorm_migrate::engine::connect_with(url, options)
+                        .await
+                        .map_err(text)?,
                 )
-                .await
-                .map_err(text)?,
-            ),
+            }
             "tokio-postgres" => Self::Raw(Arc::new(RawClients::connect(url, POOL_SIZE).await?)),
             other => return Err(format!("no Rust contender called {other}")),
         })

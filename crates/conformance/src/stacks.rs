@@ -12,6 +12,57 @@ use tokio::sync::oneshot;
 
 use crate::{Kind, PoolConfig, Stack, StackError, StackResult};
 
+/// Parses `args` as the crate's binary does, then runs `run` on them:
+/// `--help`, `--version` and usage errors end here with their exit code.
+fn with_cli<C: clap::Parser>(args: Vec<OsString>, run: impl FnOnce(C) -> ExitCode) -> ExitCode {
+    match support::app::parse(args) {
+        Ok(cli) => run(cli),
+        Err(code) => code,
+    }
+}
+
+impl PoolConfig {
+    /// This pool as sync-diesel's engine options (every other one default).
+    pub fn sync_diesel(&self) -> sync_diesel::engine::EngineOptions {
+        sync_diesel::engine::EngineOptions {
+            max_size: self.max_size,
+            connection_timeout: self.acquire_timeout,
+            deadlines: self.deadlines,
+            ..Default::default()
+        }
+    }
+
+    /// This pool as async-diesel's engine options.
+    pub fn async_diesel(&self) -> async_diesel::engine::EngineOptions {
+        async_diesel::engine::EngineOptions {
+            max_size: self.max_size as usize,
+            wait_timeout: self.acquire_timeout,
+            deadlines: self.deadlines,
+            ..Default::default()
+        }
+    }
+
+    /// This pool as sqlx-raw's engine options.
+    pub fn sqlx_raw(&self) -> sqlx_raw::engine::EngineOptions {
+        sqlx_raw::engine::EngineOptions {
+            max_connections: self.max_size,
+            acquire_timeout: self.acquire_timeout,
+            deadlines: self.deadlines,
+            ..Default::default()
+        }
+    }
+
+    /// This pool as seaorm-migrate's engine options.
+    pub fn seaorm(&self) -> seaorm_migrate::engine::EngineOptions {
+        seaorm_migrate::engine::EngineOptions {
+            max_connections: self.max_size,
+            acquire_timeout: self.acquire_timeout,
+            deadlines: self.deadlines,
+            ..Default::default()
+        }
+    }
+}
+
 /// An error from a task that panicked or was cancelled (a bug, not a result).
 fn join_error(err: &tokio::task::JoinError) -> StackError {
     StackError::new(Kind::Other, 1, format!("the blocking task failed: {err}"))
@@ -92,26 +143,19 @@ impl Stack for SyncDiesel {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use sync_diesel::{cli, engine};
-        let cli: cli::Cli = match support::app::parse(args) {
-            Ok(cli) => cli,
-            Err(code) => return code,
-        };
-        support::app::exit((|| {
-            let url = devdb::database_url(cli.database())?;
-            cli::set_up_output(&cli);
-            let pool = engine::engine(&url, engine::EngineOptions::default())?;
-            cli::run(&cli, &pool)
-        })())
+        with_cli(args, |cli: cli::Cli| {
+            support::app::exit((|| {
+                let url = devdb::database_url(cli.database())?;
+                cli::set_up_output(&cli);
+                let pool = engine::engine(&url, engine::EngineOptions::default())?;
+                cli::run(&cli, &pool)
+            })())
+        })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
         let url = url.to_owned();
-        let options = sync_diesel::engine::EngineOptions {
-            max_size: pool.max_size,
-            connection_timeout: pool.acquire_timeout,
-            deadlines: pool.deadlines,
-            ..Default::default()
-        };
+        let options = pool.sync_diesel();
         let pool = tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
             .await
             .map_err(|e| join_error(&e))?
@@ -248,26 +292,18 @@ impl Stack for AsyncDiesel {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use async_diesel::{cli, engine};
-        let cli: cli::Cli = match support::app::parse(args) {
-            Ok(cli) => cli,
-            Err(code) => return code,
-        };
-        support::app::run_async(async {
-            let url = devdb::database_url(cli.database())?;
-            cli::set_up_output(&cli);
-            let engine = engine::Engine::connect(&url, cli.engine_options()).await?;
-            cli::run(&cli, &engine).await
+        with_cli(args, |cli: cli::Cli| {
+            support::app::run_async(async {
+                let url = devdb::database_url(cli.database())?;
+                cli::set_up_output(&cli);
+                let engine = engine::Engine::connect(&url, cli.engine_options()).await?;
+                cli::run(&cli, &engine).await
+            })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let options = async_diesel::engine::EngineOptions {
-            max_size: pool.max_size as usize,
-            wait_timeout: pool.acquire_timeout,
-            deadlines: pool.deadlines,
-            ..Default::default()
-        };
-        let engine = async_diesel::engine::Engine::connect(url, options)
+        let engine = async_diesel::engine::Engine::connect(url, pool.async_diesel())
             .await
             .map_err(async_diesel_error)?;
         Ok(Self { engine })
@@ -437,28 +473,20 @@ impl Stack for SqlxRaw {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use sqlx_raw::{cli, engine};
-        let cli: cli::Cli = match support::app::parse(args) {
-            Ok(cli) => cli,
-            Err(code) => return code,
-        };
-        support::app::run_async(async {
-            let url = devdb::database_url(cli.database())?;
-            cli::set_up_output(&cli);
-            let pool = engine::engine(&url, engine::EngineOptions::default()).await?;
-            let result = cli::run(&cli, &pool).await;
-            pool.close().await;
-            result
+        with_cli(args, |cli: cli::Cli| {
+            support::app::run_async(async {
+                let url = devdb::database_url(cli.database())?;
+                cli::set_up_output(&cli);
+                let pool = engine::engine(&url, engine::EngineOptions::default()).await?;
+                let result = cli::run(&cli, &pool).await;
+                pool.close().await;
+                result
+            })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let options = sqlx_raw::engine::EngineOptions {
-            max_connections: pool.max_size,
-            acquire_timeout: pool.acquire_timeout,
-            deadlines: pool.deadlines,
-            ..Default::default()
-        };
-        let pool = sqlx_raw::engine::engine(url, options)
+        let pool = sqlx_raw::engine::engine(url, pool.sqlx_raw())
             .await
             .map_err(sqlx_raw_error)?;
         Ok(Self { pool })
@@ -603,33 +631,25 @@ impl Stack for SeaOrm {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use seaorm_migrate::{cli, engine};
-        let cli: cli::Cli = match support::app::parse(args) {
-            Ok(cli) => cli,
-            Err(code) => return code,
-        };
-        support::app::run_async(async {
-            if let Some(generated) = cli::generate(&cli) {
-                return generated;
-            }
-            let url = devdb::database_url(cli.database())?;
-            cli::set_up_output(&cli);
-            let db = engine::connect(&url).await?;
-            let result = cli::run(&cli, &db).await;
-            db.close_by_ref().await?;
-            result
+        with_cli(args, |cli: cli::Cli| {
+            support::app::run_async(async {
+                if let Some(generated) = cli::generate(&cli) {
+                    return generated;
+                }
+                let url = devdb::database_url(cli.database())?;
+                cli::set_up_output(&cli);
+                let db = engine::connect(&url).await?;
+                let result = cli::run(&cli, &db).await;
+                db.close_by_ref().await?;
+                result
+            })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db = seaorm_migrate::engine::connect_with(
-            url,
-            pool.max_size,
-            pool.acquire_timeout,
-            false,
-            pool.deadlines,
-        )
-        .await
-        .map_err(seaorm_error)?;
+        let db = seaorm_migrate::engine::connect_with(url, pool.seaorm())
+            .await
+            .map_err(seaorm_error)?;
         Ok(Self { db })
     }
 

@@ -15,15 +15,10 @@ impl Contender for SyncDiesel {
     type Store = sync_diesel::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use sync_diesel::engine::{self, EngineOptions};
+        use sync_diesel::engine;
         let url = url.to_owned();
         tokio::task::spawn_blocking(move || {
-            let options = EngineOptions {
-                max_size: pool.max_size,
-                connection_timeout: pool.acquire_timeout,
-                ..EngineOptions::default()
-            };
-            let pool = engine::engine(&url, options).map_err(text)?;
+            let pool = engine::engine(&url, pool.sync_diesel()).map_err(text)?;
             sync_diesel::migrate::up(&mut pool.get().map_err(text)?).map_err(text)?;
             Ok(sync_diesel::api::Store::new(pool))
         })
@@ -40,13 +35,10 @@ impl Contender for AsyncDiesel {
     type Store = async_diesel::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use async_diesel::engine::{Engine, EngineOptions};
-        let options = EngineOptions {
-            max_size: pool.max_size as usize,
-            wait_timeout: pool.acquire_timeout,
-            ..EngineOptions::default()
-        };
-        let engine = Engine::connect(url, options).await.map_err(text)?;
+        use async_diesel::engine::Engine;
+        let engine = Engine::connect(url, pool.async_diesel())
+            .await
+            .map_err(text)?;
         let conn = engine.get().await.map_err(text)?;
         // The harness is synchronous (it drives the async connection itself).
         tokio::task::spawn_blocking(move || async_diesel::migrate::up(conn))
@@ -65,13 +57,8 @@ impl Contender for SqlxRaw {
     type Store = sqlx_raw::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use sqlx_raw::engine::{self, EngineOptions};
-        let options = EngineOptions {
-            max_connections: pool.max_size,
-            acquire_timeout: pool.acquire_timeout,
-            ..EngineOptions::default()
-        };
-        let pg = engine::engine(url, options).await.map_err(text)?;
+        use sqlx_raw::engine;
+        let pg = engine::engine(url, pool.sqlx_raw()).await.map_err(text)?;
         sqlx_raw::migrate::up(&pg).await.map_err(text)?;
         Ok(sqlx_raw::api::Store::new(pg))
     }
@@ -85,15 +72,9 @@ impl Contender for SeaOrm {
     type Store = seaorm_migrate::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let db = seaorm_migrate::engine::connect_with(
-            url,
-            pool.max_size,
-            pool.acquire_timeout,
-            false,
-            pool.deadlines,
-        )
-        .await
-        .map_err(text)?;
+        let db = seaorm_migrate::engine::connect_with(url, pool.seaorm())
+            .await
+            .map_err(text)?;
         seaorm_migrate::migrate::up(&db, None).await.map_err(text)?;
         Ok(seaorm_migrate::api::Store::new(db))
     }

@@ -15,42 +15,60 @@ use crate::error::Result;
 /// The default pool size (`max_connections`).
 pub const MAX_CONNECTIONS: u32 = 8;
 
-/// How long a caller waits for a free connection by default.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A connection idle in the pool at least this long is pinged before it is
 /// handed out (HikariCP's `aliveBypassWindowMs` is the same idea, at 500 ms):
 /// connections in steady use skip the round trip; [`begin`] covers the rest.
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
+/// How the pool is sized, how long callers wait, and how it checks its
+/// connections.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineOptions {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection before it gets a
+    /// `ConnectionAcquire(Timeout)` error instead of hanging.
+    pub acquire_timeout: Duration,
+    /// Ping every connection as it leaves the pool (SeaORM's own default):
+    /// one round trip per checkout. Off here: only connections idle for
+    /// [`PING_IF_IDLE_FOR`] are pinged, and [`begin`] covers the rest.
+    pub ping_every_checkout: bool,
+    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
+    /// `STATEMENT_TIMEOUT_MS`).
+    pub deadlines: support::deadlines::Deadlines,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: MAX_CONNECTIONS,
+            acquire_timeout: Duration::from_secs(5),
+            ping_every_checkout: false,
+            deadlines: support::deadlines::Deadlines::from_env_or_default(),
+        }
+    }
+}
+
 /// `create_async_engine(url, echo=...)`: connects (opening the first
 /// connection, so a bad server is reported here) with a bounded pool.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
-    let deadlines = support::deadlines::Deadlines::from_env_or_default();
-    connect_with(url, MAX_CONNECTIONS, ACQUIRE_TIMEOUT, false, deadlines).await
+    connect_with(url, EngineOptions::default()).await
 }
 
-/// [`connect`] with a pool of at most `max_connections`, where a caller waits
-/// at most `acquire_timeout` for a free connection before it gets a
-/// `ConnectionAcquire(Timeout)` error instead of hanging. With
-/// `ping_every_checkout` (SeaORM's own default) every connection is pinged as
-/// it leaves the pool, one round trip per checkout; without it (ours) only
-/// connections idle for [`PING_IF_IDLE_FOR`] are. `deadlines` bound opening
-/// a connection and, if set, every statement.
-pub async fn connect_with(
-    url: &str,
-    max_connections: u32,
-    acquire_timeout: Duration,
-    ping_every_checkout: bool,
-    deadlines: support::deadlines::Deadlines,
-) -> Result<DatabaseConnection> {
+/// [`connect`] with the pool `engine` describes.
+pub async fn connect_with(url: &str, engine: EngineOptions) -> Result<DatabaseConnection> {
+    let EngineOptions {
+        max_connections,
+        acquire_timeout,
+        ping_every_checkout,
+        deadlines,
+    } = engine;
     let mut options = ConnectOptions::new(url);
+    // SeaORM's `connect_timeout` would only set sqlx's acquire timeout, which
+    // `acquire_timeout` replaces: no login deadline. The first connection is
+    // opened under the connect deadline at the end instead.
     options
         .max_connections(max_connections)
-        // SeaORM's `connect_timeout` is sqlx's acquire timeout (which the
-        // `acquire_timeout` below then replaces), not a login deadline: the
-        // first connection is opened under the connect deadline further down.
-        .connect_timeout(deadlines.connect)
         .acquire_timeout(acquire_timeout)
         // Statement logging goes through sqlx's `tracing` events; they are
         // printed only when `ECHO=1` installed a subscriber (enable_echo).

@@ -55,22 +55,24 @@ pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
         // Sent at login: the server cancels any statement running longer.
         connect = connect.options([("statement_timeout", limit.as_millis().to_string())]);
     }
-    let pool = PgPoolOptions::new()
+    let mut pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
-        // sqlx would ping every connection as it leaves the pool; it already
-        // pings each one as it comes back (sqlx 0.9 always does), so only a
-        // connection that then sat idle needs a check before reuse.
-        .test_before_acquire(options.test_before_acquire)
-        .before_acquire(|conn, meta| {
+        .test_before_acquire(options.test_before_acquire);
+    if !options.test_before_acquire {
+        // sqlx already pings each connection as it comes back to the pool
+        // (sqlx 0.9 always does), so only one that then sat idle needs a
+        // check before reuse.
+        pool = pool.before_acquire(|conn, meta| {
             Box::pin(async move {
                 if meta.idle_for >= PING_IF_IDLE_FOR {
                     conn.ping().await?; // an error: sqlx drops it, opens another
                 }
                 Ok(true)
             })
-        })
-        .connect_lazy_with(connect);
+        });
+    }
+    let pool = pool.connect_lazy_with(connect);
     // sqlx has no login deadline of its own (its acquire timeout bounds
     // waiting for a connection, not an open in progress), so the first
     // connection is opened under the connect deadline here.
