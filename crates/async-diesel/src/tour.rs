@@ -26,7 +26,7 @@ pub async fn run(engine: &Engine, database: &str) -> Result<()> {
         "The async engine: a pool of connections (built in main.rs)",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
         &format!(
-            "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url)).max_size({}).build()?",
+            "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config)).max_size({}).build()?  // RecyclingMethod::Fast",
             options.max_size
         ),
     );

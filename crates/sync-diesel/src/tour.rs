@@ -22,7 +22,7 @@ pub fn run(pool: &PgPool, database: &str) -> Result<()> {
         "The engine: a pool of connections (built in main.rs)",
         "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
         &format!(
-            "let pool: PgPool = Pool::builder().max_size({}).build(ConnectionManager::new(url))?;",
+            "let pool: PgPool = Pool::builder().max_size({}).build(Manager {{ inner: ConnectionManager::new(url), .. }})?;  // src/engine.rs",
             pool.max_size()
         ),
     );
