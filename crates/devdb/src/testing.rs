@@ -388,3 +388,152 @@ pub fn check_serve_binary(command: &mut Command) -> ServeRun {
         stdout: seen,
     }
 }
+
+/// Starts `n` copies of `command` at once (all spawned before any is waited
+/// for: two deploys racing) and returns each one's output, in start order.
+pub fn run_at_once(n: usize, command: impl Fn() -> Command) -> Vec<std::process::Output> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut c = command();
+            c.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn()
+                .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"))
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait for a child"))
+        .collect()
+}
+
+/// A copy of a migrations folder under the temp dir, for a test to add
+/// migrations to or edit them in; deleted on drop.
+#[derive(Debug)]
+pub struct ScratchMigrations {
+    dir: std::path::PathBuf,
+}
+
+impl ScratchMigrations {
+    /// Copies every file of `folder` (one level of sub-folders, as diesel's
+    /// layout has) into a new folder named after `label`.
+    pub fn copy_of(folder: &std::path::Path, label: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "migrations-{label}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        copy_folder(folder, &dir);
+        Self { dir }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Writes `text` to `relative` inside the folder (parents created),
+    /// replacing what was there.
+    pub fn write(&self, relative: &str, text: &str) -> &Self {
+        let path = self.dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create a migration folder");
+        }
+        std::fs::write(&path, text).expect("write a migration file");
+        self
+    }
+}
+
+impl Drop for ScratchMigrations {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the scratch folder");
+    for entry in std::fs::read_dir(from).expect("read the migrations folder") {
+        let path = entry.expect("a folder entry").path();
+        let target = to.join(path.file_name().expect("a file name"));
+        if path.is_dir() {
+            copy_folder(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy a migration file");
+        }
+    }
+}
+
+/// A session holding `LOCK TABLE … IN EXCLUSIVE MODE` in an open
+/// transaction: reads of the table go on, writes wait. Tests use it to stop
+/// two migration runs at a known point and then let them race
+/// deterministically. Blocking (the `postgres` crate): from an async test,
+/// call it inside `tokio::task::block_in_place`.
+pub struct TableHold {
+    client: postgres::Client,
+}
+
+impl std::fmt::Debug for TableHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TableHold")
+    }
+}
+
+impl TableHold {
+    /// Locks `table` in the database at `url` until [`release`](Self::release).
+    pub fn lock(url: &str, table: &str) -> Self {
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).expect("connect to hold a lock");
+        client
+            .batch_execute(&format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            .expect("lock the table");
+        Self { client }
+    }
+
+    /// Waits (at most 30 s, else panics) until `n` sessions of this database
+    /// are waiting for a lock (a table, a row, a catalog entry or an
+    /// advisory lock).
+    pub fn wait_for_waiters(&mut self, n: i64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            // The activity view is read once per transaction, and this
+            // session sits in one: drop that snapshot before each look.
+            self.client
+                .batch_execute("SELECT pg_stat_clear_snapshot()")
+                .expect("clear the activity snapshot");
+            let waiting: i64 = self
+                .client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .expect("read pg_locks")
+                .get(0);
+            if waiting >= n {
+                return;
+            }
+            if std::time::Instant::now() >= deadline {
+                let sessions: Vec<String> = self
+                    .client
+                    .query(
+                        "SELECT format('%s %s %s: %s', pid, state, wait_event_type, left(query, 80)) \
+                         FROM pg_stat_activity WHERE datname = current_database()",
+                        &[],
+                    )
+                    .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+                    .unwrap_or_default();
+                panic!(
+                    "only {waiting} of {n} sessions came to wait for a lock within 30 s; sessions: {sessions:#?}"
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Commits, releasing the lock.
+    pub fn release(mut self) {
+        self.client.batch_execute("COMMIT").expect("release the lock");
+    }
+}

@@ -78,6 +78,8 @@ pub enum MigrateAction {
     },
     /// List every migration and whether it is applied (`alembic history`).
     Status,
+    /// Print the SQL `up` would run, without running it (`alembic upgrade head --sql`).
+    Plan,
     /// Drop every table, then apply all migrations.
     Fresh,
     /// Revert all applied migrations, then apply them all again.
@@ -182,6 +184,7 @@ pub async fn run(cli: &Cli, db: &DatabaseConnection) -> Result<()> {
             MigrateAction::Reset => {
                 support::app::print_migrations("reverted", &migrate::reset(db).await?);
             }
+            MigrateAction::Plan => support::app::print_plan(&migrate::plan(db).await?),
             MigrateAction::Status => support::app::print_history(
                 migrate::status(db)
                     .await?

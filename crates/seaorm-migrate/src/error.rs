@@ -50,7 +50,16 @@ pub enum Error {
     #[error("cannot generate the migration: {0}")]
     Generate(String),
 
-    /// Any other database error (including a failed migration, rolled back).
+    /// A migration failed. Run in a transaction (SeaORM's default on
+    /// PostgreSQL), nothing of it was kept and it is still pending.
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        /// The migration's name, e.g. `m20250101_000001_create_heroes`.
+        name: String,
+        /// SeaORM's error, which names only the statement.
+        source: DbErr,
+    },
+    /// Any other database error.
     #[error("database error: {0}")]
     Database(DbErr),
 }

@@ -11,16 +11,61 @@
 //! | `alembic downgrade base` | [`reset`](crate::migrate::reset) |
 //! | `alembic revision -m NAME` | [`generate`](crate::migrate::generate) |
 //!
+//! | `alembic upgrade head --sql` | [`plan`](crate::migrate::plan) |
+//!
 //! SeaORM records applied migrations in `seaql_migrations` and, on
-//! PostgreSQL, runs each one in a transaction.
+//! PostgreSQL, runs each one in a transaction (unless the migration's
+//! `use_transaction()` says `Some(false)`, for `CREATE INDEX CONCURRENTLY`).
+//! It takes no lock: two deploys running `up` at once both apply the same
+//! migration and the second fails, so [`up`] and [`down`] here hold an
+//! advisory lock on a connection of their own (docs/MIGRATIONS.md).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use migration::Migrator;
-use sea_orm::DatabaseConnection;
-use sea_orm_migration::{MigrationStatus, MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, MockDatabase, MockExecResult,
+    RuntimeErr, SqlxPostgresConnector,
+};
+use sea_orm_migration::{MigrationStatus, MigratorTrait, SchemaManager};
+use sqlx::postgres::PgPoolOptions;
 
 use crate::error::{Error, Result};
+
+/// The key of the PostgreSQL advisory lock [`up`] and [`down`] hold while
+/// they migrate: any number the database's other users do not lock.
+pub const LOCK_KEY: i64 = 0x6865_726f_6573_0002;
+
+/// Runs `run` on a one-connection engine of its own (the same URL and
+/// options as `db`) while that connection holds the session advisory lock
+/// [`LOCK_KEY`]: two processes migrating one database take turns. A
+/// one-connection pool because `db`'s pool may hand each statement to a
+/// different connection, and a session lock belongs to one.
+async fn locked<T>(
+    db: &DatabaseConnection,
+    run: impl AsyncFnOnce(&DatabaseConnection) -> Result<T>,
+) -> Result<T> {
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*options).clone())
+        .await
+        .map_err(|e| Error::Database(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))))?;
+    let single = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    single
+        .execute_unprepared(&format!("SELECT pg_advisory_lock({LOCK_KEY})"))
+        .await?;
+    let result = run(&single).await;
+    let unlocked = single
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
+        .await;
+    // Closing also ends the session, which would release the lock anyway.
+    let _ = single.close().await;
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
 
 /// One migration and whether it is applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +78,12 @@ pub struct Revision {
 
 /// `alembic history`: every migration, oldest first, with its state.
 pub async fn status(db: &DatabaseConnection) -> Result<Vec<Revision>> {
-    Ok(Migrator::get_migration_with_status(db)
+    status_of::<Migrator>(db).await
+}
+
+/// [`status`] for any migrator (the tests use ones with extra migrations).
+pub async fn status_of<M: MigratorTrait>(db: &DatabaseConnection) -> Result<Vec<Revision>> {
+    Ok(M::get_migration_with_status(db)
         .await?
         .iter()
         .map(|m| Revision {
@@ -51,27 +101,99 @@ fn names(revisions: &[Revision], applied: bool) -> Vec<String> {
         .collect()
 }
 
-/// `alembic upgrade head` (`steps` = `None`) or `upgrade +N`: returns the
-/// names applied, oldest first.
+/// `alembic upgrade head` (`steps` = `None`) or `upgrade +N`, under the
+/// migration lock: returns the names applied, oldest first.
 pub async fn up(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<String>> {
-    let before = names(&status(db).await?, true);
-    Migrator::up(db, steps).await?;
-    let after = names(&status(db).await?, true);
-    Ok(after.into_iter().filter(|n| !before.contains(n)).collect())
+    up_with::<Migrator>(db, steps).await
+}
+
+/// [`up`] for any migrator. SeaORM's error for a failed migration is the
+/// statement's alone, so this applies one migration at a time and names the
+/// one that failed ([`Error::Migration`]).
+pub async fn up_with<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    steps: Option<u32>,
+) -> Result<Vec<String>> {
+    locked(db, async |db| {
+        let pending = names(&status_of::<M>(db).await?, false);
+        let take = steps.map_or(pending.len(), |n| n as usize);
+        let mut applied = Vec::new();
+        for name in pending.into_iter().take(take) {
+            M::up(db, Some(1)).await.map_err(|source| Error::Migration {
+                name: name.clone(),
+                source,
+            })?;
+            applied.push(name);
+        }
+        Ok(applied)
+    })
+    .await
+}
+
+/// `alembic upgrade head --sql`: the pending migrations and the SQL `up`
+/// would send for each, without running anything. The migrations are Rust
+/// code, so each one's `up` runs against SeaORM's mock connection, which
+/// records the statements the schema builder renders instead of sending them.
+/// A migration that reads the database while it runs cannot be planned.
+pub async fn plan(db: &DatabaseConnection) -> Result<Vec<support::app::PlannedMigration>> {
+    plan_of::<Migrator>(db).await
+}
+
+/// [`plan`] for any migrator (the CI lint renders every migration with it).
+pub async fn plan_of<M: MigratorTrait>(
+    db: &DatabaseConnection,
+) -> Result<Vec<support::app::PlannedMigration>> {
+    let pending: Vec<String> = M::get_pending_migrations_read_only(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let mut plan = Vec::new();
+    for migration in M::migrations() {
+        let name = migration.name().to_owned();
+        if !pending.contains(&name) {
+            continue;
+        }
+        let mock = MockDatabase::new(DbBackend::Postgres)
+            .append_exec_results((0..256).map(|_| MockExecResult::default()))
+            .into_connection();
+        migration
+            .up(&SchemaManager::new(&mock))
+            .await
+            .map_err(|source| Error::Migration {
+                name: name.clone(),
+                source,
+            })?;
+        let sql: Vec<String> = mock
+            .into_transaction_log()
+            .iter()
+            .flat_map(|t| t.statements().iter().map(|s| format!("{};", s.sql)))
+            .collect();
+        plan.push(support::app::PlannedMigration {
+            in_transaction: migration.use_transaction().unwrap_or(true),
+            name,
+            sql: sql.join("\n"),
+        });
+    }
+    Ok(plan)
 }
 
 /// `alembic downgrade -N`: reverts the `steps` latest migrations, newest
 /// first. Asking for more than are applied is refused and reverts nothing.
+/// Under the migration lock.
 pub async fn down(db: &DatabaseConnection, steps: u32) -> Result<Vec<String>> {
-    let applied = names(&status(db).await?, true);
-    if steps as usize > applied.len() {
-        return Err(Error::Usage(format!(
-            "cannot revert {steps} migration(s): only {} applied (see `migrate status`)",
-            applied.len()
-        )));
-    }
-    Migrator::down(db, Some(steps)).await?;
-    Ok(applied.into_iter().rev().take(steps as usize).collect())
+    locked(db, async |db| {
+        let applied = names(&status(db).await?, true);
+        if steps as usize > applied.len() {
+            return Err(Error::Usage(format!(
+                "cannot revert {steps} migration(s): only {} applied (see `migrate status`)",
+                applied.len()
+            )));
+        }
+        Migrator::down(db, Some(steps)).await?;
+        Ok(applied.into_iter().rev().take(steps as usize).collect())
+    })
+    .await
 }
 
 /// `alembic downgrade <rev>`: reverts every migration applied after

@@ -101,6 +101,9 @@ pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
                 MigrateAction::Down { steps } => {
                     support::app::print_migrations("reverted", &migrate::down(pool, *steps).await?);
                 }
+                MigrateAction::Plan => {
+                    support::app::print_plan(&migrate::plan(pool).await?);
+                }
                 MigrateAction::History => {
                     support::app::print_history(
                         migrate::history(pool)

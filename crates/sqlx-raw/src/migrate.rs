@@ -47,9 +47,9 @@ async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// Every embedded revision, oldest first, marked applied when in `applied`.
-fn revisions(applied: &[i64]) -> Vec<Revision> {
-    MIGRATOR
+/// Every revision of `migrator`, oldest first, marked applied when in `applied`.
+fn revisions(migrator: &Migrator, applied: &[i64]) -> Vec<Revision> {
+    migrator
         .iter()
         .filter(|m| m.migration_type.is_up_migration())
         .map(|m| Revision {
@@ -63,7 +63,7 @@ fn revisions(applied: &[i64]) -> Vec<Revision> {
 /// `alembic history`: every embedded revision, oldest first, with its state.
 pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
     let mut conn = pool.acquire().await?;
-    Ok(revisions(&applied_versions(&mut conn).await?))
+    Ok(revisions(&MIGRATOR, &applied_versions(&mut conn).await?))
 }
 
 /// `alembic upgrade head`: applies every pending revision. Returns the names
@@ -72,6 +72,12 @@ pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
 /// is taken first and held while the before/after lists are read (it is
 /// re-entrant, so the migrator's own lock inside `run` still works).
 pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
+    up_with(pool, &MIGRATOR).await
+}
+
+/// [`up`] with any migrator: the tests pass one read from a folder at run
+/// time (`Migrator::new(path)`) holding extra migrations.
+pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> {
     let mut conn = pool.acquire().await?;
     conn.lock().await?;
     let applied = async {
@@ -80,10 +86,10 @@ pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
         // "`Acquire` is not general enough"), so a server could not call this
         // from a spawned task; `run` itself calls `run_direct`, public for
         // this reason though hidden from the docs.
-        MIGRATOR.run_direct(None, &mut *conn, false).await?;
+        migrator.run_direct(None, &mut *conn, false).await?;
         let after = applied_versions(&mut conn).await?;
         Ok::<_, Error>(
-            revisions(&after)
+            revisions(migrator, &after)
                 .into_iter()
                 .filter(|r| r.applied && !before.contains(&r.version))
                 .map(|r| r.name)
@@ -96,6 +102,24 @@ pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
     let applied = applied?;
     unlocked?;
     Ok(applied)
+}
+
+/// `alembic upgrade head --sql`: the pending revisions and the SQL `up`
+/// would send for each (the file as written: sqlx sends it as one simple
+/// query), without running anything. A file whose first line is
+/// `-- no-transaction` runs outside a transaction.
+pub async fn plan(pool: &PgPool) -> Result<Vec<support::app::PlannedMigration>> {
+    let mut conn = pool.acquire().await?;
+    let applied = applied_versions(&mut conn).await?;
+    Ok(MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+        .map(|m| support::app::PlannedMigration {
+            name: format!("{}_{}", m.version, m.description.replace(' ', "_")),
+            in_transaction: !m.no_tx,
+            sql: m.sql.as_str().to_owned(),
+        })
+        .collect())
 }
 
 /// `alembic downgrade -N`: reverts the `steps` most recent revisions, newest

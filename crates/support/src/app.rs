@@ -88,6 +88,52 @@ pub enum MigrateVerb {
     },
     /// List every migration and whether it is applied (`alembic history`).
     History,
+    /// Print the SQL `migrate up` would run, without running it
+    /// (`alembic upgrade head --sql`).
+    Plan,
+}
+
+/// One pending migration as `migrate plan` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedMigration {
+    /// The migration's name, as `migrate history` prints it.
+    pub name: String,
+    /// Whether the tool runs it inside a transaction of its own.
+    pub in_transaction: bool,
+    /// The SQL it sends, as written in the migration (or, for SeaORM, as its
+    /// schema builder renders it).
+    pub sql: String,
+}
+
+/// Prints `migrate plan`: each pending migration's SQL, oldest first, in a
+/// `BEGIN;` … `COMMIT;` block when the tool runs it in a transaction, under a
+/// `-- <name>` comment line; or one comment saying there is nothing to apply.
+/// The output is a SQL script: `psql` could run it, and a linter can read it.
+pub fn print_plan(plan: &[PlannedMigration]) {
+    if plan.is_empty() {
+        println!("-- already at head: `migrate up` would run nothing");
+    }
+    for step in plan {
+        let how = if step.in_transaction {
+            "in a transaction"
+        } else {
+            "outside any transaction"
+        };
+        println!("-- {} ({how})", step.name);
+        if step.in_transaction {
+            println!("BEGIN;");
+        }
+        let sql = step.sql.trim_end();
+        if sql.ends_with(';') {
+            println!("{sql}");
+        } else {
+            println!("{sql};");
+        }
+        if step.in_transaction {
+            println!("COMMIT;");
+        }
+        println!();
+    }
 }
 
 /// Prints what a `migrate` verb did, the same way in every crate: one

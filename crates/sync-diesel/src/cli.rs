@@ -120,6 +120,9 @@ fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
                 )));
             }
         }
+        MigrateAction::Common(MigrateVerb::Plan) => {
+            support::app::print_plan(&migrate::plan(&mut conn)?);
+        }
         MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(
                 migrate::history(&mut conn)?
