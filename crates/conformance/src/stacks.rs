@@ -604,7 +604,9 @@ fn seaorm_error(err: seaorm_migrate::Error) -> StackError {
         E::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => Kind::PoolTimeout,
         E::NoAnswer(_) => Kind::Unavailable,
         E::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => Kind::Unavailable,
-        E::Drift(_) | E::Generate(_) | E::Database(_) | E::Internal(_) => Kind::Other,
+        E::Drift(_) | E::Generate(_) | E::Migration { .. } | E::Database(_) | E::Internal(_) => {
+            Kind::Other
+        }
     };
     StackError::new(kind, err.exit_code(), err)
 }
