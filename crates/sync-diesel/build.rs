@@ -7,19 +7,21 @@
 //! per migration folder, oldest first. async-diesel runs this same script
 //! (its `build` key points here), hence the path spelled from either crate.
 
+use std::error::Error;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::{env, fs};
 
-fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let dir = manifest.join("../sync-diesel/migrations");
+fn main() -> Result<(), Box<dyn Error>> {
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../sync-diesel/migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("the migrations folder exists")
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.join("up.sql").is_file())
-        .collect();
+    let mut folders = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.join("up.sql").is_file() {
+            folders.push(path);
+        }
+    }
     folders.sort();
     let mut out = String::from("/// Each migration folder and its `up.sql`, oldest first.\n");
     out.push_str("pub(crate) const UP_SQL: &[(&str, &str)] = &[\n");
@@ -27,11 +29,14 @@ fn main() {
         let name = folder
             .file_name()
             .and_then(|n| n.to_str())
-            .expect("a UTF-8 folder name");
-        let up = folder.join("up.sql").canonicalize().expect("up.sql exists");
-        writeln!(out, "    ({name:?}, include_str!({:?})),", up.display()).expect("write to a String");
+            .ok_or_else(|| format!("{} is not a UTF-8 folder name", folder.display()))?;
+        let up = folder.join("up.sql").canonicalize()?;
+        writeln!(out, "    ({name:?}, include_str!({:?})),", up.display())?;
     }
     out.push_str("];\n");
-    let target = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it")).join("migration_sql.rs");
-    fs::write(target, out).expect("OUT_DIR is writable");
+    fs::write(
+        PathBuf::from(env::var("OUT_DIR")?).join("migration_sql.rs"),
+        out,
+    )?;
+    Ok(())
 }

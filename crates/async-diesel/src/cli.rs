@@ -117,8 +117,8 @@ async fn migrate_command(engine: &Engine, action: &MigrateAction) -> Result<()> 
             support::app::print_migrations("reverted", &migrate::down(conn, *steps)?);
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
-        MigrateAction::Common(MigrateVerb::Plan) => {
-            support::app::print_plan(&migrate::plan(conn)?);
+        MigrateAction::Common(MigrateVerb::Plan { all }) => {
+            support::app::print_plan(&migrate::plan(conn, *all)?);
         }
         MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(

@@ -42,9 +42,10 @@ where
     with_harness(conn, |c| Ok(migrations::up_from(c, source)?))
 }
 
-/// `alembic upgrade head --sql`: the SQL `up` would run, not run.
-pub fn plan(conn: PooledConnection) -> Result<Vec<support::app::PlannedMigration>> {
-    with_harness(conn, |c| Ok(migrations::plan(c)?))
+/// `alembic upgrade head --sql`: the SQL `up` would run (every
+/// migration's when `all`), not run.
+pub fn plan(conn: PooledConnection, all: bool) -> Result<Vec<support::app::PlannedMigration>> {
+    with_harness(conn, |c| Ok(migrations::plan(c, all)?))
 }
 
 /// `alembic downgrade -N`; returns the names reverted, newest first.

@@ -195,6 +195,13 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
         ["20250101000001", "20250101000002"]
     );
     assert!(exists(&engine, "teams").await);
+    assert!(
+        holds(
+            &engine,
+            "NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        )
+        .await
+    );
 }
 
 // ---- 3. A migration that cannot run in a transaction -----------------------------
@@ -206,7 +213,10 @@ async fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_trans
     let name = "2025-01-02-000003_heroes_age_index";
     let migrations = folder(
         "ad-concurrently",
-        &[(name, "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n")],
+        &[(
+            name,
+            "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
+        )],
     );
     let err = up_from(&engine, &migrations).await.unwrap_err();
     assert!(
@@ -275,10 +285,7 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
         .await
         .unwrap();
     let merged = folder("ad-merged", &[BRANCH_A, BRANCH_B]);
-    assert_eq!(
-        up_from(&engine_prod, &merged).await.unwrap(),
-        [BRANCH_B.0]
-    );
+    assert_eq!(up_from(&engine_prod, &merged).await.unwrap(), [BRANCH_B.0]);
     assert_eq!(
         recorded(&engine_prod).await[2..],
         ["20250301000001", "20250201000001"]
@@ -309,7 +316,7 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
 async fn plan_lists_the_pending_sql_without_running_or_writing_anything() {
     let db = TestDatabase::create("ad_mp_plan").unwrap();
     let engine = engine(&db).await;
-    let plan = migrate::plan(engine.get().await.unwrap()).unwrap();
+    let plan = migrate::plan(engine.get().await.unwrap(), false).unwrap();
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, [REV1, REV2]);
     assert!(plan.iter().all(|p| p.in_transaction));
@@ -317,5 +324,9 @@ async fn plan_lists_the_pending_sql_without_running_or_writing_anything() {
     assert!(!exists(&engine, "heroes").await);
     assert!(!exists(&engine, "__diesel_schema_migrations").await);
     migrate::up(engine.get().await.unwrap()).unwrap();
-    assert!(migrate::plan(engine.get().await.unwrap()).unwrap().is_empty());
+    assert!(
+        migrate::plan(engine.get().await.unwrap(), false)
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -403,7 +403,11 @@ pub fn run_at_once(n: usize, command: impl Fn() -> Command) -> Vec<std::process:
         .collect();
     children
         .into_iter()
-        .map(|child| child.wait_with_output().expect("wait for a child"))
+        .map(|child| {
+            child
+                .wait_with_output()
+                .unwrap_or_else(|e| panic!("wait for a child: {e}"))
+        })
         .collect()
 }
 
@@ -439,9 +443,10 @@ impl ScratchMigrations {
     pub fn write(&self, relative: &str, text: &str) -> &Self {
         let path = self.dir.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create a migration folder");
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create a migration folder: {e}"));
         }
-        std::fs::write(&path, text).expect("write a migration file");
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write a migration file: {e}"));
         self
     }
 }
@@ -453,14 +458,21 @@ impl Drop for ScratchMigrations {
 }
 
 fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("create the scratch folder");
-    for entry in std::fs::read_dir(from).expect("read the migrations folder") {
-        let path = entry.expect("a folder entry").path();
-        let target = to.join(path.file_name().expect("a file name"));
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create the scratch folder: {e}"));
+    for entry in
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read the migrations folder: {e}"))
+    {
+        let path = entry
+            .unwrap_or_else(|e| panic!("a folder entry: {e}"))
+            .path();
+        let target = to.join(
+            path.file_name()
+                .unwrap_or_else(|| panic!("{} has no file name", path.display())),
+        );
         if path.is_dir() {
             copy_folder(&path, &target);
         } else {
-            std::fs::copy(&path, &target).expect("copy a migration file");
+            std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("copy a migration file: {e}"));
         }
     }
 }
@@ -483,11 +495,11 @@ impl std::fmt::Debug for TableHold {
 impl TableHold {
     /// Locks `table` in the database at `url` until [`release`](Self::release).
     pub fn lock(url: &str, table: &str) -> Self {
-        let mut client =
-            postgres::Client::connect(url, postgres::NoTls).expect("connect to hold a lock");
+        let mut client = postgres::Client::connect(url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to hold a lock: {e}"));
         client
             .batch_execute(&format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE"))
-            .expect("lock the table");
+            .unwrap_or_else(|e| panic!("lock the table: {e}"));
         Self { client }
     }
 
@@ -501,7 +513,7 @@ impl TableHold {
             // session sits in one: drop that snapshot before each look.
             self.client
                 .batch_execute("SELECT pg_stat_clear_snapshot()")
-                .expect("clear the activity snapshot");
+                .unwrap_or_else(|e| panic!("clear the activity snapshot: {e}"));
             let waiting: i64 = self
                 .client
                 .query_one(
@@ -509,7 +521,7 @@ impl TableHold {
                      WHERE datname = current_database() AND wait_event_type = 'Lock'",
                     &[],
                 )
-                .expect("read pg_locks")
+                .unwrap_or_else(|e| panic!("read pg_locks: {e}"))
                 .get(0);
             if waiting >= n {
                 return;
@@ -534,6 +546,8 @@ impl TableHold {
 
     /// Commits, releasing the lock.
     pub fn release(mut self) {
-        self.client.batch_execute("COMMIT").expect("release the lock");
+        self.client
+            .batch_execute("COMMIT")
+            .unwrap_or_else(|e| panic!("release the lock: {e}"));
     }
 }

@@ -79,7 +79,11 @@ pub enum MigrateAction {
     /// List every migration and whether it is applied (`alembic history`).
     Status,
     /// Print the SQL `up` would run, without running it (`alembic upgrade head --sql`).
-    Plan,
+    Plan {
+        /// Every migration, applied or not (what a migration linter reads).
+        #[arg(long)]
+        all: bool,
+    },
     /// Drop every table, then apply all migrations.
     Fresh,
     /// Revert all applied migrations, then apply them all again.
@@ -184,7 +188,9 @@ pub async fn run(cli: &Cli, db: &DatabaseConnection) -> Result<()> {
             MigrateAction::Reset => {
                 support::app::print_migrations("reverted", &migrate::reset(db).await?);
             }
-            MigrateAction::Plan => support::app::print_plan(&migrate::plan(db).await?),
+            MigrateAction::Plan { all } => {
+                support::app::print_plan(&migrate::plan(db, *all).await?);
+            }
             MigrateAction::Status => support::app::print_history(
                 migrate::status(db)
                     .await?

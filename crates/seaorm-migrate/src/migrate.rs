@@ -119,10 +119,12 @@ pub async fn up_with<M: MigratorTrait>(
         let take = steps.map_or(pending.len(), |n| n as usize);
         let mut applied = Vec::new();
         for name in pending.into_iter().take(take) {
-            M::up(db, Some(1)).await.map_err(|source| Error::Migration {
-                name: name.clone(),
-                source,
-            })?;
+            M::up(db, Some(1))
+                .await
+                .map_err(|source| Error::Migration {
+                    name: name.clone(),
+                    source,
+                })?;
             applied.push(name);
         }
         Ok(applied)
@@ -135,19 +137,31 @@ pub async fn up_with<M: MigratorTrait>(
 /// code, so each one's `up` runs against SeaORM's mock connection, which
 /// records the statements the schema builder renders instead of sending them.
 /// A migration that reads the database while it runs cannot be planned.
-pub async fn plan(db: &DatabaseConnection) -> Result<Vec<support::app::PlannedMigration>> {
-    plan_of::<Migrator>(db).await
+/// `all`: every migration, applied or not (the CI lint renders them all).
+pub async fn plan(
+    db: &DatabaseConnection,
+    all: bool,
+) -> Result<Vec<support::app::PlannedMigration>> {
+    plan_of::<Migrator>(db, all).await
 }
 
-/// [`plan`] for any migrator (the CI lint renders every migration with it).
+/// [`plan`] for any migrator.
 pub async fn plan_of<M: MigratorTrait>(
     db: &DatabaseConnection,
+    all: bool,
 ) -> Result<Vec<support::app::PlannedMigration>> {
-    let pending: Vec<String> = M::get_pending_migrations_read_only(db)
-        .await?
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
+    let pending: Vec<String> = if all {
+        M::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect()
+    } else {
+        M::get_pending_migrations_read_only(db)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect()
+    };
     let mut plan = Vec::new();
     for migration in M::migrations() {
         let name = migration.name().to_owned();

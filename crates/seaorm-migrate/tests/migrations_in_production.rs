@@ -12,6 +12,9 @@
 
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// `MigrationTrait::up` is declared with `&SchemaManager`, lifetime elided; an
+// impl that spells the lifetime no longer matches it under `async_trait`.
+#![allow(elided_lifetimes_in_paths)]
 
 use devdb::TestDatabase;
 use devdb::testing::{TableHold, run_at_once};
@@ -154,7 +157,9 @@ type Up =
 /// first bookkeeping insert (its `CREATE TABLE heroes` done, not committed);
 /// the second is started and left to reach its own wait; then both go on.
 async fn race(db: &TestDatabase, up: Up) -> (Result<usize, String>, Result<usize, String>) {
-    migration::Migrator::install(&engine(db).await).await.unwrap();
+    migration::Migrator::install(&engine(db).await)
+        .await
+        .unwrap();
     let mut hold = tokio::task::block_in_place(|| TableHold::lock(db.url(), "seaql_migrations"));
     let first = tokio::spawn(up(engine(db).await));
     tokio::task::block_in_place(|| hold.wait_for_waiters(1));
@@ -221,6 +226,14 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
     assert!(!exists(&conn, "half_done").await);
     assert_eq!(recorded(&conn).await, [REV1, REV2]);
     assert!(exists(&conn, "teams").await);
+    // The migration lock went with the run's own connection.
+    assert!(
+        holds(
+            &conn,
+            "NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        )
+        .await
+    );
 }
 
 // ---- 3. A migration that cannot run in a transaction -----------------------------
@@ -245,7 +258,9 @@ async fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_trans
     assert!(!exists(&conn, "heroes_age_idx").await);
 
     // `fn use_transaction(&self) -> Option<bool> { Some(false) }`
-    let plan = migrate::plan_of::<IndexOutside>(&conn).await.unwrap();
+    let plan = migrate::plan_of::<IndexOutside>(&conn, false)
+        .await
+        .unwrap();
     assert_eq!(plan.len(), 1);
     assert!(!plan[0].in_transaction);
     assert!(plan[0].sql.contains("CREATE INDEX CONCURRENTLY"));
@@ -338,7 +353,13 @@ async fn two_branches_merged_run_in_list_order_and_a_missing_one_is_refused() {
         err.contains("Migration file of version 'm20250301_000001_hero_power' is missing"),
         "{err}"
     );
-    assert!(!holds(&staging, "EXISTS (SELECT FROM information_schema.columns WHERE column_name = 'motto')").await);
+    assert!(
+        !holds(
+            &staging,
+            "EXISTS (SELECT FROM information_schema.columns WHERE column_name = 'motto')"
+        )
+        .await
+    );
 }
 
 // ---- migrate plan ----------------------------------------------------------------------

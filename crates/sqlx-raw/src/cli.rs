@@ -101,8 +101,8 @@ pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
                 MigrateAction::Down { steps } => {
                     support::app::print_migrations("reverted", &migrate::down(pool, *steps).await?);
                 }
-                MigrateAction::Plan => {
-                    support::app::print_plan(&migrate::plan(pool).await?);
+                MigrateAction::Plan { all } => {
+                    support::app::print_plan(&migrate::plan(pool, *all).await?);
                 }
                 MigrateAction::History => {
                     support::app::print_history(

@@ -7,7 +7,7 @@
 //! migration in its own transaction.
 
 use sqlx::migrate::{Migrate, Migrator};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 
@@ -78,15 +78,15 @@ pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
 /// [`up`] with any migrator: the tests pass one read from a folder at run
 /// time (`Migrator::new(path)`) holding extra migrations.
 pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> {
-    let mut conn = pool.acquire().await?;
+    let mut conn = dedicated(pool).await?;
     conn.lock().await?;
     let applied = async {
         let before = applied_versions(&mut conn).await?;
-        // `run(&mut *conn)` would do, but its future is not `Send` (sqlx's
+        // `run(&mut conn)` would do, but its future is not `Send` (sqlx's
         // "`Acquire` is not general enough"), so a server could not call this
         // from a spawned task; `run` itself calls `run_direct`, public for
         // this reason though hidden from the docs.
-        migrator.run_direct(None, &mut *conn, false).await?;
+        migrator.run_direct(None, &mut conn, false).await?;
         let after = applied_versions(&mut conn).await?;
         Ok::<_, Error>(
             revisions(migrator, &after)
@@ -97,20 +97,33 @@ pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> 
         )
     }
     .await;
-    // On failure too: the lock belongs to the session, which goes back to the pool.
-    let unlocked = conn.unlock().await;
-    let applied = applied?;
-    unlocked?;
-    Ok(applied)
+    // Closing the session releases every lock it still holds, whatever
+    // happened above.
+    let _ = conn.close().await;
+    applied
+}
+
+/// A connection of the pool's, taken out of it for a migration run and
+/// closed afterwards. sqlx's migrator takes a session advisory lock and,
+/// when a migration fails, returns before releasing it; on a pooled
+/// connection that lock would outlive the run, and the next `up` in this
+/// process, on another connection, would wait for it forever (a test of
+/// ours hung that way). A closed session holds nothing.
+async fn dedicated(pool: &PgPool) -> Result<PgConnection> {
+    Ok(pool.acquire().await?.detach())
 }
 
 /// `alembic upgrade head --sql`: the pending revisions and the SQL `up`
 /// would send for each (the file as written: sqlx sends it as one simple
 /// query), without running anything. A file whose first line is
-/// `-- no-transaction` runs outside a transaction.
-pub async fn plan(pool: &PgPool) -> Result<Vec<support::app::PlannedMigration>> {
-    let mut conn = pool.acquire().await?;
-    let applied = applied_versions(&mut conn).await?;
+/// `-- no-transaction` runs outside a transaction. `all`: every revision,
+/// applied or not.
+pub async fn plan(pool: &PgPool, all: bool) -> Result<Vec<support::app::PlannedMigration>> {
+    let applied = if all {
+        Vec::new()
+    } else {
+        applied_versions(&mut *pool.acquire().await?).await?
+    };
     Ok(MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
@@ -139,6 +152,25 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<String>> {
     applied.reverse();
     // `undo` reverts every applied revision newer than the target version.
     let target = applied.get(steps).map_or(0, |r| r.version);
-    MIGRATOR.undo(pool, target).await?;
+    // What `MIGRATOR.undo` does, through the `Migrate` trait on one
+    // connection (undo's own future is not `Send`; see `up_with`): under the
+    // migrator's lock, each down file newer than `target`, newest first, each
+    // in its own transaction.
+    let mut conn = dedicated(pool).await?;
+    let undone = async {
+        conn.lock().await?;
+        let applied = applied_versions(&mut conn).await?;
+        for migration in MIGRATOR.iter().rev().filter(|m| {
+            m.migration_type.is_down_migration()
+                && m.version > target
+                && applied.contains(&m.version)
+        }) {
+            conn.revert(TABLE, migration).await?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    let _ = conn.close().await;
+    undone?;
     Ok(applied.into_iter().take(steps).map(|r| r.name).collect())
 }

@@ -76,8 +76,7 @@ async fn exists(pool: &PgPool, relation: &str) -> bool {
 fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("sx_mp_deploys").unwrap();
     let outputs = run_at_once(4, || {
-        let mut command =
-            devdb::testing::example_binary(env!("CARGO_BIN_EXE_sqlx-raw"), db.name());
+        let mut command = devdb::testing::example_binary(env!("CARGO_BIN_EXE_sqlx-raw"), db.name());
         command.args(["migrate", "up"]);
         command
     });
@@ -161,6 +160,17 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
     assert!(!exists(&pool, "half_done").await);
     assert_eq!(recorded(&pool).await, [20250101000001, 20250101000002]);
     assert!(exists(&pool, "teams").await);
+    // sqlx's migrator returns before releasing its advisory lock when a
+    // migration fails; this crate runs it on a connection it then closes, so
+    // no lock is left and the next run on the same pool is not stuck behind it.
+    assert!(holds(&pool, "NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))").await);
+    let again = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        up_with(&pool, &migrations),
+    )
+    .await
+    .expect("a second run after a failed one waited 30 s for a lock");
+    assert!(again.unwrap_err().contains("division by zero"));
 }
 
 // ---- 3. A migration that cannot run in a transaction -----------------------------
@@ -179,8 +189,20 @@ async fn create_index_concurrently_runs_when_the_file_says_no_transaction() {
     );
     assert!(!exists(&pool, "heroes_age_idx").await);
 
-    // sqlx's directive: the file's first line. (The failed attempt was not
-    // recorded, so its checksum does not matter.)
+    // sqlx's directive is the file's first line (a failed attempt is not
+    // recorded, so its checksum does not matter). The file still goes to the
+    // server as one query string, which PostgreSQL runs as one implicit
+    // transaction when it holds several statements: a `SET lock_timeout`
+    // before the index brings the same refusal back.
+    migrations.write(
+        &format!("{name}.up.sql"),
+        &format!("-- no-transaction\nSET lock_timeout = '5s';\n{index}"),
+    );
+    let err = up_with(&pool, &migrations).await.unwrap_err();
+    assert!(
+        err.contains("CREATE INDEX CONCURRENTLY cannot run inside a transaction block"),
+        "{err}"
+    );
     migrations.write(
         &format!("{name}.up.sql"),
         &format!("-- no-transaction\n{index}"),
@@ -271,7 +293,13 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_refused() {
         ),
         "{err}"
     );
-    assert!(!holds(&staging, "EXISTS (SELECT FROM information_schema.columns WHERE column_name = 'motto')").await);
+    assert!(
+        !holds(
+            &staging,
+            "EXISTS (SELECT FROM information_schema.columns WHERE column_name = 'motto')"
+        )
+        .await
+    );
 }
 
 // ---- migrate plan ----------------------------------------------------------------------

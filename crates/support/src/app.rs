@@ -90,7 +90,11 @@ pub enum MigrateVerb {
     History,
     /// Print the SQL `migrate up` would run, without running it
     /// (`alembic upgrade head --sql`).
-    Plan,
+    Plan {
+        /// Every migration, applied or not (what a migration linter reads).
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// One pending migration as `migrate plan` shows it.

@@ -120,8 +120,8 @@ fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
                 )));
             }
         }
-        MigrateAction::Common(MigrateVerb::Plan) => {
-            support::app::print_plan(&migrate::plan(&mut conn)?);
+        MigrateAction::Common(MigrateVerb::Plan { all }) => {
+            support::app::print_plan(&migrate::plan(&mut conn, *all)?);
         }
         MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(

@@ -120,12 +120,14 @@ pub fn up_from<S: MigrationSource<Pg>>(
     })
 }
 
-/// `alembic upgrade head --sql`: the pending migrations and the SQL `up`
-/// would send for each, without running anything. Nothing is written either:
-/// in a database diesel never migrated, everything is pending (asking diesel
-/// would first create its `__diesel_schema_migrations`).
+/// `alembic upgrade head --sql`: the pending migrations (every migration
+/// when `all`) and the SQL `up` would send for each, without running
+/// anything. Nothing is written either: in a database diesel never migrated,
+/// everything is pending (asking diesel would first create its
+/// `__diesel_schema_migrations`).
 pub fn plan(
     conn: &mut impl Migratable,
+    all: bool,
 ) -> Result<Vec<support::app::PlannedMigration>, MigrationError> {
     use diesel::RunQueryDsl;
     let migrated: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
@@ -133,7 +135,7 @@ pub fn plan(
     ))
     .get_result(conn)
     .map_err(failed)?;
-    let pending = if migrated {
+    let pending = if migrated && !all {
         conn.pending_migrations(MIGRATIONS).map_err(failed)?
     } else {
         known()?

@@ -120,7 +120,8 @@ fn race(
     // Diesel creates its version table on first use; create it now so it can be held.
     connect(db).applied_migrations().unwrap();
     let mut hold = TableHold::lock(db.url(), "__diesel_schema_migrations");
-    let start = |url: String| std::thread::spawn(move || up(&mut PgConnection::establish(&url).unwrap()));
+    let start =
+        |url: String| std::thread::spawn(move || up(&mut PgConnection::establish(&url).unwrap()));
     let first = start(db.url().to_owned());
     hold.wait_for_waiters(1);
     let second = start(db.url().to_owned());
@@ -180,6 +181,13 @@ fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() {
     assert!(!exists(conn, "half_done"));
     assert_eq!(recorded(conn), ["20250101000001", "20250101000002"]);
     assert!(exists(conn, "teams"));
+    // The migration lock was released on the way out.
+    let unlocked: bool = diesel::select(diesel::dsl::sql::<Bool>(
+        "NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+    ))
+    .get_result(conn)
+    .unwrap();
+    assert!(unlocked);
 }
 
 // ---- 3. A migration that cannot run in a transaction -----------------------------
@@ -190,7 +198,10 @@ fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_transaction
     let name = "2025-01-02-000003_heroes_age_index";
     let migrations = folder(
         "sd-concurrently",
-        &[(name, "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n")],
+        &[(
+            name,
+            "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
+        )],
     );
     let conn = &mut connect(&db);
     // By default diesel wraps it in a transaction, which PostgreSQL refuses.
@@ -207,6 +218,25 @@ fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_transaction
     migrations.write(
         &format!("{name}/metadata.toml"),
         "run_in_transaction = false\n",
+    );
+    // The folder's SQL still goes to the server as one query string, which
+    // PostgreSQL runs as one implicit transaction when it holds several
+    // statements: a `SET lock_timeout` first brings the refusal back.
+    let up = format!("{name}/up.sql");
+    migrations.write(
+        &up,
+        "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
+    );
+    let err = migrate::up_from(conn, source(&migrations))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot run inside a transaction block"),
+        "{err}"
+    );
+    migrations.write(
+        &up,
+        "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
     );
     assert_eq!(migrate::up_from(conn, source(&migrations)).unwrap(), [name]);
     let valid: bool = diesel::select(diesel::dsl::sql::<Bool>(
@@ -228,14 +258,21 @@ fn an_applied_migration_edited_afterwards_goes_unnoticed() {
         &[(name, "ALTER TABLE heroes ADD COLUMN nickname TEXT;\n")],
     );
     let conn = &mut connect(&db);
-    assert_eq!(migrate::up_from(conn, source(&migrations)).unwrap().len(), 3);
+    assert_eq!(
+        migrate::up_from(conn, source(&migrations)).unwrap().len(),
+        3
+    );
 
     migrations.write(
         &format!("{name}/up.sql"),
         "ALTER TABLE heroes ADD COLUMN nickname VARCHAR(40);\n",
     );
     // Diesel records versions only: the edit is neither run nor reported.
-    assert!(migrate::up_from(conn, source(&migrations)).unwrap().is_empty());
+    assert!(
+        migrate::up_from(conn, source(&migrations))
+            .unwrap()
+            .is_empty()
+    );
     let kind = diesel::sql_query(
         "SELECT data_type AS line FROM information_schema.columns \
          WHERE table_name = 'heroes' AND column_name = 'nickname'",
@@ -266,11 +303,11 @@ fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
     migrate::up_from(conn, source(&folder("sd-branch-a", &[BRANCH_A]))).unwrap();
     let merged = folder("sd-merged", &[BRANCH_A, BRANCH_B]);
     // Diesel applies whatever is not recorded: B, though older than A.
-    assert_eq!(migrate::up_from(conn, source(&merged)).unwrap(), [BRANCH_B.0]);
     assert_eq!(
-        recorded(conn)[2..],
-        ["20250301000001", "20250201000001"]
+        migrate::up_from(conn, source(&merged)).unwrap(),
+        [BRANCH_B.0]
     );
+    assert_eq!(recorded(conn)[2..], ["20250301000001", "20250201000001"]);
 
     // A fresh database gets them in version order: B, then A.
     let fresh = TestDatabase::create("sd_mp_branches_fresh").unwrap();
