@@ -4,7 +4,7 @@
 //!
 //! Reading order: `main.rs` (`#[tokio::main]`, `DATABASE_URL`), [`engine`]
 //! (the async engine and `async with get_session()`), [`migrate`] (the Alembic
-//! verbs through `AsyncMigrationHarness`), [`heroes`] (one async function per
+//! verbs through diesel-async's `AsyncConnectionWrapper`), [`heroes`] (one async function per
 //! query idiom), [`concurrency`] (many tasks on one pool, pipelining),
 //! [`tour`], [`api`] (the same queries behind an HTTP server), [`cli`].
 //!
@@ -25,7 +25,7 @@ pub mod engine;
 pub mod error;
 /// Every query idiom of the study, one async function each.
 pub mod heroes;
-/// The shared migrations, run through `AsyncMigrationHarness`.
+/// The shared migrations, run through `AsyncConnectionWrapper`.
 pub mod migrate;
 /// sync-diesel's `migrations/` and Alembic verbs (`crates/sync-diesel/src/migrate.rs`),
 /// compiled here too: [`migrate`] drives them through diesel-async's harness.

@@ -40,7 +40,7 @@ pub async fn run(engine: &Engine, database: &str) -> Result<()> {
         2,
         "Migrate to head",
         "alembic upgrade head",
-        "AsyncMigrationHarness::new(conn).run_pending_migrations(MIGRATIONS)",
+        "under pg_advisory_lock: AsyncConnectionWrapper::from(conn).run_pending_migrations(MIGRATIONS)",
     );
     let applied = migrate::up(engine.get().await?)?;
     if applied.is_empty() {

@@ -17,7 +17,7 @@
 //! PostgreSQL, runs each one in a transaction (unless the migration's
 //! `use_transaction()` says `Some(false)`, for `CREATE INDEX CONCURRENTLY`).
 //! It takes no lock: two deploys running `up` at once both apply the same
-//! migration and the second fails, so [`up`] and [`down`] here hold an
+//! migration and the second fails, so [`up`](crate::migrate::up) and [`down`](crate::migrate::down) here hold an
 //! advisory lock on a connection of their own (docs/MIGRATIONS.md).
 
 use std::path::{Path, PathBuf};

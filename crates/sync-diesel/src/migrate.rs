@@ -12,7 +12,7 @@
 //!
 //! Diesel takes no lock while it migrates: two deploys that run `up` at once
 //! both see the same pending list and the second fails ("relation … already
-//! exists"). [`locked`] is this project's fix, an advisory lock around the run
+//! exists"). `locked` (below) is this project's fix, an advisory lock around the run
 //! (docs/MIGRATIONS.md, "Two deploys at once").
 
 use diesel::migration::{Migration, MigrationSource};

@@ -36,7 +36,7 @@ pub fn run(pool: &PgPool, database: &str) -> Result<()> {
         2,
         "Migrate to head",
         "alembic upgrade head",
-        "conn.run_pending_migrations(MIGRATIONS)  // migrations/ embedded in the binary",
+        "under pg_advisory_lock: conn.run_pending_migrations(MIGRATIONS)  // migrations/ embedded",
     );
     let mut conn = pool.get()?;
     let applied = migrate::up(&mut conn)?;
