@@ -1,0 +1,1 @@
+DROP INDEX heroes_age_idx;
