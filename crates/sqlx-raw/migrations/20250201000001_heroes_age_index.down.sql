@@ -1,1 +1,0 @@
-DROP INDEX heroes_age_idx;
