@@ -275,7 +275,7 @@ impl LocalCluster {
     }
 
     /// Runs one server program, as the `postgres` OS user when we are root.
-    fn run(
+    pub(crate) fn run(
         &self,
         bindir: &Path,
         owner: Option<&User>,
@@ -284,9 +284,6 @@ impl LocalCluster {
     ) -> Result<Output> {
         let path = bindir.join(program);
         let mut cmd = Command::new(&path);
-        args(&mut cmd);
-        // Our working folder may be one the postgres user cannot enter (/root).
-        cmd.current_dir(&self.dir);
         for var in [
             "PGDATA",
             "PGPORT",
@@ -297,6 +294,10 @@ impl LocalCluster {
         ] {
             cmd.env_remove(var);
         }
+        // After the removals: a caller may set one of them on purpose.
+        args(&mut cmd);
+        // Our working folder may be one the postgres user cannot enter (/root).
+        cmd.current_dir(&self.dir);
         if let Some(owner) = owner {
             // std drops supplementary groups when it switches user from root.
             cmd.uid(owner.uid.as_raw()).gid(owner.gid.as_raw());
@@ -334,7 +335,7 @@ impl LocalCluster {
 
 /// The OS user to run the server as: `None` to run as ourselves, or the
 /// `postgres` user (or `PGDEV_OS_USER`) when we are root, which PostgreSQL refuses.
-fn os_user() -> Result<Option<User>> {
+pub(crate) fn os_user() -> Result<Option<User>> {
     if !Uid::effective().is_root() {
         return Ok(None);
     }
@@ -346,6 +347,22 @@ fn os_user() -> Result<Option<User>> {
              create one (useradd --system {name}), set PGDEV_OS_USER, or run as a normal user"
         ))),
     }
+}
+
+/// As root, gives `dir` to the `postgres` OS user (mode 755); otherwise
+/// does nothing.
+pub(crate) fn hand_over(dir: &Path, owner: Option<&User>) -> Result<()> {
+    let Some(owner) = owner else {
+        return Ok(());
+    };
+    nix::unistd::chown(dir, Some(owner.uid), Some(owner.gid)).map_err(|e| {
+        Error::io(
+            format!("cannot hand {} to the postgres OS user", dir.display()),
+            e.into(),
+        )
+    })?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+        .map_err(|e| Error::io(format!("cannot set the mode of {}", dir.display()), e))
 }
 
 /// Every folder above `dir` must let `owner` through, or the server cannot
@@ -375,7 +392,7 @@ fn check_reachable(dir: &Path, owner: &User) -> Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, contents: &[u8], owner: Option<&User>) -> Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8], owner: Option<&User>) -> Result<()> {
     let context = || format!("cannot write {}", path.display());
     let _ = fs::remove_file(path);
     let mut file = {
@@ -447,7 +464,7 @@ fn is_postgres_process(pid: i32) -> bool {
     }
 }
 
-fn last_line(output: &Output) -> String {
+pub(crate) fn last_line(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
     stderr

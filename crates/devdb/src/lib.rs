@@ -19,6 +19,9 @@
 pub mod cluster;
 /// The error type; every variant is one line with a hint.
 pub mod error;
+/// PgBouncer (transaction and session mode) and a streaming read replica of
+/// the local cluster.
+pub mod scale;
 /// `DATABASE_URL` and the cluster options, validated.
 pub mod settings;
 /// For tests of the example binaries: bad input must fail in one line.
@@ -118,6 +121,67 @@ impl DevDb {
         })
     }
 
+    /// The URL of database `name` through the local cluster's PgBouncer in
+    /// `mode`, after making sure the cluster, the database and that PgBouncer
+    /// run. Only for the local cluster: with `DATABASE_URL` elsewhere, point
+    /// at your own pooler.
+    pub fn pooler_url(&self, name: &str, mode: scale::PoolMode) -> Result<String> {
+        self.require_local_cluster("PgBouncer")?;
+        self.database_url(name)?;
+        let pooler = scale::Pooler::new(&self.settings, mode);
+        {
+            let _lock = self.cluster().lock()?;
+            pooler.start()?;
+        }
+        self.settings.url_at(name, pooler.port())
+    }
+
+    /// The URL of database `name` on the local cluster's streaming replica,
+    /// after making sure the cluster, the database and the replica run and
+    /// the replica has replayed the database's creation (30 s at most).
+    pub fn replica_url(&self, name: &str) -> Result<String> {
+        self.require_local_cluster("a replica")?;
+        self.database_url(name)?;
+        let replica = scale::Replica::new(&self.settings);
+        {
+            let _lock = self.cluster().lock()?;
+            replica.start(self.settings.bindir())?;
+        }
+        let url = self.settings.url_at(name, replica.port())?;
+        let on_replica = Settings::new(&url)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        off_runtime(|| {
+            loop {
+                match on_replica.client_config(name).connect(postgres::NoTls) {
+                    Ok(_) => return Ok(()),
+                    Err(err) if Instant::now() >= deadline => {
+                        return Err(Error::Server {
+                            context: format!(
+                                "database {name} did not appear on the replica within 30 s"
+                            ),
+                            cause: describe(&err),
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        })?;
+        Ok(url)
+    }
+
+    /// PgBouncer and the replica are ours to start only in front of the
+    /// local cluster.
+    fn require_local_cluster(&self, what: &str) -> Result<()> {
+        if self.settings.is_local() {
+            Ok(())
+        } else {
+            Err(Error::InvalidSetting(format!(
+                "devdb starts {what} only for the local cluster, and DATABASE_URL points at {}; use that server's own",
+                self.settings.redacted()
+            )))
+        }
+    }
+
     /// True when the server answers and accepts our credentials.
     pub fn is_reachable(&self) -> bool {
         off_runtime(|| self.connect_maintenance().is_ok())
@@ -135,6 +199,11 @@ impl DevDb {
             )));
         }
         let _lock = cluster.lock()?;
+        // What stands in front of and beside the cluster goes first.
+        for mode in [scale::PoolMode::Transaction, scale::PoolMode::Session] {
+            scale::Pooler::new(&self.settings, mode).stop()?;
+        }
+        scale::Replica::new(&self.settings).stop(self.settings.bindir())?;
         cluster.stop()
     }
 

@@ -9,13 +9,17 @@
 //! cargo run -p devdb -- start        # start (or reuse) the server
 //! cargo run -p devdb -- status       # where it is, whether it answers
 //! cargo run -p devdb -- url heroes   # create database `heroes` if missing, print its URL
-//! cargo run -p devdb -- stop         # stop the local cluster
+//! cargo run -p devdb -- url --via pgbouncer heroes          # …through PgBouncer, transaction mode
+//! cargo run -p devdb -- url --via pgbouncer-session heroes  # …through PgBouncer, session mode
+//! cargo run -p devdb -- url --replica heroes                # …on the streaming read replica
+//! cargo run -p devdb -- stop         # stop the local cluster (and its PgBouncers, replica)
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use devdb::scale::{PoolMode, Pooler, Replica};
 use devdb::{DevDb, Error, ServerState};
 
 /// The development database: a local PostgreSQL cluster started from the
@@ -40,12 +44,29 @@ enum Command {
     Url {
         /// The database name (default: the one in DATABASE_URL).
         database: Option<String>,
+        /// Reach it through the local cluster's PgBouncer (started if needed).
+        #[arg(long, value_enum, default_value_t = Via::Direct, conflicts_with = "replica")]
+        via: Via,
+        /// Reach it on the local cluster's streaming read replica (started if needed).
+        #[arg(long)]
+        replica: bool,
     },
     /// Drop a database (and disconnect its sessions).
     Drop {
         /// The database to drop.
         database: String,
     },
+}
+
+/// How `url` reaches the database.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Via {
+    /// The server itself.
+    Direct,
+    /// PgBouncer in transaction mode (port + 1000).
+    Pgbouncer,
+    /// PgBouncer in session mode (port + 1001).
+    PgbouncerSession,
 }
 
 fn main() -> ExitCode {
@@ -119,14 +140,42 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 None => println!("  running:     no"),
             }
             println!("  log:         {}", cluster.log_file().display());
+            for mode in [PoolMode::Transaction, PoolMode::Session] {
+                let pooler = Pooler::new(devdb.settings(), mode);
+                let state = pooler.running_pid().map_or_else(
+                    || "not running".to_owned(),
+                    |pid| format!("running (pid {pid})"),
+                );
+                println!(
+                    "  pgbouncer ({}, port {}): {state}",
+                    mode.name(),
+                    pooler.port()
+                );
+            }
+            let replica = Replica::new(devdb.settings());
+            let state = replica.running_pid().map_or_else(
+                || "not running".to_owned(),
+                |pid| format!("running (pid {pid})"),
+            );
+            println!("  replica (port {}): {state}", replica.port());
             if !reachable {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Url { database } => {
+        Command::Url {
+            database,
+            via,
+            replica,
+        } => {
             let name =
                 database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
-            println!("{}", devdb.database_url(&name)?);
+            let url = match (via, replica) {
+                (_, true) => devdb.replica_url(&name)?,
+                (Via::Direct, false) => devdb.database_url(&name)?,
+                (Via::Pgbouncer, false) => devdb.pooler_url(&name, PoolMode::Transaction)?,
+                (Via::PgbouncerSession, false) => devdb.pooler_url(&name, PoolMode::Session)?,
+            };
+            println!("{url}");
         }
         Command::Drop { database } => {
             devdb.drop_database(&database)?;

@@ -97,6 +97,17 @@ impl Settings {
         Ok(url.into())
     }
 
+    /// The URL of database `name` on another port of this host (PgBouncer's,
+    /// the replica's): same credentials and options.
+    pub fn url_at(&self, name: &str, port: u16) -> Result<String> {
+        validate_database_name(name)?;
+        let mut url = self.url.clone();
+        url.set_path(&format!("/{name}"));
+        url.set_port(Some(port))
+            .map_err(|()| Error::InvalidSetting(format!("cannot set port {port} on the URL")))?;
+        Ok(url.into())
+    }
+
     /// The server URL with the password replaced, safe to print.
     pub fn redacted(&self) -> String {
         let mut url = self.url.clone();

@@ -243,6 +243,14 @@ fn scratch_settings(
 
 impl Drop for ScratchCluster {
     fn drop(&mut self) {
+        let settings = self.devdb.settings();
+        for mode in [
+            crate::scale::PoolMode::Transaction,
+            crate::scale::PoolMode::Session,
+        ] {
+            let _ = crate::scale::Pooler::new(settings, mode).stop();
+        }
+        let _ = crate::scale::Replica::new(settings).stop(settings.bindir());
         let _ = self.devdb.cluster().stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
