@@ -145,25 +145,34 @@ impl LocalCluster {
         if self.running_pid().is_none() {
             return Ok(false);
         }
+        let log_offset = self.log_len();
+        self.pg_ctl_stop(&self.data_dir())?
+            .map_err(|output| Error::Server {
+                context: format!("could not stop the cluster in {}", self.dir.display()),
+                cause: self.failure_line(&output, log_offset),
+            })?;
+        Ok(true)
+    }
+
+    /// `pg_ctl stop -m fast` on `data_dir` (this cluster's, or its replica's),
+    /// as the postgres OS user when we are root. `Err(output)` when pg_ctl
+    /// failed, for the caller to explain.
+    pub(crate) fn pg_ctl_stop(&self, data_dir: &Path) -> Result<std::result::Result<(), Output>> {
         let bindir =
             find_bindir(self.bindir.as_deref()).map_err(|searched| Error::NoServerBinaries {
                 target: format!("localhost:{}", self.port),
                 searched,
             })?;
-        let log_offset = self.log_len();
         let output = self.run(&bindir, os_user()?.as_ref(), "pg_ctl", |cmd| {
             cmd.arg("-D")
-                .arg(self.data_dir())
+                .arg(data_dir)
                 .args(["-m", "fast", "-w", "-t", "60", "stop"]);
         })?;
-        if output.status.success() {
-            Ok(true)
+        Ok(if output.status.success() {
+            Ok(())
         } else {
-            Err(Error::Server {
-                context: format!("could not stop the cluster in {}", self.dir.display()),
-                cause: self.failure_line(&output, log_offset),
-            })
-        }
+            Err(output)
+        })
     }
 
     /// Creates the folder; as root, hands it to the `postgres` OS user and

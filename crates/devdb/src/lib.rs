@@ -203,7 +203,7 @@ impl DevDb {
         for mode in [scale::PoolMode::Transaction, scale::PoolMode::Session] {
             scale::Pooler::new(&self.settings, mode).stop()?;
         }
-        scale::Replica::new(&self.settings).stop(self.settings.bindir())?;
+        scale::Replica::new(&self.settings).stop()?;
         cluster.stop()
     }
 

@@ -271,32 +271,20 @@ impl Replica {
     }
 
     /// Stops the standby (fast shutdown). Returns false when it was not running.
-    pub fn stop(&self, bindir: Option<&Path>) -> Result<bool> {
+    pub fn stop(&self) -> Result<bool> {
         if self.running_pid().is_none() {
             return Ok(false);
         }
-        let bindir = cluster::find_bindir(bindir).map_err(|searched| Error::NoServerBinaries {
-            target: format!("localhost:{}", self.port()),
-            searched,
-        })?;
-        let output = self
-            .primary
-            .run(&bindir, cluster::os_user()?.as_ref(), "pg_ctl", |cmd| {
-                cmd.arg("-D")
-                    .arg(self.data_dir())
-                    .args(["-m", "fast", "-w", "-t", "60", "stop"]);
-            })?;
-        if output.status.success() {
-            Ok(true)
-        } else {
-            Err(Error::Server {
+        self.primary
+            .pg_ctl_stop(&self.data_dir())?
+            .map_err(|output| Error::Server {
                 context: format!(
                     "could not stop the replica in {}",
                     self.data_dir().display()
                 ),
                 cause: cluster::last_line(&output),
-            })
-        }
+            })?;
+        Ok(true)
     }
 
     /// `pg_basebackup -R` into a staging folder, renamed when complete (a

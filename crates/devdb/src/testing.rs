@@ -250,7 +250,7 @@ impl Drop for ScratchCluster {
         ] {
             let _ = crate::scale::Pooler::new(settings, mode).stop();
         }
-        let _ = crate::scale::Replica::new(settings).stop(settings.bindir());
+        let _ = crate::scale::Replica::new(settings).stop();
         let _ = self.devdb.cluster().stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
