@@ -41,6 +41,12 @@ pub struct EngineOptions {
     /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
     /// `STATEMENT_TIMEOUT_MS`).
     pub deadlines: support::deadlines::Deadlines,
+    /// Keep a prepared-statement cache on each connection (diesel-async's default). Off
+    /// (`CacheSize::Disabled`), a statement is not kept for reuse; it is still
+    /// prepared by name (tokio-postgres' `prepare_typed`), which PgBouncer's
+    /// transaction mode cannot carry
+    /// (docs/SCALING.md).
+    pub statement_cache: bool,
 }
 
 impl Default for EngineOptions {
@@ -50,6 +56,7 @@ impl Default for EngineOptions {
             wait_timeout: Duration::from_secs(5),
             verify_on_checkout: false,
             deadlines: support::deadlines::Deadlines::from_env_or_default(),
+            statement_cache: true,
         }
     }
 }
@@ -87,6 +94,16 @@ impl Engine {
         // `keepalives` and `options=-c statement_timeout=N` from the URL; the
         // pool's create timeout below bounds the login as well.
         let url = options.deadlines.in_url(url).map_err(Error::Usage)?;
+        if !options.statement_cache {
+            config.custom_setup = Box::new(|url| {
+                Box::pin(async move {
+                    use diesel_async::AsyncConnection as _;
+                    let mut conn = AsyncPgConnection::establish(url).await?;
+                    conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                    Ok(conn)
+                })
+            });
+        }
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)

@@ -93,6 +93,9 @@ pub struct PoolConfig {
     pub acquire_timeout: Duration,
     /// Connect-and-login and statement deadlines.
     pub deadlines: support::deadlines::Deadlines,
+    /// Keep each library's prepared-statement cache (its default); off for
+    /// PgBouncer's transaction mode.
+    pub statement_cache: bool,
 }
 
 impl Default for PoolConfig {
@@ -101,6 +104,7 @@ impl Default for PoolConfig {
             max_size: 8,
             acquire_timeout: Duration::from_secs(10),
             deadlines: support::deadlines::Deadlines::default(),
+            statement_cache: true,
         }
     }
 }

@@ -729,6 +729,7 @@ async fn silent_server<S: Stack>(env: &Env) -> Verdict {
             connect: deadline,
             statement: None,
         },
+        ..PoolConfig::default()
     };
     let began = Instant::now();
     let connected = tokio::time::timeout(Duration::from_secs(60), S::connect(&url, pool))
@@ -817,6 +818,7 @@ async fn statement_timeout<S: Stack>() -> Verdict {
             statement: Some(limit),
             ..Default::default()
         },
+        ..PoolConfig::default()
     };
     let (db, stack, obs) = migrated::<S>("stmt_timeout", pool).await?;
     let saved = stack

@@ -28,6 +28,7 @@ impl PoolConfig {
             max_size: self.max_size,
             connection_timeout: self.acquire_timeout,
             deadlines: self.deadlines,
+            statement_cache: self.statement_cache,
             ..Default::default()
         }
     }
@@ -38,6 +39,7 @@ impl PoolConfig {
             max_size: self.max_size as usize,
             wait_timeout: self.acquire_timeout,
             deadlines: self.deadlines,
+            statement_cache: self.statement_cache,
             ..Default::default()
         }
     }
@@ -48,6 +50,7 @@ impl PoolConfig {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
             deadlines: self.deadlines,
+            statement_cache: self.statement_cache,
             ..Default::default()
         }
     }
@@ -58,6 +61,7 @@ impl PoolConfig {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
             deadlines: self.deadlines,
+            statement_cache: self.statement_cache,
             ..Default::default()
         }
     }

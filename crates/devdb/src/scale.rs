@@ -172,6 +172,9 @@ impl Pooler {
              ; clients than backends to see what sharing a backend does.\n\
              max_client_conn = 2000\n\
              default_pool_size = 8\n\
+             ; A client waiting for a server connection gives up after 10 s\n\
+             ; (PgBouncer's default is 120 s) with `query_wait_timeout`.\n\
+             query_wait_timeout = 10\n\
              ; sqlx sends extra_float_digits at start-up; PgBouncer refuses\n\
              ; unknown start-up parameters unless told to ignore them.\n\
              ignore_startup_parameters = extra_float_digits\n",

@@ -36,6 +36,12 @@ pub struct EngineOptions {
     /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
     /// `STATEMENT_TIMEOUT_MS`).
     pub deadlines: support::deadlines::Deadlines,
+    /// Keep a prepared-statement cache on each connection (sqlx's default under
+    /// SeaORM). Off (`statement_cache_capacity(0)`), sqlx 0.9.0 still prepares
+    /// each statement by name and never closes it (sqlx #3850), which
+    /// PgBouncer's transaction mode cannot carry
+    /// (docs/SCALING.md).
+    pub statement_cache: bool,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +51,7 @@ impl Default for EngineOptions {
             acquire_timeout: Duration::from_secs(5),
             ping_every_checkout: false,
             deadlines: support::deadlines::Deadlines::from_env_or_default(),
+            statement_cache: true,
         }
     }
 }
@@ -62,6 +69,7 @@ pub async fn connect_with(url: &str, engine: EngineOptions) -> Result<DatabaseCo
         acquire_timeout,
         ping_every_checkout,
         deadlines,
+        statement_cache,
     } = engine;
     let mut options = ConnectOptions::new(url);
     // SeaORM's `connect_timeout` would only set sqlx's acquire timeout, which
@@ -74,12 +82,20 @@ pub async fn connect_with(url: &str, engine: EngineOptions) -> Result<DatabaseCo
         // printed only when `ECHO=1` installed a subscriber (enable_echo).
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Info);
-    if let Some(limit) = deadlines.statement {
-        // Sent at login: the server cancels any statement running longer.
-        let limit = limit.as_millis().to_string();
-        options
-            .map_sqlx_postgres_opts(move |pg| pg.options([("statement_timeout", limit.clone())]));
-    }
+    // One function for every change to sqlx's options: SeaORM keeps the last one set.
+    let statement_timeout = deadlines
+        .statement
+        .map(|limit| limit.as_millis().to_string());
+    options.map_sqlx_postgres_opts(move |mut pg| {
+        if let Some(limit) = &statement_timeout {
+            // Sent at login: the server cancels any statement running longer.
+            pg = pg.options([("statement_timeout", limit.clone())]);
+        }
+        if !statement_cache {
+            pg = pg.statement_cache_capacity(0);
+        }
+        pg
+    });
     if ping_every_checkout {
         options.test_before_acquire(true);
     } else {

@@ -34,6 +34,12 @@ pub struct EngineOptions {
     /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
     /// `STATEMENT_TIMEOUT_MS`).
     pub deadlines: support::deadlines::Deadlines,
+    /// Keep a prepared-statement cache on each connection (sqlx's default: 100). Off
+    /// (`statement_cache_capacity(0)`), sqlx 0.9.0 still prepares each
+    /// statement by name and never closes it (sqlx #3850), which PgBouncer's
+    /// transaction mode cannot carry
+    /// (docs/SCALING.md).
+    pub statement_cache: bool,
 }
 
 impl Default for EngineOptions {
@@ -43,6 +49,7 @@ impl Default for EngineOptions {
             acquire_timeout: Duration::from_secs(5),
             test_before_acquire: false,
             deadlines: support::deadlines::Deadlines::from_env_or_default(),
+            statement_cache: true,
         }
     }
 }
@@ -51,6 +58,9 @@ impl Default for EngineOptions {
 /// so a server that refuses us is reported here rather than at the first query.
 pub async fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
     let mut connect = PgConnectOptions::from_str(url)?;
+    if !options.statement_cache {
+        connect = connect.statement_cache_capacity(0);
+    }
     if let Some(limit) = options.deadlines.statement {
         // Sent at login: the server cancels any statement running longer.
         connect = connect.options([("statement_timeout", limit.as_millis().to_string())]);

@@ -47,6 +47,12 @@ pub struct EngineOptions {
     /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
     /// `STATEMENT_TIMEOUT_MS`), passed to libpq as URL parameters.
     pub deadlines: support::deadlines::Deadlines,
+    /// Keep a prepared-statement cache on each connection (diesel's default). Off
+    /// (`CacheSize::Disabled`), diesel sends each query as an unnamed statement
+    /// in one round trip, which is
+    /// what PgBouncer's transaction mode needs of the libraries that can
+    /// (docs/SCALING.md).
+    pub statement_cache: bool,
 }
 
 impl Default for EngineOptions {
@@ -56,6 +62,7 @@ impl Default for EngineOptions {
             connection_timeout: Duration::from_secs(5),
             test_on_check_out: false,
             deadlines: support::deadlines::Deadlines::from_env_or_default(),
+            statement_cache: true,
         }
     }
 }
@@ -82,6 +89,7 @@ pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {
         .build(Manager {
             inner: ConnectionManager::new(url),
             ping_always: options.test_on_check_out,
+            statement_cache: options.statement_cache,
         })
         .map_err(Error::Pool)?;
     // Open the first connection now, so a server that refuses us is reported
@@ -137,6 +145,7 @@ pub fn session<T>(pool: &PgPool, work: impl FnOnce(&mut PgConnection) -> Result<
 pub struct Manager {
     inner: ConnectionManager<PgConnection>,
     ping_always: bool,
+    statement_cache: bool,
 }
 
 impl ManageConnection for Manager {
@@ -145,6 +154,9 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> std::result::Result<PgConnection, Self::Error> {
         let mut conn = self.inner.connect()?;
+        if !self.statement_cache {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
         conn.set_instrumentation(PoolNotes {
             returned: Instant::now(),
             // Whatever new connections get besides (the echo, when it is on).

@@ -1,0 +1,158 @@
+//! Each crate through PgBouncer 1.18 (Debian's), started by devdb in front
+//! of the local cluster: what really happens, in session mode and in
+//! transaction mode with the crate's default settings.
+//!
+//! The workload: 24 tasks, each doing rounds of a write (`add_all`), two
+//! reads (`get`, `by_name`) and a two-statement unit of work
+//! (`add_team_with_heroes`). In transaction mode the crate's pool opens 24
+//! connections against PgBouncer's 8 server connections (`default_pool_size`):
+//! the failures of transaction mode hide while each client keeps landing on
+//! the same backend, hence the crowd. In session mode a client connection
+//! holds its server connection for life, so the pool is sized to PgBouncer's
+//! 8; a larger pool waits for servers that never come
+//! (`session_mode_with_a_pool_larger_than_pgbouncers`). Migrations run
+//! on the direct connection first, as deployments do (PgBouncer's transaction
+//! mode does not keep the migrators' session locks).
+//!
+//! Each test asserts the observed outcome: it works, or it fails with the
+//! real error text — a statement name another client's statement of the same
+//! name collides with (`… already exists`) or one prepared on another backend
+//! (`… does not exist`); which of the two comes first varies with timing.
+
+// A failed unwrap in a test is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use conformance::stacks::{AsyncDiesel, SeaOrm, SqlxRaw, SyncDiesel};
+use conformance::{PoolConfig, Stack};
+use devdb::TestDatabase;
+use devdb::scale::PoolMode;
+use heroes_model::{NewHero, NewTeam};
+
+/// Tasks at once.
+const CLIENTS: usize = 24;
+/// PgBouncer's server connections per database and user (devdb's
+/// `default_pool_size`).
+const PGBOUNCER_POOL: usize = 8;
+/// Rounds of the four calls per client.
+const ROUNDS: usize = 5;
+
+/// Migrates `db` directly, then runs the workload through PgBouncer in
+/// `mode`. `Ok(calls)` when every call succeeded, else the first error.
+async fn through_pgbouncer<S: Stack>(
+    db: &TestDatabase,
+    mode: PoolMode,
+    pool_size: usize,
+    statement_cache: bool,
+) -> Result<usize, String> {
+    let direct = S::connect(db.url(), PoolConfig::default()).await.unwrap();
+    direct.migrate_up().await.unwrap();
+    let url = devdb::DevDb::from_env()
+        .unwrap()
+        .pooler_url(db.name(), mode)
+        .unwrap();
+    let pool = PoolConfig {
+        max_size: u32::try_from(pool_size).unwrap(),
+        statement_cache,
+        ..PoolConfig::default()
+    };
+    let stack = S::connect(&url, pool).await.map_err(|e| e.to_string())?;
+    let mut clients = tokio::task::JoinSet::new();
+    for client in 0..CLIENTS {
+        let stack = stack.clone();
+        clients.spawn(async move {
+            for round in 0..ROUNDS {
+                let name = format!("{}-{client}-{round}", S::NAME);
+                let added = stack
+                    .add_all(&[NewHero::named(name.clone(), S::NAME)])
+                    .await?;
+                stack.get(added[0].id).await?;
+                stack.by_name(&name).await?;
+                let team = NewTeam {
+                    name: format!("team-{name}"),
+                    headquarters: None,
+                };
+                stack
+                    .add_team_with_heroes(
+                        &team,
+                        &[NewHero::named(format!("member-{name}"), S::NAME)],
+                    )
+                    .await?;
+            }
+            Ok::<_, conformance::StackError>(ROUNDS * 4)
+        });
+    }
+    let mut calls = 0;
+    let mut first_error = None;
+    while let Some(done) = clients.join_next().await {
+        match done.unwrap() {
+            Ok(n) => calls += n,
+            Err(err) => {
+                first_error.get_or_insert(err.to_string());
+            }
+        }
+    }
+    first_error.map_or(Ok(calls), Err)
+}
+
+#[allow(clippy::needless_pass_by_value)] // the same shape as `assert_fails_with`
+fn assert_works(outcome: Result<usize, String>) {
+    assert_eq!(outcome, Ok(CLIENTS * ROUNDS * 4));
+}
+
+fn assert_fails_with(outcome: Result<usize, String>, expected: &[&str]) {
+    let err = outcome.expect_err("expected a failure through transaction mode");
+    // Shown with `--nocapture`: the text docs/SCALING.md quotes.
+    eprintln!("observed: {err}");
+    assert!(
+        expected.iter().any(|text| err.contains(text)),
+        "{err}\n(expected one of {expected:?})"
+    );
+}
+
+macro_rules! pgbouncer {
+    ($module:ident, $stack:ty, transaction: $transaction:expr, without_statement_cache: $uncached:expr) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn session_mode_works() {
+                let db = TestDatabase::create(concat!(stringify!($module), "_pgb_s")).unwrap();
+                assert_works(
+                    through_pgbouncer::<$stack>(&db, PoolMode::Session, PGBOUNCER_POOL, true).await,
+                );
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn transaction_mode_with_default_settings() {
+                let db = TestDatabase::create(concat!(stringify!($module), "_pgb_t")).unwrap();
+                let outcome =
+                    through_pgbouncer::<$stack>(&db, PoolMode::Transaction, CLIENTS, true).await;
+                #[allow(clippy::redundant_closure_call)]
+                ($transaction)(outcome);
+            }
+
+            /// The workaround within the library's reach: no prepared-statement cache.
+            #[tokio::test(flavor = "multi_thread")]
+            async fn transaction_mode_without_the_statement_cache() {
+                let db = TestDatabase::create(concat!(stringify!($module), "_pgb_n")).unwrap();
+                let outcome =
+                    through_pgbouncer::<$stack>(&db, PoolMode::Transaction, CLIENTS, false).await;
+                #[allow(clippy::redundant_closure_call)]
+                ($uncached)(outcome);
+            }
+        }
+    };
+}
+
+pgbouncer!(sync_diesel, SyncDiesel,
+    transaction: |o| assert_fails_with(o, &["prepared statement \"__diesel_stmt_"]),
+    without_statement_cache: assert_works);
+pgbouncer!(async_diesel, AsyncDiesel,
+    transaction: |o| assert_fails_with(o, &["prepared statement \"s"]),
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"s"]));
+pgbouncer!(sqlx_raw, SqlxRaw,
+    transaction: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]));
+pgbouncer!(seaorm, SeaOrm,
+    transaction: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]));
