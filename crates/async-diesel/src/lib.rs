@@ -36,6 +36,8 @@ pub mod migrations;
 /// the very same values, one with `.first(conn)`, this one with `.first(conn).await`.
 #[path = "../../sync-diesel/src/queries.rs"]
 pub mod queries;
+/// Reads from a streaming replica that see your own writes.
+pub mod replica;
 /// The tour, step by step.
 pub mod tour;
 

@@ -175,6 +175,18 @@ pub trait Stack: Clone + Send + Sync + 'static {
     /// The delete idiom; how many rows went.
     fn delete_by_name(&self, name: &str) -> impl Future<Output = StackResult<u64>> + Send;
 
+    /// Where the server's WAL ends now (on a primary, after a commit): the
+    /// crate's `replica::wal_position`.
+    fn wal_position(&self) -> impl Future<Output = StackResult<String>> + Send;
+
+    /// Waits, at most `deadline`, until this engine's server (a replica) has
+    /// replayed the WAL up to `lsn`: the crate's `replica::wait_for_replay`.
+    fn wait_for_replay(
+        &self,
+        lsn: &str,
+        deadline: Duration,
+    ) -> impl Future<Output = StackResult<()>> + Send;
+
     /// Checks a connection out of the pool, reports it on `acquired`, and
     /// keeps it until `release` fires (or its sender is dropped).
     fn hold_connection(

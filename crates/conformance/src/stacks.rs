@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use heroes_model::{Hero, NewHero, NewTeam, Team};
 use support::app::Failure as _;
@@ -256,6 +257,24 @@ impl Stack for SyncDiesel {
             .map(|n| n as u64)
     }
 
+    async fn wal_position(&self) -> StackResult<String> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || sync_diesel::replica::wal_position(&pool))
+            .await
+            .map_err(|e| join_error(&e))?
+            .map_err(sync_diesel_error)
+    }
+
+    async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
+        let (pool, lsn) = (self.pool.clone(), lsn.to_owned());
+        tokio::task::spawn_blocking(move || {
+            sync_diesel::replica::wait_for_replay(&pool, &lsn, deadline)
+        })
+        .await
+        .map_err(|e| join_error(&e))?
+        .map_err(sync_diesel_error)
+    }
+
     async fn hold_connection(
         &self,
         acquired: oneshot::Sender<()>,
@@ -420,6 +439,18 @@ impl Stack for AsyncDiesel {
         .map_err(async_diesel_error)
     }
 
+    async fn wal_position(&self) -> StackResult<String> {
+        async_diesel::replica::wal_position(&self.engine)
+            .await
+            .map_err(async_diesel_error)
+    }
+
+    async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
+        async_diesel::replica::wait_for_replay(&self.engine, lsn, deadline)
+            .await
+            .map_err(async_diesel_error)
+    }
+
     async fn hold_connection(
         &self,
         acquired: oneshot::Sender<()>,
@@ -577,6 +608,18 @@ impl Stack for SqlxRaw {
         ))
     }
 
+    async fn wal_position(&self) -> StackResult<String> {
+        sqlx_raw::replica::wal_position(&self.pool)
+            .await
+            .map_err(sqlx_raw_error)
+    }
+
+    async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
+        sqlx_raw::replica::wait_for_replay(&self.pool, lsn, deadline)
+            .await
+            .map_err(sqlx_raw_error)
+    }
+
     async fn hold_connection(
         &self,
         acquired: oneshot::Sender<()>,
@@ -732,6 +775,18 @@ impl Stack for SeaOrm {
         seaorm_session!(self.db, |txn| seaorm_migrate::heroes::delete_by_name(
             txn, name
         ))
+    }
+
+    async fn wal_position(&self) -> StackResult<String> {
+        seaorm_migrate::replica::wal_position(&self.db)
+            .await
+            .map_err(seaorm_error)
+    }
+
+    async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
+        seaorm_migrate::replica::wait_for_replay(&self.db, lsn, deadline)
+            .await
+            .map_err(seaorm_error)
     }
 
     async fn hold_connection(

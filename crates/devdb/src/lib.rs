@@ -147,6 +147,26 @@ impl DevDb {
             let _lock = self.cluster().lock()?;
             replica.start(self.settings.bindir())?;
         }
+        // The cluster commits asynchronously (devdb trades durability for
+        // speed), and an asynchronous commit is not yet written out when it
+        // returns, so its WAL position cannot be waited for on the replica
+        // (crates' `replica::wal_position`). With a replica, commits are
+        // synchronous again, PostgreSQL's default (fsync stays off: cheap).
+        off_runtime(|| {
+            let (_, mut client) = self.ensure_server_blocking()?;
+            // Two statements, two calls: ALTER SYSTEM refuses to run inside
+            // the implicit transaction of a multi-statement query.
+            [
+                "ALTER SYSTEM SET synchronous_commit = on",
+                "SELECT pg_reload_conf()",
+            ]
+            .into_iter()
+            .try_for_each(|sql| client.batch_execute(sql))
+            .map_err(|e| Error::Server {
+                context: "cannot make commits synchronous on the primary".to_owned(),
+                cause: describe(&e),
+            })
+        })?;
         let url = self.settings.url_at(name, replica.port())?;
         let on_replica = Settings::new(&url)?;
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -559,3 +559,66 @@ impl TableHold {
             .unwrap_or_else(|e| panic!("release the lock: {e}"));
     }
 }
+
+/// WAL replay paused on the replica at `replica_url` until dropped, so a
+/// test can show a read that misses a write deterministically. The pause is
+/// cluster-wide, so it is taken under an advisory lock on the primary
+/// (`primary_url`): two tests never pause and resume over each other.
+/// Blocking (the `postgres` crate): from an async test, create and drop it
+/// inside `tokio::task::block_in_place`.
+pub struct ReplayPause {
+    primary: postgres::Client,
+    replica: postgres::Client,
+}
+
+impl std::fmt::Debug for ReplayPause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplayPause")
+    }
+}
+
+impl ReplayPause {
+    /// The advisory-lock key that serialises pauses.
+    const KEY: i64 = 0x6865_726f_6573_0003;
+
+    /// Pauses replay and waits (10 s at most, else panics) until the replica
+    /// says it is paused.
+    pub fn start(primary_url: &str, replica_url: &str) -> Self {
+        let connect = |url: &str| {
+            postgres::Client::connect(url, postgres::NoTls)
+                .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
+        };
+        let mut primary = connect(primary_url);
+        primary
+            .execute("SELECT pg_advisory_lock($1)", &[&Self::KEY])
+            .unwrap_or_else(|e| panic!("cannot take the pause lock: {e}"));
+        let mut replica = connect(replica_url);
+        replica
+            .batch_execute("SELECT pg_wal_replay_pause()")
+            .unwrap_or_else(|e| panic!("cannot pause replay: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let state: String = replica
+                .query_one("SELECT pg_get_wal_replay_pause_state()", &[])
+                .unwrap_or_else(|e| panic!("cannot read the pause state: {e}"))
+                .get(0);
+            if state == "paused" {
+                return Self { primary, replica };
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "replay still '{state}' 10 s after pg_wal_replay_pause()"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ReplayPause {
+    fn drop(&mut self) {
+        let _ = self.replica.batch_execute("SELECT pg_wal_replay_resume()");
+        let _ = self
+            .primary
+            .execute("SELECT pg_advisory_unlock($1)", &[&Self::KEY]);
+    }
+}

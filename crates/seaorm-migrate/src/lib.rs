@@ -23,6 +23,8 @@ pub mod error;
 pub mod heroes;
 /// The Alembic verbs over sea-orm-migration.
 pub mod migrate;
+/// Reads from a streaming replica that see your own writes.
+pub mod replica;
 /// The tour, step by step.
 pub mod tour;
 

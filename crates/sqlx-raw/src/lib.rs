@@ -20,6 +20,8 @@ pub mod error;
 pub mod heroes;
 /// Reversible sqlx migrations and the Alembic verbs.
 pub mod migrate;
+/// Reads from a streaming replica that see your own writes.
+pub mod replica;
 /// The tour, step by step.
 pub mod tour;
 

@@ -102,6 +102,15 @@ impl Deadlines {
     }
 }
 
+/// The one line a read-your-writes wait gives when the replica has not
+/// replayed the writer's WAL position `lsn` within `waited`.
+pub fn replica_behind(lsn: &str, waited: Duration) -> String {
+    format!(
+        "the replica had not replayed the primary's WAL up to {lsn} after {} ms; is it streaming? (`devdb status`)",
+        waited.as_millis()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

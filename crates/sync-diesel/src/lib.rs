@@ -25,6 +25,8 @@ pub mod heroes;
 pub mod migrate;
 /// The study's read queries as Diesel query values (async-diesel runs them too).
 pub mod queries;
+/// Reads from a streaming replica that see your own writes.
+pub mod replica;
 /// The tour, step by step.
 pub mod tour;
 
