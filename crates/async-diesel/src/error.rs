@@ -69,6 +69,12 @@ impl Error {
             PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
                 Self::PoolExhausted { size, waited }
             }
+            // The server answered and the login worked, but a query of the
+            // new connection's setup failed (seen through PgBouncer's
+            // transaction mode): a database error, not a missing server.
+            PoolError::Backend(diesel_async::pooled_connection::PoolError::ConnectionError(
+                diesel::result::ConnectionError::CouldntSetupConfiguration(inner),
+            )) => Self::Database(inner),
             PoolError::Backend(inner) => Self::Pool(inner.to_string()),
             other => Self::Pool(other.to_string()),
         }
