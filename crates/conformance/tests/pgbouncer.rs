@@ -1,6 +1,9 @@
 //! Each crate through PgBouncer 1.18 (Debian's), started by devdb in front
-//! of the local cluster: what really happens, in session mode and in
-//! transaction mode with the crate's default settings.
+//! of the local cluster: what really happens, in session mode, in
+//! transaction mode with the crate's default settings, without its
+//! prepared-statement cache, and without it behind a PgBouncer that discards
+//! every server connection's state after each transaction
+//! (`server_reset_query_always = 1`).
 //!
 //! The workload: 24 tasks, each doing rounds of a write (`add_all`), two
 //! reads (`get`, `by_name`) and a two-statement unit of work
@@ -110,7 +113,10 @@ fn assert_fails_with(outcome: Result<usize, String>, expected: &[&str]) {
 }
 
 macro_rules! pgbouncer {
-    ($module:ident, $stack:ty, transaction: $transaction:expr, without_statement_cache: $uncached:expr) => {
+    ($module:ident, $stack:ty,
+     transaction: $transaction:expr,
+     without_statement_cache: $uncached:expr,
+     with_reset_and_without_statement_cache: $reset:expr) => {
         mod $module {
             use super::*;
 
@@ -140,19 +146,37 @@ macro_rules! pgbouncer {
                 #[allow(clippy::redundant_closure_call)]
                 ($uncached)(outcome);
             }
+
+            /// The next workaround: every call already runs in an explicit
+            /// transaction (the crates' sessions), no statement cache, and
+            /// PgBouncer discards everything a client prepared after each
+            /// transaction (`server_reset_query_always = 1`).
+            #[tokio::test(flavor = "multi_thread")]
+            async fn transaction_mode_with_reset_always_and_without_the_statement_cache() {
+                let db = TestDatabase::create(concat!(stringify!($module), "_pgb_r")).unwrap();
+                let outcome =
+                    through_pgbouncer::<$stack>(&db, PoolMode::TransactionReset, CLIENTS, false)
+                        .await;
+                #[allow(clippy::redundant_closure_call)]
+                ($reset)(outcome);
+            }
         }
     };
 }
 
 pgbouncer!(sync_diesel, SyncDiesel,
     transaction: |o| assert_fails_with(o, &["prepared statement \"__diesel_stmt_"]),
-    without_statement_cache: assert_works);
+    without_statement_cache: assert_works,
+    with_reset_and_without_statement_cache: assert_works);
 pgbouncer!(async_diesel, AsyncDiesel,
     transaction: |o| assert_fails_with(o, &["prepared statement \"s"]),
-    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"s"]));
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"s"]),
+    with_reset_and_without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"s"]));
 pgbouncer!(sqlx_raw, SqlxRaw,
     transaction: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
-    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]));
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
+    with_reset_and_without_statement_cache: assert_works);
 pgbouncer!(seaorm, SeaOrm,
     transaction: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
-    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]));
+    without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
+    with_reset_and_without_statement_cache: assert_works);

@@ -220,7 +220,7 @@ impl DevDb {
         }
         let _lock = cluster.lock()?;
         // What stands in front of and beside the cluster goes first.
-        for mode in [scale::PoolMode::Transaction, scale::PoolMode::Session] {
+        for mode in scale::PoolMode::ALL {
             scale::Pooler::new(&self.settings, mode).stop()?;
         }
         scale::Replica::new(&self.settings).stop()?;

@@ -67,6 +67,8 @@ enum Via {
     Pgbouncer,
     /// PgBouncer in session mode (port + 1001).
     PgbouncerSession,
+    /// PgBouncer in transaction mode with `server_reset_query_always = 1` (port + 1002).
+    PgbouncerReset,
 }
 
 fn main() -> ExitCode {
@@ -140,15 +142,20 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 None => println!("  running:     no"),
             }
             println!("  log:         {}", cluster.log_file().display());
-            for mode in [PoolMode::Transaction, PoolMode::Session] {
+            for mode in PoolMode::ALL {
                 let pooler = Pooler::new(devdb.settings(), mode);
                 let state = pooler.running_pid().map_or_else(
                     || "not running".to_owned(),
                     |pid| format!("running (pid {pid})"),
                 );
                 println!(
-                    "  pgbouncer ({}, port {}): {state}",
+                    "  pgbouncer ({} mode{}, port {}): {state}",
                     mode.name(),
+                    if mode == PoolMode::TransactionReset {
+                        ", server_reset_query_always"
+                    } else {
+                        ""
+                    },
                     pooler.port()
                 );
             }
@@ -174,6 +181,9 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 (Via::Direct, false) => devdb.database_url(&name)?,
                 (Via::Pgbouncer, false) => devdb.pooler_url(&name, PoolMode::Transaction)?,
                 (Via::PgbouncerSession, false) => devdb.pooler_url(&name, PoolMode::Session)?,
+                (Via::PgbouncerReset, false) => {
+                    devdb.pooler_url(&name, PoolMode::TransactionReset)?
+                }
             };
             println!("{url}");
         }

@@ -3,7 +3,8 @@
 //!
 //! Ports follow the cluster's port `P`: PgBouncer in transaction mode on
 //! `P + 1000` (6432 for 5432, PgBouncer's usual port), in session mode on
-//! `P + 1001`, the replica on `P + 1`. Everything lives in the cluster folder
+//! `P + 1001`, in transaction mode with `server_reset_query_always` on
+//! `P + 1002`, the replica on `P + 1`. Everything lives in the cluster folder
 //! (`pgbouncer-transaction/`, `pgbouncer-session/`, `replica/`), is started
 //! under the cluster's lock, as the `postgres` OS user when we are root (both
 //! programs refuse root), and stopped by `devdb stop` with the cluster.
@@ -32,14 +33,30 @@ pub enum PoolMode {
     Transaction,
     /// A server connection per client connection, for its whole life.
     Session,
+    /// Transaction mode with `server_reset_query_always = 1`: PgBouncer
+    /// runs `DISCARD ALL` on each server connection after every transaction,
+    /// so nothing a client prepared outlives its transaction.
+    TransactionReset,
 }
 
 impl PoolMode {
     /// PgBouncer's name for the mode (`pool_mode = …`).
     pub fn name(self) -> &'static str {
         match self {
+            Self::Transaction | Self::TransactionReset => "transaction",
+            Self::Session => "session",
+        }
+    }
+
+    /// Every mode, for starting and stopping them all.
+    pub const ALL: [Self; 3] = [Self::Transaction, Self::Session, Self::TransactionReset];
+
+    /// The folder name under the cluster's: `pgbouncer-<this>`.
+    fn label(self) -> &'static str {
+        match self {
             Self::Transaction => "transaction",
             Self::Session => "session",
+            Self::TransactionReset => "transaction-reset",
         }
     }
 
@@ -47,6 +64,7 @@ impl PoolMode {
         match self {
             Self::Transaction => 1000,
             Self::Session => 1001,
+            Self::TransactionReset => 1002,
         }
     }
 }
@@ -68,7 +86,7 @@ impl Pooler {
             mode,
             dir: settings
                 .cluster_dir()
-                .join(format!("pgbouncer-{}", mode.name())),
+                .join(format!("pgbouncer-{}", mode.label())),
             cluster_port: settings.port(),
             user: settings.user().to_owned(),
             password: settings.password().map(<[u8]>::to_vec),
@@ -177,7 +195,9 @@ impl Pooler {
              query_wait_timeout = 10\n\
              ; sqlx sends extra_float_digits at start-up; PgBouncer refuses\n\
              ; unknown start-up parameters unless told to ignore them.\n\
-             ignore_startup_parameters = extra_float_digits\n",
+             ignore_startup_parameters = extra_float_digits\n\
+             server_reset_query_always = {reset_always}\n",
+            reset_always = u8::from(self.mode == PoolMode::TransactionReset),
             cluster_port = self.cluster_port,
             port = self.port(),
             mode = self.mode.name(),
@@ -190,8 +210,8 @@ impl Pooler {
         Error::StartFailed {
             dir: self.dir.clone(),
             cause: format!(
-                "PgBouncer ({} mode) did not start: {cause} (log: {})",
-                self.mode.name(),
+                "PgBouncer ({}) did not start: {cause} (log: {})",
+                self.mode.label(),
                 self.log_file().display()
             ),
         }
