@@ -180,3 +180,91 @@ pgbouncer!(seaorm, SeaOrm,
     transaction: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
     without_statement_cache: |o| assert_fails_with(o, &["prepared statement \"sqlx_s_"]),
     with_reset_and_without_statement_cache: assert_works);
+
+/// Whether advisory lock `key` is free, seen from a direct session (taken
+/// and given back at once when it is).
+fn lock_is_free(direct: &mut postgres::Client, key: i64) -> bool {
+    direct
+        .query_one(
+            "SELECT pg_try_advisory_lock($1) AND pg_advisory_unlock($1)",
+            &[&key],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// Polls [`lock_is_free`] for up to 5 s.
+fn lock_frees_within_5s(direct: &mut postgres::Client, key: i64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !lock_is_free(direct, key) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
+}
+
+/// What a session advisory lock does through each mode: the lock every
+/// migrator here holds while it runs (sqlx's own, and the one this project
+/// adds around diesel's and SeaORM's; docs/MIGRATIONS.md). Hence: migrate on
+/// a direct connection, never through transaction mode.
+#[test]
+fn session_advisory_locks_through_each_pgbouncer_mode() {
+    let db = TestDatabase::create("pgb_advisory_locks").unwrap();
+    let devdb = devdb::DevDb::from_env().unwrap();
+    let key = 0x6d69_6772_0000_0000_i64 + i64::from(std::process::id());
+    let lock = format!("SELECT pg_advisory_lock({key})");
+    let direct = &mut postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let through = |mode| {
+        let url = devdb.pooler_url(db.name(), mode).unwrap();
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client.simple_query(&lock).unwrap();
+        client
+    };
+
+    // Session mode: held while the client is connected, released when it
+    // leaves (PgBouncer resets the server connection).
+    let client = through(PoolMode::Session);
+    assert!(
+        !lock_is_free(direct, key),
+        "session mode: the lock must be held"
+    );
+    drop(client);
+    assert!(
+        lock_frees_within_5s(direct, key),
+        "session mode: the lock outlived its client"
+    );
+
+    // Transaction mode: the lock stays on the server connection after the
+    // client has gone, held by PgBouncer's idle backend until it closes.
+    drop(through(PoolMode::Transaction));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !lock_is_free(direct, key),
+        "transaction mode: the lock was expected to leak"
+    );
+    // What an operator does about it: end the backend that holds it.
+    let ended: i64 = direct
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted AND database = \
+             (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND (classid::bigint << 32) + objid::bigint = $1",
+            &[&key],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 1);
+    assert!(lock_frees_within_5s(direct, key));
+
+    // Transaction mode with server_reset_query_always: DISCARD ALL after the
+    // statement's own transaction releases the lock at once, while its client
+    // is still connected: it excludes nobody.
+    let client = through(PoolMode::TransactionReset);
+    assert!(
+        lock_frees_within_5s(direct, key),
+        "with server_reset_query_always the lock was expected to be gone"
+    );
+    drop(client);
+}
