@@ -49,6 +49,8 @@ impl Settings {
         // Read here so that a bad value stops every binary before it connects.
         settings.deadlines = support::deadlines::Deadlines::from_env()
             .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
+        support::statement_cache_from_env()
+            .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
         Ok(settings)
     }
 

@@ -233,6 +233,19 @@ fn the_command_line_reports_bad_settings_in_one_line_with_exit_code_2() {
         assert!(stderr.contains(expected), "{what}: {stderr}");
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     }
+    // A setting every engine reads, checked here before anything connects.
+    let out = scratch
+        .cli()
+        .env("STATEMENT_CACHE", "sometimes")
+        .args(["url", "x"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: STATEMENT_CACHE must be on or off, not 'sometimes' (see .env.example)"
+    );
 }
 
 /// A listener that accepts TCP and never speaks PostgreSQL: `devdb` (and so

@@ -51,7 +51,8 @@ impl Default for EngineOptions {
             acquire_timeout: Duration::from_secs(5),
             ping_every_checkout: false,
             deadlines: support::deadlines::Deadlines::from_env_or_default(),
-            statement_cache: true,
+            // STATEMENT_CACHE=off; a bad value stopped the program earlier (devdb).
+            statement_cache: support::statement_cache_from_env().unwrap_or(true),
         }
     }
 }

@@ -55,6 +55,21 @@ pub fn sqlx_connection_lost(err: &sqlx::Error) -> bool {
     }
 }
 
+/// `STATEMENT_CACHE`: `on` (the default) or `off`, whether each engine keeps
+/// its library's prepared-statement cache. `off` is for PgBouncer's
+/// transaction mode (docs/SCALING.md says which library it helps).
+pub fn statement_cache_from_env() -> Result<bool, String> {
+    match std::env::var("STATEMENT_CACHE")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("" | "on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(format!("STATEMENT_CACHE must be on or off, not '{other}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::unique_name_violation;
