@@ -147,6 +147,13 @@ impl DevDb {
             let _lock = self.cluster().lock()?;
             replica.start(self.settings.bindir())?;
         }
+        // One that runs but cannot stream (the WAL it needs is gone from the
+        // primary) would never catch up: stop it and clone it again.
+        if !self.replica_streams(&replica)? {
+            let _lock = self.cluster().lock()?;
+            replica.stop()?;
+            replica.start(self.settings.bindir())?;
+        }
         // The cluster commits asynchronously (devdb trades durability for
         // speed), and an asynchronous commit is not yet written out when it
         // returns, so its WAL position cannot be waited for on the replica
@@ -187,6 +194,34 @@ impl DevDb {
             }
         })?;
         Ok(url)
+    }
+
+    /// Whether the replica's WAL receiver is streaming from the primary,
+    /// asked for up to 5 s (it connects a moment after the replica starts).
+    fn replica_streams(&self, replica: &scale::Replica) -> Result<bool> {
+        let url = self
+            .settings
+            .url_at(self.settings.maintenance_database(), replica.port())?;
+        let on_replica = Settings::new(&url)?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        Ok(off_runtime(|| {
+            loop {
+                let streaming = on_replica
+                    .client_config(on_replica.maintenance_database())
+                    .connect(postgres::NoTls)
+                    .and_then(|mut client| {
+                        client.query_one(
+                            "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                            &[],
+                        )
+                    })
+                    .is_ok_and(|row| row.get::<_, i64>(0) > 0);
+                if streaming || Instant::now() >= deadline {
+                    return streaming;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }))
     }
 
     /// PgBouncer and the replica are ours to start only in front of the

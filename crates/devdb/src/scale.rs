@@ -264,8 +264,9 @@ impl Replica {
         running_pid(&self.data_dir().join("postmaster.pid"), "postgres")
     }
 
-    /// Takes the base backup if there is none, then starts the standby. The
-    /// caller holds the cluster's lock and has started the primary.
+    /// Takes a fresh base backup, then starts the standby, unless it runs
+    /// already. The caller holds the cluster's lock and has started the
+    /// primary.
     pub(crate) fn start(&self, bindir: Option<&Path>) -> Result<()> {
         if self.running_pid().is_some() {
             return Ok(());
@@ -275,9 +276,17 @@ impl Replica {
             searched,
         })?;
         let owner = cluster::os_user()?;
-        if !self.is_initialised() {
-            self.base_backup(&bindir, owner.as_ref())?;
+        // A stopped replica is cloned again: the primary keeps no WAL for it
+        // while it is down (no replication slot, so the primary's disk never
+        // fills up for a replica nobody uses), and an old copy can find the
+        // WAL it needs gone ("requested WAL segment … has already been
+        // removed", seen after a test run), never catching up.
+        if self.is_initialised() {
+            fs::remove_dir_all(self.data_dir()).map_err(|e| {
+                Error::io(format!("cannot remove {}", self.data_dir().display()), e)
+            })?;
         }
+        self.base_backup(&bindir, owner.as_ref())?;
         let _ = fs::remove_file(self.data_dir().join("postmaster.pid"));
         let output = self.primary.run(&bindir, owner.as_ref(), "pg_ctl", |cmd| {
             cmd.arg("-D")

@@ -96,7 +96,7 @@ fn pgbouncer_in_each_mode_and_the_replica_start_answer_and_stop_with_the_cluster
     }
     assert_eq!(Replica::new(devdb.settings()).running_pid(), None);
 
-    // And come back on demand, the replica from its existing copy.
+    // And come back on demand, the replica cloned afresh.
     let url = devdb.replica_url("replicated").unwrap();
     let n: i32 = client(&url)
         .query_one("SELECT n FROM t", &[])
