@@ -16,7 +16,7 @@ use std::path::Path;
 use async_diesel::engine::{Engine, EngineOptions};
 use async_diesel::{migrate, migrations};
 use devdb::TestDatabase;
-use devdb::testing::{ScratchMigrations, TableHold, run_at_once};
+use devdb::testing::{ScratchMigrations, TableHold};
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncMigrationHarness, RunQueryDsl};
@@ -96,29 +96,10 @@ async fn exists(engine: &Engine, relation: &str) -> bool {
 #[test]
 fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("ad_mp_deploys").unwrap();
-    let outputs = run_at_once(4, || {
-        let mut command =
-            devdb::testing::example_binary(env!("CARGO_BIN_EXE_async-diesel"), db.name());
-        command.args(["migrate", "up"]);
-        command
-    });
-    let mut applied: Vec<String> = Vec::new();
-    for out in &outputs {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}\nstdout: {stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied.extend(
-            stdout
-                .lines()
-                .filter_map(|l| l.strip_prefix("applied"))
-                .map(|l| l.trim().to_owned()),
-        );
-    }
-    applied.sort();
-    assert_eq!(applied, [REV1, REV2]);
+    assert_eq!(
+        devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_async-diesel"), db.name(), 4),
+        [REV1, REV2]
+    );
 }
 
 type Up = fn(async_diesel::engine::PooledConnection) -> Result<usize, String>;

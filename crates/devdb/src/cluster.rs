@@ -110,13 +110,8 @@ impl LocalCluster {
         for attempt in 1..=START_ATTEMPTS {
             self.remove_stale_pid_file()?;
             let log_offset = self.log_len();
-            let output = self.run(&bindir, owner.as_ref(), "pg_ctl", |cmd| {
-                cmd.arg("-D")
-                    .arg(self.data_dir())
-                    .arg("-l")
-                    .arg(self.log_file())
-                    .args(["-w", "-t", "60", "start"]);
-            })?;
+            let output =
+                self.pg_ctl_start(&bindir, owner.as_ref(), &self.data_dir(), &self.log_file())?;
             if output.status.success() {
                 return Ok(());
             }
@@ -152,6 +147,24 @@ impl LocalCluster {
                 cause: self.failure_line(&output, log_offset),
             })?;
         Ok(true)
+    }
+
+    /// `pg_ctl start` on `data_dir` (this cluster's, or its replica's),
+    /// logging to `log_file`, waiting up to 60 s for the server to answer.
+    pub(crate) fn pg_ctl_start(
+        &self,
+        bindir: &Path,
+        owner: Option<&User>,
+        data_dir: &Path,
+        log_file: &Path,
+    ) -> Result<Output> {
+        self.run(bindir, owner, "pg_ctl", |cmd| {
+            cmd.arg("-D")
+                .arg(data_dir)
+                .arg("-l")
+                .arg(log_file)
+                .args(["-w", "-t", "60", "start"]);
+        })
     }
 
     /// `pg_ctl stop -m fast` on `data_dir` (this cluster's, or its replica's),

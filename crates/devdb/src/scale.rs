@@ -288,13 +288,12 @@ impl Replica {
         }
         self.base_backup(&bindir, owner.as_ref())?;
         let _ = fs::remove_file(self.data_dir().join("postmaster.pid"));
-        let output = self.primary.run(&bindir, owner.as_ref(), "pg_ctl", |cmd| {
-            cmd.arg("-D")
-                .arg(self.data_dir())
-                .arg("-l")
-                .arg(self.log_file())
-                .args(["-w", "-t", "60", "start"]);
-        })?;
+        let output = self.primary.pg_ctl_start(
+            &bindir,
+            owner.as_ref(),
+            &self.data_dir(),
+            &self.log_file(),
+        )?;
         if output.status.success() {
             Ok(())
         } else {

@@ -419,6 +419,34 @@ pub fn run_at_once(n: usize, command: impl Fn() -> Command) -> Vec<std::process:
         .collect()
 }
 
+/// Two (or more) deploys at once: starts `n` copies of the example binary at
+/// `path` with `migrate up` on `database` together, fails the test unless
+/// every one exits 0, and returns the migration names they report applying
+/// (`applied  <name>` lines), all processes together, sorted.
+pub fn migrate_up_at_once(path: &str, database: &str, n: usize) -> Vec<String> {
+    let mut applied = Vec::new();
+    for out in run_at_once(n, || {
+        let mut command = example_binary(path, database);
+        command.args(["migrate", "up"]);
+        command
+    }) {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}\nstdout: {stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        applied.extend(
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("applied"))
+                .map(|l| l.trim().to_owned()),
+        );
+    }
+    applied.sort();
+    applied
+}
+
 /// A copy of a migrations folder under the temp dir, for a test to add
 /// migrations to or edit them in; deleted on drop.
 #[derive(Debug)]

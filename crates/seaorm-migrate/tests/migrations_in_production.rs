@@ -17,7 +17,7 @@
 #![allow(elided_lifetimes_in_paths)]
 
 use devdb::TestDatabase;
-use devdb::testing::{TableHold, run_at_once};
+use devdb::testing::TableHold;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
@@ -123,29 +123,10 @@ async fn exists(db: &DatabaseConnection, relation: &str) -> bool {
 #[test]
 fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("so_mp_deploys").unwrap();
-    let outputs = run_at_once(4, || {
-        let mut command =
-            devdb::testing::example_binary(env!("CARGO_BIN_EXE_seaorm-migrate"), db.name());
-        command.args(["migrate", "up"]);
-        command
-    });
-    let mut applied: Vec<String> = Vec::new();
-    for out in &outputs {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}\nstdout: {stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied.extend(
-            stdout
-                .lines()
-                .filter_map(|l| l.strip_prefix("applied"))
-                .map(|l| l.trim().to_owned()),
-        );
-    }
-    applied.sort();
-    assert_eq!(applied, [REV1, REV2]);
+    assert_eq!(
+        devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_seaorm-migrate"), db.name(), 4),
+        [REV1, REV2]
+    );
 }
 
 /// A racing `up`: how many migrations it applied, or the error text.

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use devdb::TestDatabase;
-use devdb::testing::{ScratchMigrations, TableHold, run_at_once};
+use devdb::testing::{ScratchMigrations, TableHold};
 use sqlx::PgPool;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx_raw::engine::{self, EngineOptions};
@@ -75,28 +75,10 @@ async fn exists(pool: &PgPool, relation: &str) -> bool {
 #[test]
 fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("sx_mp_deploys").unwrap();
-    let outputs = run_at_once(4, || {
-        let mut command = devdb::testing::example_binary(env!("CARGO_BIN_EXE_sqlx-raw"), db.name());
-        command.args(["migrate", "up"]);
-        command
-    });
-    let mut applied: Vec<String> = Vec::new();
-    for out in &outputs {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}\nstdout: {stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied.extend(
-            stdout
-                .lines()
-                .filter_map(|l| l.strip_prefix("applied"))
-                .map(|l| l.trim().to_owned()),
-        );
-    }
-    applied.sort();
-    assert_eq!(applied, [REV1, REV2]);
+    assert_eq!(
+        devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_sqlx-raw"), db.name(), 4),
+        [REV1, REV2]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use devdb::TestDatabase;
-use devdb::testing::{ScratchMigrations, TableHold, run_at_once};
+use devdb::testing::{ScratchMigrations, TableHold};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
@@ -81,28 +81,10 @@ fn binary(db: &TestDatabase) -> std::process::Command {
 #[test]
 fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("sd_mp_deploys").unwrap();
-    let outputs = run_at_once(4, || {
-        let mut command = binary(&db);
-        command.args(["migrate", "up"]);
-        command
-    });
-    let mut applied: Vec<String> = Vec::new();
-    for out in &outputs {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}\nstdout: {stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        applied.extend(
-            stdout
-                .lines()
-                .filter_map(|l| l.strip_prefix("applied"))
-                .map(|l| l.trim().to_owned()),
-        );
-    }
-    applied.sort();
-    assert_eq!(applied, [REV1, REV2]);
+    assert_eq!(
+        devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_sync-diesel"), db.name(), 4),
+        [REV1, REV2]
+    );
     assert_eq!(
         recorded(&mut connect(&db)),
         ["20250101000001", "20250101000002"]
