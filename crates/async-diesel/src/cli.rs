@@ -90,14 +90,17 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `engine`, the one `main.rs` built.
-pub async fn run(cli: &Cli, engine: &Engine) -> Result<()> {
+/// Runs a parsed command line on `engine`, the one `main.rs` built, with
+/// `migrations`, the one-connection engine migrations run on (straight to the
+/// server when `engine` goes through PgBouncer).
+pub async fn run(cli: &Cli, engine: &Engine, migrations: Engine) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(engine, database).await,
-        Some(Command::Migrate { action }) => migrate_command(engine, action).await,
+        None | Some(Command::Tour) => tour::run(engine, &migrations, database).await,
+        Some(Command::Migrate { action }) => migrate_command(&migrations, action).await,
         Some(Command::Serve(args)) => {
-            migrate::up(engine.get().await?)?;
+            migrate::up(migrations.get().await?)?;
+            drop(migrations); // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(engine.clone()), args)
                 .await
                 .map_err(|e| {

@@ -62,6 +62,17 @@ impl Default for EngineOptions {
     }
 }
 
+impl EngineOptions {
+    /// One connection: the engine migrations run on (they hold a session
+    /// lock, so they need one connection straight to the server).
+    pub fn one_connection() -> Self {
+        Self {
+            max_size: 1,
+            ..Self::default()
+        }
+    }
+}
+
 /// The engine: a pool of async connections, plus the limits it was built with
 /// (for error messages).
 #[derive(Clone)]

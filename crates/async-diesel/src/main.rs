@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use async_diesel::cli::{self, Cli};
-use async_diesel::engine::Engine;
+use async_diesel::engine::{Engine, EngineOptions};
 use clap::Parser as _;
 
 #[tokio::main]
@@ -20,11 +20,16 @@ async fn main() -> ExitCode {
 async fn run(cli: &Cli) -> async_diesel::Result<()> {
     dotenvy::dotenv().ok(); // DATABASE_URL from the environment or `.env`
     // This crate's database on that server, created when missing; when nothing
-    // answers on localhost, devdb starts the local cluster.
-    let url = devdb::database_url(cli.database())?;
+    // answers on localhost, devdb starts the local cluster. Two URLs: queries
+    // go to DATABASE_URL (perhaps a PgBouncer), migrations to the server
+    // itself (MIGRATION_DATABASE_URL; docs/SCALING.md).
+    let db = devdb::database(cli.database())?;
     cli::set_up_output(cli); // ECHO=1 and the request log, before any connection
     // `create_async_engine(url)`: a deadpool pool of AsyncPgConnection sized by
     // POOL_SIZE (src/engine.rs).
-    let engine = Engine::connect(&url, cli.engine_options()).await?;
-    cli::run(cli, &engine).await
+    let engine = Engine::connect(&db.url, cli.engine_options()).await?;
+    // Alembic's env.py builds an engine of its own to migrate with; so does
+    // this: one connection to the server, dropped once migrating is done.
+    let migrations = Engine::connect(&db.migration_url, EngineOptions::one_connection()).await?;
+    cli::run(cli, &engine, migrations).await
 }

@@ -14,7 +14,7 @@ use crate::{APP_SRC, heroes, migrate};
 /// Runs every step on `engine`, the one `main.rs` built for `database`. Safe
 /// to run any number of times: it first removes what an earlier run wrote,
 /// and ends in the same state.
-pub async fn run(engine: &Engine, database: &str) -> Result<()> {
+pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result<()> {
     let options = engine.options();
     title(
         "async-diesel",
@@ -42,7 +42,7 @@ pub async fn run(engine: &Engine, database: &str) -> Result<()> {
         "alembic upgrade head",
         "under pg_advisory_lock: AsyncConnectionWrapper::from(conn).run_pending_migrations(MIGRATIONS)",
     );
-    let applied = migrate::up(engine.get().await?)?;
+    let applied = migrate::up(migrations.get().await?)?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }

@@ -488,3 +488,20 @@ fn the_tour_prints_the_pool_size_it_builds() {
     let text = stdout_of(binary(&db).env("POOL_SIZE", "2"));
     assert_contains_all(&text, &[".max_size(2)", "up to 2 connections"]);
 }
+
+/// The tour and `serve` through PgBouncer in the best mode this crate
+/// supports as written, session mode (diesel-async prepares named statements whatever its cache setting, which transaction mode cannot carry); the
+/// migrations go to the cluster behind it (docs/SCALING.md).
+#[test]
+fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
+    use devdb::scale::PoolMode;
+    use devdb::testing::behind_pgbouncer;
+    let db = TestDatabase::create("ad_bouncer").unwrap();
+    let tour = stdout_of(behind_pgbouncer(&mut binary(&db), PoolMode::Session, false));
+    assert!(tour.contains("async-diesel: done;"), "{tour}");
+    let mut serve = binary(&db);
+    serve
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("ECHO", "1");
+    devdb::testing::check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Session, false));
+}

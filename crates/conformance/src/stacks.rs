@@ -150,10 +150,12 @@ impl Stack for SyncDiesel {
         use sync_diesel::{cli, engine};
         with_cli(args, |cli: cli::Cli| {
             support::app::exit((|| {
-                let url = devdb::database_url(cli.database())?;
+                let db = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = engine::engine(&url, engine::EngineOptions::default())?;
-                cli::run(&cli, &pool)
+                let pool = engine::engine(&db.url, engine::EngineOptions::default())?;
+                let migrations =
+                    engine::engine(&db.migration_url, engine::EngineOptions::one_connection())?;
+                cli::run(&cli, &pool, migrations)
             })())
         })
     }
@@ -317,10 +319,15 @@ impl Stack for AsyncDiesel {
         use async_diesel::{cli, engine};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
-                let url = devdb::database_url(cli.database())?;
+                let db = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let engine = engine::Engine::connect(&url, cli.engine_options()).await?;
-                cli::run(&cli, &engine).await
+                let engine = engine::Engine::connect(&db.url, cli.engine_options()).await?;
+                let migrations = engine::Engine::connect(
+                    &db.migration_url,
+                    engine::EngineOptions::one_connection(),
+                )
+                .await?;
+                cli::run(&cli, &engine, migrations).await
             })
         })
     }
@@ -510,10 +517,13 @@ impl Stack for SqlxRaw {
         use sqlx_raw::{cli, engine};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
-                let url = devdb::database_url(cli.database())?;
+                let db = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = engine::engine(&url, engine::EngineOptions::default()).await?;
-                let result = cli::run(&cli, &pool).await;
+                let pool = engine::engine(&db.url, engine::EngineOptions::default()).await?;
+                let migrations =
+                    engine::engine(&db.migration_url, engine::EngineOptions::one_connection())
+                        .await?;
+                let result = cli::run(&cli, &pool, migrations).await;
                 pool.close().await;
                 result
             })
@@ -685,10 +695,15 @@ impl Stack for SeaOrm {
                 if let Some(generated) = cli::generate(&cli) {
                     return generated;
                 }
-                let url = devdb::database_url(cli.database())?;
+                let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let db = engine::connect(&url).await?;
-                let result = cli::run(&cli, &db).await;
+                let db = engine::connect(&urls.url).await?;
+                let migrations = engine::connect_with(
+                    &urls.migration_url,
+                    engine::EngineOptions::one_connection(),
+                )
+                .await?;
+                let result = cli::run(&cli, &db, migrations).await;
                 db.close_by_ref().await?;
                 result
             })

@@ -42,6 +42,30 @@ pub fn database_url(name: &str) -> Result<String> {
     DevDb::from_env()?.database_url(name)
 }
 
+/// Both URLs a program needs for database `name`, after making sure the
+/// server runs and the database exists: one for its queries, one for its
+/// migrations. Reads the settings from the environment.
+pub fn database(name: &str) -> Result<Database> {
+    let devdb = DevDb::from_env()?;
+    Ok(Database {
+        url: devdb.database_url(name)?,
+        migration_url: devdb.direct_url(name)?,
+    })
+}
+
+/// Where a program sends its queries and where it runs its migrations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Database {
+    /// `DATABASE_URL` with the database's name: the server, or a pooler in
+    /// front of it (PgBouncer).
+    pub url: String,
+    /// The server itself, never a pooler: `MIGRATION_DATABASE_URL`, or the
+    /// local cluster behind devdb's own PgBouncer, or the same as `url`.
+    /// Migrations hold a session-level lock and may run statements that
+    /// refuse a transaction, which a transaction-mode pooler cannot carry.
+    pub migration_url: String,
+}
+
 /// How the server came to be available.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerState {
@@ -93,8 +117,20 @@ impl DevDb {
         off_runtime(|| self.ensure_server_blocking().map(|(state, _)| state))
     }
 
-    /// Makes sure the server runs and database `name` exists; returns its URL.
+    /// Makes sure the server runs and database `name` exists; returns its URL
+    /// as the application reaches it: through the pooler `DATABASE_URL`
+    /// names, if any (devdb's own PgBouncer is started when it is down).
     pub fn database_url(&self, name: &str) -> Result<String> {
+        self.direct_url(name)?;
+        match self.settings.app_pooler() {
+            Some(mode) => self.pooler_url(name, mode),
+            None => self.settings.app_url_for(name),
+        }
+    }
+
+    /// Makes sure the server runs and database `name` exists; returns its URL
+    /// on the server itself, never through a pooler (for migrations).
+    pub fn direct_url(&self, name: &str) -> Result<String> {
         let url = self.settings.url_for(name)?;
         off_runtime(|| {
             let (_, mut client) = self.ensure_server_blocking()?;
@@ -127,7 +163,7 @@ impl DevDb {
     /// at your own pooler.
     pub fn pooler_url(&self, name: &str, mode: scale::PoolMode) -> Result<String> {
         self.require_local_cluster("PgBouncer")?;
-        self.database_url(name)?;
+        self.direct_url(name)?;
         let pooler = scale::Pooler::new(&self.settings, mode);
         {
             let _lock = self.cluster().lock()?;
@@ -141,7 +177,7 @@ impl DevDb {
     /// the replica has replayed the database's creation (30 s at most).
     pub fn replica_url(&self, name: &str) -> Result<String> {
         self.require_local_cluster("a replica")?;
-        self.database_url(name)?;
+        self.direct_url(name)?;
         let replica = scale::Replica::new(&self.settings);
         {
             let _lock = self.cluster().lock()?;

@@ -61,7 +61,8 @@ enum Command {
 /// How `url` reaches the database.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Via {
-    /// The server itself.
+    /// The server itself (behind devdb's PgBouncer when DATABASE_URL names
+    /// one; MIGRATION_DATABASE_URL when set).
     Direct,
     /// PgBouncer in transaction mode (port + 1000).
     Pgbouncer,
@@ -128,6 +129,13 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let reachable = devdb.is_reachable();
             println!("server:        {target}");
             println!("answers:       {}", if reachable { "yes" } else { "no" });
+            if let Some(mode) = devdb.settings().app_pooler() {
+                println!(
+                    "DATABASE_URL:  this cluster's PgBouncer ({} mode, port {}); migrations go to the server above",
+                    mode.name(),
+                    Pooler::new(devdb.settings(), mode).port()
+                );
+            }
             println!("local cluster: {}", cluster.dir().display());
             println!(
                 "  initialised: {}",
@@ -178,7 +186,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
             let url = match (via, replica) {
                 (_, true) => devdb.replica_url(&name)?,
-                (Via::Direct, false) => devdb.database_url(&name)?,
+                (Via::Direct, false) => devdb.direct_url(&name)?,
                 (Via::Pgbouncer, false) => devdb.pooler_url(&name, PoolMode::Transaction)?,
                 (Via::PgbouncerSession, false) => devdb.pooler_url(&name, PoolMode::Session)?,
                 (Via::PgbouncerReset, false) => {

@@ -60,7 +60,7 @@ impl PoolMode {
         }
     }
 
-    fn port_offset(self) -> u16 {
+    pub(crate) fn port_offset(self) -> u16 {
         match self {
             Self::Transaction => 1000,
             Self::Session => 1001,
@@ -84,13 +84,16 @@ impl Pooler {
     pub fn new(settings: &Settings, mode: PoolMode) -> Self {
         Self {
             mode,
-            dir: settings
-                .cluster_dir()
-                .join(format!("pgbouncer-{}", mode.label())),
+            dir: Self::dir_in(&settings.cluster_dir(), mode),
             cluster_port: settings.port(),
             user: settings.user().to_owned(),
             password: settings.password().map(<[u8]>::to_vec),
         }
+    }
+
+    /// The folder of the PgBouncer in `mode` of the cluster in `cluster_dir`.
+    pub(crate) fn dir_in(cluster_dir: &Path, mode: PoolMode) -> PathBuf {
+        cluster_dir.join(format!("pgbouncer-{}", mode.label()))
     }
 
     /// Its pool mode.

@@ -23,11 +23,30 @@ pub struct Settings {
     cluster_dir: Option<PathBuf>,
     bindir: Option<PathBuf>,
     deadlines: support::deadlines::Deadlines,
+    app: Option<AppServer>,
+}
+
+/// Where the application connects when that is not the server itself: a
+/// pooler in front of it (`DATABASE_URL`, when `MIGRATION_DATABASE_URL` names
+/// the server, or when it is one of devdb's own PgBouncers).
+#[derive(Clone, Debug)]
+struct AppServer {
+    url: Url,
+    /// The local cluster's PgBouncer this is, started on demand like the cluster.
+    pooler: Option<crate::scale::PoolMode>,
 }
 
 impl Settings {
-    /// Reads `DATABASE_URL`, `PGDEV_DIR` and `PG_BINDIR` from the environment,
-    /// after loading `.env` from the current folder or one above it if present.
+    /// Reads `DATABASE_URL`, `MIGRATION_DATABASE_URL`, `PGDEV_DIR` and
+    /// `PG_BINDIR` from the environment, after loading `.env` from the current
+    /// folder or one above it if present.
+    ///
+    /// The server these settings manage (databases are created there, the
+    /// local cluster started for it, migrations run on it) is
+    /// `MIGRATION_DATABASE_URL` when set; else, when `DATABASE_URL` is one of
+    /// devdb's own PgBouncers, the local cluster behind it; else
+    /// `DATABASE_URL`. The application's connections go to `DATABASE_URL`
+    /// ([`Settings::app_url_for`]).
     pub fn from_env() -> Result<Self> {
         match dotenvy::dotenv() {
             Ok(_) => {}
@@ -38,11 +57,7 @@ impl Settings {
                 )));
             }
         }
-        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-        let mut settings = Self::new(&url)?;
-        settings.cluster_dir = std::env::var_os("PGDEV_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
+        let mut settings = Self::from_vars(|name| std::env::var(name).ok())?;
         settings.bindir = std::env::var_os("PG_BINDIR")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
@@ -51,6 +66,52 @@ impl Settings {
             .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
         support::statement_cache_from_env()
             .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
+        Ok(settings)
+    }
+
+    /// The servers and the cluster folder from `DATABASE_URL`,
+    /// `MIGRATION_DATABASE_URL` and `PGDEV_DIR` as `var` gives them (see
+    /// [`Settings::from_env`]); nothing else is read.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let cluster_dir = var("PGDEV_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let migration_url = var("MIGRATION_DATABASE_URL").filter(|v| !v.is_empty());
+        let mut settings = match migration_url {
+            Some(direct) => {
+                let mut settings = Self::new(&direct).map_err(|e| match e {
+                    Error::InvalidUrl { reason } => Error::InvalidSetting(format!(
+                        "MIGRATION_DATABASE_URL is not a usable PostgreSQL URL ({reason}); expected postgres://user:password@host:port/database (see .env.example)"
+                    )),
+                    other => other,
+                })?;
+                let app = Self::new(&url)?;
+                settings.app = Some(AppServer {
+                    url: app.url,
+                    pooler: None,
+                });
+                settings
+            }
+            None => {
+                let app = Self::new(&url)?;
+                match app.devdb_pooler(cluster_dir.as_deref()) {
+                    Some((mode, cluster_port)) => {
+                        let mut direct = app.url.clone();
+                        // Cannot fail: the URL has a host (checked in `new`).
+                        let _ = direct.set_port(Some(cluster_port));
+                        let mut settings = Self::new(direct.as_str())?;
+                        settings.app = Some(AppServer {
+                            url: app.url,
+                            pooler: Some(mode),
+                        });
+                        settings
+                    }
+                    None => app,
+                }
+            }
+        };
+        settings.cluster_dir = cluster_dir;
         Ok(settings)
     }
 
@@ -74,7 +135,51 @@ impl Settings {
             cluster_dir: None,
             bindir: None,
             deadlines: support::deadlines::Deadlines::default(),
+            app: None,
         })
+    }
+
+    /// When this URL is one of devdb's own PgBouncers (on localhost, at the
+    /// port a `pgbouncer.ini` devdb wrote listens on): its mode and the port
+    /// of the cluster behind it. devdb's PgBouncers listen on the cluster's
+    /// port + 1000, 1001 or 1002 and live in the cluster's folder.
+    fn devdb_pooler(&self, cluster_dir: Option<&Path>) -> Option<(crate::scale::PoolMode, u16)> {
+        if !self.is_local() {
+            return None;
+        }
+        let port = self.port();
+        crate::scale::PoolMode::ALL.into_iter().find_map(|mode| {
+            let cluster_port = port.checked_sub(mode.port_offset())?;
+            let dir =
+                cluster_dir.map_or_else(|| default_cluster_dir(cluster_port), Path::to_path_buf);
+            let ini = std::fs::read_to_string(
+                crate::scale::Pooler::dir_in(&dir, mode).join("pgbouncer.ini"),
+            )
+            .ok()?;
+            let listens_here = ini
+                .lines()
+                .any(|line| line.replace(' ', "") == format!("listen_port={port}"));
+            let routes_there = ini.contains(&format!("port={cluster_port}\n"));
+            (listens_here && routes_there).then_some((mode, cluster_port))
+        })
+    }
+
+    /// The URL the application uses for database `name`: `DATABASE_URL`'s
+    /// server (a pooler, when there is one in front of this server), with the
+    /// same credentials and options. Without a pooler, [`Settings::url_for`].
+    pub fn app_url_for(&self, name: &str) -> Result<String> {
+        let Some(app) = &self.app else {
+            return self.url_for(name);
+        };
+        validate_database_name(name)?;
+        let mut url = app.url.clone();
+        url.set_path(&format!("/{name}"));
+        Ok(url.into())
+    }
+
+    /// The local cluster's PgBouncer `DATABASE_URL` names, if it names one.
+    pub fn app_pooler(&self) -> Option<crate::scale::PoolMode> {
+        self.app.as_ref().and_then(|app| app.pooler)
     }
 
     /// Uses `dir` for the local cluster instead of the default folder.
@@ -162,10 +267,9 @@ impl Settings {
     /// in the temporary folder, so that the `postgres` OS user can reach it when
     /// we run as root and the socket path stays short.
     pub fn cluster_dir(&self) -> PathBuf {
-        self.cluster_dir.clone().unwrap_or_else(|| {
-            let uid = nix::unistd::geteuid();
-            std::env::temp_dir().join(format!("pgdev-{uid}-{}", self.port()))
-        })
+        self.cluster_dir
+            .clone()
+            .unwrap_or_else(|| default_cluster_dir(self.port()))
     }
 
     /// An explicit folder of server binaries, if one was given.
@@ -189,6 +293,12 @@ impl Settings {
         config.connect_timeout(self.connect_deadline());
         config
     }
+}
+
+/// The local cluster's folder for `port` when `PGDEV_DIR` is not set.
+fn default_cluster_dir(port: u16) -> PathBuf {
+    let uid = nix::unistd::geteuid();
+    std::env::temp_dir().join(format!("pgdev-{uid}-{port}"))
 }
 
 /// Rejects names PostgreSQL would truncate or that cannot be a database name.

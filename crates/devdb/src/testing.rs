@@ -244,10 +244,7 @@ fn scratch_settings(
 impl Drop for ScratchCluster {
     fn drop(&mut self) {
         let settings = self.devdb.settings();
-        for mode in [
-            crate::scale::PoolMode::Transaction,
-            crate::scale::PoolMode::Session,
-        ] {
+        for mode in crate::scale::PoolMode::ALL {
             let _ = crate::scale::Pooler::new(settings, mode).stop();
         }
         let _ = crate::scale::Replica::new(settings).stop();
@@ -395,6 +392,28 @@ pub fn check_serve_binary(command: &mut Command) -> ServeRun {
         stop_time,
         stdout: seen,
     }
+}
+
+/// Sends `command` (an example binary) through the local cluster's PgBouncer
+/// in `mode`, started if needed: its URL (database `postgres`; the binary's
+/// `--database` picks its own) as `DATABASE_URL`, no
+/// `MIGRATION_DATABASE_URL` (devdb maps its own PgBouncer's port back to the
+/// cluster, where the binary migrates), and `STATEMENT_CACHE` on or off.
+pub fn behind_pgbouncer(
+    command: &mut Command,
+    mode: crate::scale::PoolMode,
+    statement_cache: bool,
+) -> &mut Command {
+    let url = crate::DevDb::from_env()
+        .and_then(|devdb| devdb.pooler_url("postgres", mode))
+        .unwrap_or_else(|e| panic!("cannot start PgBouncer ({}): {e}", mode.name()));
+    command
+        .env("DATABASE_URL", url)
+        .env_remove("MIGRATION_DATABASE_URL")
+        .env(
+            "STATEMENT_CACHE",
+            if statement_cache { "on" } else { "off" },
+        )
 }
 
 /// Starts `n` copies of `command` at once (all spawned before any is waited

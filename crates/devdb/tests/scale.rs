@@ -7,6 +7,7 @@
 
 use devdb::scale::{PoolMode, Pooler, Replica};
 use devdb::testing::ScratchCluster;
+use devdb::{DevDb, Settings};
 
 fn client(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls)
@@ -114,4 +115,96 @@ fn a_remote_server_gets_no_pgbouncer_from_us() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("only for the local cluster"), "{err}");
+}
+
+/// The settings a program gets from these variables (as if in its
+/// environment), on the scratch cluster's server binaries.
+fn settings_from(scratch: &ScratchCluster, vars: &[(&str, &str)]) -> devdb::Result<Settings> {
+    let dir = scratch.dir().display().to_string();
+    let settings = Settings::from_vars(|name| {
+        vars.iter()
+            .chain(&[("PGDEV_DIR", dir.as_str())])
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    })?;
+    Ok(match scratch.devdb().settings().bindir() {
+        Some(bindir) => settings.with_bindir(bindir),
+        None => settings,
+    })
+}
+
+/// A program whose DATABASE_URL is one of devdb's PgBouncers queries through
+/// it and migrates on the cluster behind it; MIGRATION_DATABASE_URL, when
+/// set, is where it migrates; and a PgBouncer that is down is started again,
+/// as the cluster is.
+#[test]
+fn database_url_at_devdbs_pgbouncer_migrates_on_the_cluster_behind_it() {
+    let scratch = ScratchCluster::new().unwrap();
+    let port = scratch.port();
+    let through = scratch
+        .devdb()
+        .pooler_url("postgres", PoolMode::Transaction)
+        .unwrap();
+
+    let mapped = DevDb::new(settings_from(&scratch, &[("DATABASE_URL", &through)]).unwrap());
+    assert_eq!(mapped.settings().app_pooler(), Some(PoolMode::Transaction));
+    assert_eq!(mapped.settings().port(), port, "the server behind it");
+    let app = mapped.database_url("mapped").unwrap();
+    let direct = mapped.direct_url("mapped").unwrap();
+    assert!(app.contains(&format!(":{}/mapped", port + 1000)), "{app}");
+    assert!(direct.contains(&format!(":{port}/mapped")), "{direct}");
+    let on_server: String = client(&direct)
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(on_server, "mapped");
+
+    // Down, it comes back when asked for, like the cluster.
+    let pooler = Pooler::new(scratch.devdb().settings(), PoolMode::Transaction);
+    assert!(pooler.stop().unwrap());
+    assert_eq!(pooler.running_pid(), None);
+    assert_eq!(mapped.database_url("mapped").unwrap(), app);
+    assert!(pooler.running_pid().is_some());
+
+    // MIGRATION_DATABASE_URL names the server: taken as is.
+    let session = scratch
+        .devdb()
+        .pooler_url("postgres", PoolMode::Session)
+        .unwrap();
+    let explicit = DevDb::new(
+        settings_from(
+            &scratch,
+            &[
+                ("DATABASE_URL", &session),
+                ("MIGRATION_DATABASE_URL", &scratch.url()),
+            ],
+        )
+        .unwrap(),
+    );
+    assert_eq!(explicit.settings().app_pooler(), None);
+    let app = explicit.database_url("explicit").unwrap();
+    assert!(app.contains(&format!(":{}/explicit", port + 1001)), "{app}");
+    let direct = explicit.direct_url("explicit").unwrap();
+    assert!(direct.contains(&format!(":{port}/explicit")), "{direct}");
+
+    // A port devdb runs nothing on is the server itself.
+    let elsewhere = format!("postgres://admin:x@localhost:{}/postgres", port + 1003);
+    let plain = settings_from(&scratch, &[("DATABASE_URL", &elsewhere)]).unwrap();
+    assert_eq!(plain.app_pooler(), None);
+    assert_eq!(plain.port(), port + 1003);
+
+    // A bad MIGRATION_DATABASE_URL is named in the error.
+    let err = settings_from(
+        &scratch,
+        &[
+            ("DATABASE_URL", &through),
+            ("MIGRATION_DATABASE_URL", "postgres//x"),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("MIGRATION_DATABASE_URL is not a usable"),
+        "{err}"
+    );
 }

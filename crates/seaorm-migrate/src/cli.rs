@@ -138,16 +138,32 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `db`, the engine `main.rs` built.
-pub async fn run(cli: &Cli, db: &DatabaseConnection) -> Result<()> {
+/// Runs a parsed command line on `db`, the engine `main.rs` built, with
+/// `migrations`, the one-connection engine migrations run on (straight to the
+/// server when `db` goes through PgBouncer); closes `migrations` when done
+/// with it.
+pub async fn run(cli: &Cli, db: &DatabaseConnection, migrations: DatabaseConnection) -> Result<()> {
+    let result = run_with(cli, db, &migrations).await;
+    let closed = migrations.close_by_ref().await;
+    result?;
+    Ok(closed?)
+}
+
+async fn run_with(
+    cli: &Cli,
+    db: &DatabaseConnection,
+    migrations: &DatabaseConnection,
+) -> Result<()> {
     let database = cli.database();
     let Some(command) = &cli.command else {
-        return tour::run(db, database).await;
+        return tour::run(db, migrations, database).await;
     };
     match command {
-        Command::Tour => tour::run(db, database).await?,
+        Command::Tour => tour::run(db, migrations, database).await?,
         Command::Serve(args) => {
-            migrate::up(db, None).await?;
+            migrate::up(migrations, None).await?;
+            // Its connection is not needed while serving.
+            migrations.close_by_ref().await?;
             heroes_api::serve(crate::api::Store::new(db.clone()), args)
                 .await
                 .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))?;
@@ -169,40 +185,46 @@ pub async fn run(cli: &Cli, db: &DatabaseConnection) -> Result<()> {
                 println!("{statement};");
             }
         }
-        Command::Migrate { action } => match action {
-            MigrateAction::Up { num } => {
-                support::app::print_migrations("applied", &migrate::up(db, *num).await?);
-            }
-            MigrateAction::Down { num } => {
-                support::app::print_migrations("reverted", &migrate::down(db, *num).await?);
-            }
-            MigrateAction::DownTo { revision } => {
-                support::app::print_migrations("reverted", &migrate::down_to(db, revision).await?);
-            }
-            MigrateAction::Fresh => {
-                support::app::print_migrations("applied", &migrate::fresh(db).await?);
-            }
-            MigrateAction::Refresh => {
-                support::app::print_migrations("applied", &migrate::refresh(db).await?);
-            }
-            MigrateAction::Reset => {
-                support::app::print_migrations("reverted", &migrate::reset(db).await?);
-            }
-            MigrateAction::Plan { all } => {
-                support::app::print_plan(&migrate::plan(db, *all).await?);
-            }
-            MigrateAction::Status => support::app::print_history(
-                migrate::status(db)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.applied, r.name)),
-            ),
-            MigrateAction::Generate { .. } => {
-                if let Some(generated) = generate(cli) {
-                    generated?;
+        Command::Migrate { action } => {
+            let db = migrations; // migrations go to the server itself
+            match action {
+                MigrateAction::Up { num } => {
+                    support::app::print_migrations("applied", &migrate::up(db, *num).await?);
+                }
+                MigrateAction::Down { num } => {
+                    support::app::print_migrations("reverted", &migrate::down(db, *num).await?);
+                }
+                MigrateAction::DownTo { revision } => {
+                    support::app::print_migrations(
+                        "reverted",
+                        &migrate::down_to(db, revision).await?,
+                    );
+                }
+                MigrateAction::Fresh => {
+                    support::app::print_migrations("applied", &migrate::fresh(db).await?);
+                }
+                MigrateAction::Refresh => {
+                    support::app::print_migrations("applied", &migrate::refresh(db).await?);
+                }
+                MigrateAction::Reset => {
+                    support::app::print_migrations("reverted", &migrate::reset(db).await?);
+                }
+                MigrateAction::Plan { all } => {
+                    support::app::print_plan(&migrate::plan(db, *all).await?);
+                }
+                MigrateAction::Status => support::app::print_history(
+                    migrate::status(db)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.applied, r.name)),
+                ),
+                MigrateAction::Generate { .. } => {
+                    if let Some(generated) = generate(cli) {
+                        generated?;
+                    }
                 }
             }
-        },
+        }
     }
     Ok(())
 }

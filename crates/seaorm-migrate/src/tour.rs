@@ -11,7 +11,11 @@ use crate::{APP_SRC, create_all, drift, engine, heroes, migrate};
 /// Runs every step on `db`, the engine `main.rs` built for `database`. Safe
 /// to run any number of times: it first removes what an earlier run wrote,
 /// and ends in the same state.
-pub async fn run(db: &DatabaseConnection, database: &str) -> Result<()> {
+pub async fn run(
+    db: &DatabaseConnection,
+    migrations: &DatabaseConnection,
+    database: &str,
+) -> Result<()> {
     title(
         "seaorm-migrate",
         "\"Utilização do Async Alembic\" section (src/migrate_db.py)",
@@ -37,14 +41,14 @@ pub async fn run(db: &DatabaseConnection, database: &str) -> Result<()> {
         "alembic upgrade head; alembic history",
         "Migrator::up(db, None).await?; Migrator::get_migration_with_status(db).await?",
     );
-    let applied = migrate::up(db, None).await?;
+    let applied = migrate::up(migrations, None).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
     for name in applied {
         outcome(format!("applied {name}"));
     }
-    for revision in migrate::status(db).await? {
+    for revision in migrate::status(migrations).await? {
         let state = if revision.applied {
             "applied"
         } else {

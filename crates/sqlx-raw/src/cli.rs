@@ -88,12 +88,22 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the engine `main.rs` built.
-pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
+/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
+/// `migrations`, the one-connection engine migrations run on (straight to the
+/// server when `pool` goes through PgBouncer); closes `migrations` when done
+/// with it.
+pub async fn run(cli: &Cli, pool: &PgPool, migrations: PgPool) -> Result<()> {
+    let result = run_with(cli, pool, &migrations).await;
+    migrations.close().await;
+    result
+}
+
+async fn run_with(cli: &Cli, pool: &PgPool, migrations: &PgPool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, database).await,
+        None | Some(Command::Tour) => tour::run(pool, migrations, database).await,
         Some(Command::Migrate { action }) => {
+            let pool = migrations;
             match action {
                 MigrateAction::Up => {
                     support::app::print_migrations("applied", &migrate::up(pool).await?);
@@ -115,9 +125,10 @@ pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Load { count, method }) => load(pool, *count, *method).await,
+        Some(Command::Load { count, method }) => load(pool, migrations, *count, *method).await,
         Some(Command::Serve(args)) => {
-            migrate::up(pool).await?;
+            migrate::up(migrations).await?;
+            migrations.close().await; // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(pool.clone()), args)
                 .await
                 .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
@@ -125,11 +136,11 @@ pub async fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
     }
 }
 
-async fn load(pool: &PgPool, count: usize, method: Method) -> Result<()> {
+async fn load(pool: &PgPool, migrations: &PgPool, count: usize, method: Method) -> Result<()> {
     if count == 0 {
         return Err(Error::Usage("--count must be at least 1".to_owned()));
     }
-    migrate::up(pool).await?;
+    migrate::up(migrations).await?;
     let rows = bulk::generate(count, "load");
     let methods = match method {
         Method::Both => vec![Method::Unnest, Method::Copy],

@@ -42,6 +42,17 @@ pub struct EngineOptions {
     pub statement_cache: bool,
 }
 
+impl EngineOptions {
+    /// One connection: the engine migrations run on (they hold a session
+    /// lock, so they need one connection straight to the server).
+    pub fn one_connection() -> Self {
+        Self {
+            max_connections: 1,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {

@@ -20,12 +20,17 @@ async fn main() -> ExitCode {
 async fn run(cli: &Cli) -> sqlx_raw::Result<()> {
     dotenvy::dotenv().ok(); // DATABASE_URL from the environment or `.env`
     // This crate's database on that server, created when missing; when nothing
-    // answers on localhost, devdb starts the local cluster.
-    let url = devdb::database_url(cli.database())?;
+    // answers on localhost, devdb starts the local cluster. Two URLs: queries
+    // go to DATABASE_URL (perhaps a PgBouncer), migrations to the server
+    // itself (MIGRATION_DATABASE_URL; docs/SCALING.md).
+    let db = devdb::database(cli.database())?;
     cli::set_up_output(cli); // ECHO=1 and the request log, before any connection
     // `create_async_engine(url)`: a sqlx `PgPool` (src/engine.rs).
-    let pool = engine::engine(&url, EngineOptions::default()).await?;
-    let result = cli::run(cli, &pool).await;
+    let pool = engine::engine(&db.url, EngineOptions::default()).await?;
+    // Alembic's env.py builds an engine of its own to migrate with; so does
+    // this: one connection to the server, closed once migrating is done.
+    let migrations = engine::engine(&db.migration_url, EngineOptions::one_connection()).await?;
+    let result = cli::run(cli, &pool, migrations).await;
     pool.close().await;
     result
 }

@@ -12,7 +12,7 @@ use crate::{APP_SRC, engine, heroes, migrate};
 /// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
 /// to run any number of times: it first removes what an earlier run wrote,
 /// and ends in the same state.
-pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
+pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
     title(
         "sqlx-raw",
         "query idioms, written as SQL (the asyncpg section, SQL-first)",
@@ -38,7 +38,7 @@ pub async fn run(pool: &PgPool, database: &str) -> Result<()> {
         "alembic upgrade head",
         "sqlx::migrate!(\"./migrations\").run(&pool).await?  // reversible .up.sql/.down.sql pairs",
     );
-    let applied = migrate::up(pool).await?;
+    let applied = migrate::up(migrations).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }

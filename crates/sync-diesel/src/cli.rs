@@ -69,21 +69,24 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the engine `main.rs` built.
-pub fn run(cli: &Cli, pool: &PgPool) -> Result<()> {
+/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
+/// `migrations`, the one-connection engine migrations run on (straight to the
+/// server when `pool` goes through PgBouncer).
+pub fn run(cli: &Cli, pool: &PgPool, migrations: PgPool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, database),
-        Some(Command::Migrate { action }) => migrate_command(pool, action),
-        Some(Command::Serve(args)) => serve(pool, args),
+        None | Some(Command::Tour) => tour::run(pool, &migrations, database),
+        Some(Command::Migrate { action }) => migrate_command(&migrations, action),
+        Some(Command::Serve(args)) => serve(pool, migrations, args),
     }
 }
 
 /// Migrates to head, then serves the API on a tokio runtime: the server is
 /// async, the database calls are not (see [`crate::api`]).
-fn serve(pool: &PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
+fn serve(pool: &PgPool, migrations: PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
     heroes_api::serve::init_logging(false);
-    migrate::up(&mut pool.get()?)?;
+    migrate::up(&mut migrations.get()?)?;
+    drop(migrations); // its connection is not needed while serving
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

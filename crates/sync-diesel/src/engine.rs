@@ -68,6 +68,17 @@ impl Default for EngineOptions {
     }
 }
 
+impl EngineOptions {
+    /// One connection: the engine migrations run on (they hold a session
+    /// lock, so they need one connection straight to the server).
+    pub fn one_connection() -> Self {
+        Self {
+            max_size: 1,
+            ..Self::default()
+        }
+    }
+}
+
 /// `create_engine(url)`: builds the pool and opens its first connection, so a
 /// bad URL or a server that is down is reported here, not at the first query.
 pub fn engine(url: &str, options: EngineOptions) -> Result<PgPool> {

@@ -8,10 +8,11 @@ use crate::engine::{self, PgPool};
 use crate::error::{Error, Result};
 use crate::{APP_SRC, heroes, migrate};
 
-/// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
-/// to run any number of times: it first removes what an earlier run wrote,
-/// and ends in the same state.
-pub fn run(pool: &PgPool, database: &str) -> Result<()> {
+/// Runs every step on `pool`, the engine `main.rs` built for `database`
+/// (migrating on `migrations`, its engine for migrations). Safe to run any
+/// number of times: it first removes what an earlier run wrote, and ends in
+/// the same state.
+pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
     title(
         "sync-diesel",
         "\"Driver Síncrono - psycopg2\" section (src/db.py)",
@@ -38,8 +39,8 @@ pub fn run(pool: &PgPool, database: &str) -> Result<()> {
         "alembic upgrade head",
         "under pg_advisory_lock: conn.run_pending_migrations(MIGRATIONS)  // migrations/ embedded",
     );
+    let applied = migrate::up(&mut migrations.get()?)?;
     let mut conn = pool.get()?;
-    let applied = migrate::up(&mut conn)?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }

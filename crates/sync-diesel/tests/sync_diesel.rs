@@ -552,3 +552,24 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
     let run = devdb::testing::check_serve_binary(serve.env("ECHO", "1"));
     println!("exited {:?} after SIGTERM", run.stop_time);
 }
+
+/// The tour and `serve` through PgBouncer in the best mode this crate
+/// supports as written, transaction mode with the statement cache off (diesel then sends unnamed statements); the
+/// migrations go to the cluster behind it (docs/SCALING.md).
+#[test]
+fn the_tour_and_serve_run_through_pgbouncer_in_transaction_mode() {
+    use devdb::scale::PoolMode;
+    use devdb::testing::behind_pgbouncer;
+    let db = TestDatabase::create("sd_bouncer").unwrap();
+    let tour = stdout_of(behind_pgbouncer(
+        &mut binary(&db),
+        PoolMode::Transaction,
+        false,
+    ));
+    assert!(tour.contains("sync-diesel: done;"), "{tour}");
+    let mut serve = binary(&db);
+    serve
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("ECHO", "1");
+    devdb::testing::check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Transaction, false));
+}

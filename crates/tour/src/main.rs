@@ -94,15 +94,18 @@ const STOPS: [Stop; 4] = [
     },
 ];
 
-/// Runs one crate's own tour in `database` at `url`, on the engine its own
-/// `main.rs` builds.
-async fn tour(example: Example, url: String, database: String) -> Result<(), Failure> {
+/// Runs one crate's own tour in `database` (queries at `db.url`, migrations
+/// at `db.migration_url`), on the engines its own `main.rs` builds.
+async fn tour(example: Example, db: devdb::Database, database: String) -> Result<(), Failure> {
+    let devdb::Database { url, migration_url } = db;
     match example {
         // Blocking Diesel on a thread made for blocking, as its `serve` does.
         Example::SyncDiesel => tokio::task::spawn_blocking(move || {
             let options = sync_diesel::engine::EngineOptions::default();
             let pool = sync_diesel::engine::engine(&url, options)?;
-            sync_diesel::tour::run(&pool, &database)
+            let one = sync_diesel::engine::EngineOptions::one_connection();
+            let migrations = sync_diesel::engine::engine(&migration_url, one)?;
+            sync_diesel::tour::run(&pool, &migrations, &database)
         })
         .await
         .unwrap_or_else(|e| {
@@ -114,14 +117,19 @@ async fn tour(example: Example, url: String, database: String) -> Result<(), Fai
         Example::AsyncDiesel => async {
             let options = async_diesel::engine::EngineOptions::default();
             let engine = async_diesel::engine::Engine::connect(&url, options).await?;
-            async_diesel::tour::run(&engine, &database).await
+            let one = async_diesel::engine::EngineOptions::one_connection();
+            let migrations = async_diesel::engine::Engine::connect(&migration_url, one).await?;
+            async_diesel::tour::run(&engine, &migrations, &database).await
         }
         .await
         .map_err(failure),
         Example::SqlxRaw => async {
             let options = sqlx_raw::engine::EngineOptions::default();
             let pool = sqlx_raw::engine::engine(&url, options).await?;
-            let result = sqlx_raw::tour::run(&pool, &database).await;
+            let one = sqlx_raw::engine::EngineOptions::one_connection();
+            let migrations = sqlx_raw::engine::engine(&migration_url, one).await?;
+            let result = sqlx_raw::tour::run(&pool, &migrations, &database).await;
+            migrations.close().await;
             pool.close().await;
             result
         }
@@ -129,7 +137,10 @@ async fn tour(example: Example, url: String, database: String) -> Result<(), Fai
         .map_err(failure),
         Example::SeaOrm => async {
             let db = seaorm_migrate::engine::connect(&url).await?;
-            let result = seaorm_migrate::tour::run(&db, &database).await;
+            let one = seaorm_migrate::engine::EngineOptions::one_connection();
+            let migrations = seaorm_migrate::engine::connect_with(&migration_url, one).await?;
+            let result = seaorm_migrate::tour::run(&db, &migrations, &database).await;
+            migrations.close_by_ref().await?;
             db.close_by_ref().await?;
             result
         }
@@ -211,8 +222,11 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
             stop.name,
             stop.mirrors
         );
-        let url = devdb.database_url(&database).map_err(failure)?;
-        tour(stop.example, url, database).await?;
+        let db = devdb::Database {
+            url: devdb.database_url(&database).map_err(failure)?,
+            migration_url: devdb.direct_url(&database).map_err(failure)?,
+        };
+        tour(stop.example, db, database).await?;
     }
     println!("\n\nTour finished.");
     println!(
