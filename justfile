@@ -13,7 +13,7 @@ up:
     #!/usr/bin/env bash
     set -euo pipefail
     if docker info >/dev/null 2>&1; then
-        docker compose up -d --wait
+        docker compose up -d --wait postgres
     else
         cargo run -q -p devdb -- start
     fi

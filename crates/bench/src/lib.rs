@@ -11,4 +11,5 @@ pub mod http;
 pub mod measure;
 pub mod report;
 pub mod results;
+pub mod scale;
 pub mod workloads;

@@ -10,6 +10,7 @@
 //! cargo run --release -p bench -- report --no-build-cost   # skip the cold builds
 //! cargo run -p bench -- report --quick --out /tmp/c.md     # smoke run, about a minute
 //! cargo run -p bench -- render                             # rewrite the report from docs/COMPARISON.json
+//! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,16 @@ enum Cmd {
         #[arg(long, default_value = "bench")]
         database: String,
     },
+    /// Only the scale section (many clients, PgBouncer, the replica),
+    /// printed as the report's table, on the local cluster.
+    Scale {
+        /// The database to measure in (created if missing; its heroes are replaced).
+        #[arg(long, default_value = "bench")]
+        database: String,
+        /// 16 clients and one second per run instead of 500 and eight.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Runs one example crate's own command line in this process (the HTTP
     /// section starts each server this way: `serve-crate sqlx-raw serve ...`).
     #[command(hide = true)]
@@ -93,6 +104,7 @@ fn main() -> ExitCode {
             database,
         } => (out, quick, no_build_cost, rebuild, database),
         Cmd::ServeCrate { name, args } => return serve_crate(&name, args),
+        Cmd::Scale { database, quick } => return scale_only(&database, quick),
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -116,7 +128,7 @@ fn main() -> ExitCode {
         (false, true) => Build::Measure,
         (false, false) => Build::ReuseOrMeasure,
     };
-    match run(&url, &out, quick, build) {
+    match run(&url, &database, &out, quick, build) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -159,7 +171,7 @@ fn build_fingerprint() -> String {
     )
 }
 
-fn run(url: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
+fn run(url: &str, database: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
     let previous: Option<Results> = std::fs::read_to_string(out.with_extension("json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
@@ -191,6 +203,7 @@ fn run(url: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
         bench::http::HttpConfig::full()
     };
     results.http = bench::http::run(&tools, &scratch, http_config)?;
+    results.scale = scale(database, quick)?;
 
     let fingerprint = build_fingerprint();
     let reusable = previous.filter(|p| {
@@ -236,6 +249,53 @@ fn run(url: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
     report::write(&results, out, ANALYSIS)?;
     eprintln!("wrote {} and {}", out.display(), json_path.display());
     Ok(())
+}
+
+/// `bench scale`: loads the data set, measures the scale section alone and
+/// prints its table.
+fn scale_only(database: &str, quick: bool) -> ExitCode {
+    let result = (|| {
+        let url = devdb::database_url(database).map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        eprintln!("loading the data set (10,000 heroes)");
+        runtime.block_on(dataset::prepare(&url))?;
+        drop(runtime);
+        let results = Results {
+            scale: scale(database, quick)?,
+            ..Results::default()
+        };
+        let mut md = String::new();
+        report::scale_section(&mut md, &results);
+        print!("{md}");
+        Ok::<(), String>(())
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The scale section (many clients, PgBouncer, the replica), on the local
+/// cluster only: devdb starts PgBouncer and the replica beside it.
+fn scale(database: &str, quick: bool) -> Result<Vec<bench::scale::ScaleRow>, String> {
+    let devdb = devdb::DevDb::from_env().map_err(|e| e.to_string())?;
+    if !devdb.settings().is_local() {
+        eprintln!(
+            "scale: skipped (DATABASE_URL is not the local cluster, where devdb starts PgBouncer and a replica)"
+        );
+        return Ok(Vec::new());
+    }
+    eprintln!("scale: many clients, PgBouncer, the replica");
+    let config = if quick {
+        bench::scale::ScaleConfig::quick()
+    } else {
+        bench::scale::ScaleConfig::full()
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(bench::scale::measure(&devdb, database, config))
 }
 
 fn render(from: &Path, out: &Path) -> Result<(), String> {

@@ -385,6 +385,7 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     md.push_str("\n\n");
 
     http_section(&mut md, results, draw)?;
+    scale_section(&mut md, results);
 
     // Setup.
     let _ = writeln!(md, "## Setup\n");
@@ -624,4 +625,44 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
     }
     md.push('\n');
     Ok(())
+}
+
+/// Many clients, PgBouncer and the replica: one row per run, failures and
+/// the first error's text included.
+pub fn scale_section(md: &mut String, results: &Results) {
+    if results.scale.is_empty() {
+        return;
+    }
+    let clients = results.scale.iter().map(|r| r.clients).max().unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "## Beyond one pool: {clients} clients, PgBouncer, the replica\n\n\
+         Get by primary key from {clients} concurrent clients (tokio tasks; OS threads for sync-diesel), each one read at a time, \
+         against the local cluster (`max_connections = 300`): straight to the server with a pool of {clients} (a connection per client, \
+         more than the server allows) and with the crate's default 8, and through devdb's PgBouncer 1.18 (8 server connections) in the \
+         best mode each crate supports for this read (docs/SCALING.md); then 8 clients on the primary and on the streaming replica. \
+         A client whose read fails counts the failure, waits 10 ms and goes on. `crates/bench/src/scale.rs`, run by `just report`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| crate | route | clients | pool | reads/s | failed reads | first failure | each read |\n|---|---|---|---|---|---|---|---|"
+    );
+    for row in &results.scale {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.krate,
+            row.route,
+            row.clients,
+            row.pool,
+            per_sec(row.per_sec),
+            row.errors,
+            row.first_error.as_deref().map_or_else(
+                || "none".to_owned(),
+                |e| format!("`{}`", e.replace('|', "\\|").replace('`', "'"))
+            ),
+            row.how
+        );
+    }
+    md.push('\n');
 }

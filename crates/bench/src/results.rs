@@ -114,6 +114,9 @@ pub struct Results {
     /// The application over HTTP (empty in runs from before it existed).
     #[serde(default)]
     pub http: crate::http::HttpResults,
+    /// Many clients, PgBouncer and the replica (empty in runs from before).
+    #[serde(default)]
+    pub scale: Vec<crate::scale::ScaleRow>,
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust versions.

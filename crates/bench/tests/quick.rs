@@ -32,6 +32,9 @@ fn a_quick_run_fills_every_cell_of_the_report() {
     );
 
     let report = std::fs::read_to_string(&out).unwrap();
+    // Many clients, PgBouncer, the replica: five runs per crate, each with
+    // reads done and (16 clients: nothing over any limit) none failed.
+    assert!(report.contains("## Beyond one pool"), "{report}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
             .unwrap();
@@ -122,5 +125,14 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         report.contains("--quick"),
         "a quick report must say it is one"
     );
+    let scale = json["scale"].as_array().unwrap();
+    for krate in ["sync-diesel", "async-diesel", "sqlx-raw", "seaorm-migrate"] {
+        let runs: Vec<_> = scale.iter().filter(|r| r["krate"] == krate).collect();
+        assert_eq!(runs.len(), 5, "{krate}: {runs:?}");
+        for run in runs {
+            assert!(run["per_sec"].as_f64().unwrap() > 0.0, "{run}");
+            assert_eq!(run["errors"], 0, "{run}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -440,3 +440,49 @@ fn wait_for_port(port: u16) -> std::result::Result<(), ()> {
     }
     Err(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `key = value` lines of an ini text, comments and sections left out.
+    fn settings_of(ini: &str) -> Vec<(String, String)> {
+        ini.lines()
+            .filter_map(|line| line.split_once('='))
+            .filter(|(key, _)| !key.trim_start().starts_with(';'))
+            .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+            .collect()
+    }
+
+    /// docker-compose.yml's PgBouncers are configured as devdb's, except
+    /// for what differs by nature (where they listen, where the server is,
+    /// where files are).
+    #[test]
+    fn docker_compose_pgbouncers_match_devdbs() {
+        let settings = Settings::new(crate::DEFAULT_URL).unwrap_or_else(|e| panic!("{e}"));
+        let where_things_are = [
+            "*",
+            "listen_addr",
+            "listen_port",
+            "auth_file",
+            "logfile",
+            "pidfile",
+        ];
+        for mode in PoolMode::ALL {
+            let ours = settings_of(&Pooler::new(&settings, mode).config());
+            let path = format!(
+                "{}/../../docker/pgbouncer/{}.ini",
+                env!("CARGO_MANIFEST_DIR"),
+                mode.label()
+            );
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let theirs = settings_of(&text);
+            let keep = |list: Vec<(String, String)>| -> Vec<(String, String)> {
+                list.into_iter()
+                    .filter(|(key, _)| !where_things_are.contains(&key.as_str()))
+                    .collect()
+            };
+            assert_eq!(keep(theirs), keep(ours), "{path} differs from devdb's");
+        }
+    }
+}
