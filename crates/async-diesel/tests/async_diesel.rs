@@ -494,14 +494,11 @@ fn the_tour_prints_the_pool_size_it_builds() {
 /// migrations go to the cluster behind it (docs/SCALING.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
-    use devdb::scale::PoolMode;
-    use devdb::testing::behind_pgbouncer;
     let db = TestDatabase::create("ad_bouncer").unwrap();
-    let tour = stdout_of(behind_pgbouncer(&mut binary(&db), PoolMode::Session, false));
-    assert!(tour.contains("async-diesel: done;"), "{tour}");
-    let mut serve = binary(&db);
-    serve
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("ECHO", "1");
-    devdb::testing::check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Session, false));
+    devdb::testing::check_tour_and_serve_behind_pgbouncer(
+        || binary(&db),
+        devdb::scale::PoolMode::Session,
+        false,
+        "async-diesel: done;",
+    );
 }

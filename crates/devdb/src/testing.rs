@@ -179,10 +179,7 @@ impl ScratchCluster {
     pub fn new() -> crate::Result<Self> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| crate::Error::InvalidSetting(format!("no free port: {e}")))?
-            .port();
+        let port = free_port_block()?;
         let dir = std::env::temp_dir().join(format!(
             "pgdev-scratch-{}-{}",
             std::process::id(),
@@ -220,6 +217,34 @@ impl ScratchCluster {
             self.port
         )
     }
+}
+
+/// A port `P` for a scratch cluster such that `P`, `P + 1` (its replica)
+/// and `P + 1000` … `P + 1002` (its PgBouncers) are all free now. Taken
+/// below Linux's ephemeral range (32768 and up), where the test suite's own
+/// client connections take their local ports: a PgBouncer starting on a port
+/// a client connection happens to use cannot listen there.
+fn free_port_block() -> crate::Result<u16> {
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    // Spread the processes and calls that look at once over the 500 blocks.
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed =
+        std::process::id() ^ nanos ^ CALLS.fetch_add(1, Ordering::Relaxed).wrapping_mul(7919);
+    let first = u16::try_from(seed % 500).unwrap_or(0);
+    (0..500u16)
+        .map(|i| 20_000 + ((first + i) % 500) * 20)
+        .find(|&p| {
+            [p, p + 1, p + 1000, p + 1001, p + 1002]
+                .into_iter()
+                .all(free)
+        })
+        .ok_or_else(|| {
+            crate::Error::InvalidSetting("no free block of ports for a scratch cluster".to_owned())
+        })
 }
 
 /// The settings of a scratch cluster on `port` in `dir`.
@@ -414,6 +439,46 @@ pub fn behind_pgbouncer(
             "STATEMENT_CACHE",
             if statement_cache { "on" } else { "off" },
         )
+}
+
+/// Runs an example's tour, then its `serve`, through the local cluster's
+/// PgBouncer in `mode` ([`behind_pgbouncer`]); panics (failing the test)
+/// unless the tour exits 0 having printed `done`, and `serve` passes
+/// [`check_serve_binary`]. `binary()` gives the example working in its test
+/// database.
+pub fn check_tour_and_serve_behind_pgbouncer(
+    binary: impl Fn() -> Command,
+    mode: crate::scale::PoolMode,
+    statement_cache: bool,
+    done: &str,
+) {
+    let tour = stdout_of(behind_pgbouncer(&mut binary(), mode, statement_cache));
+    assert!(tour.contains(done), "{tour}");
+    let mut serve = binary();
+    serve
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("ECHO", "1");
+    check_serve_binary(behind_pgbouncer(&mut serve, mode, statement_cache));
+}
+
+/// Runs an example's tour through the local cluster's PgBouncer in `mode`
+/// and panics (failing the test) unless it exits 1 with every one of
+/// `error` in its one stderr line, after printing `reached` (how far it got).
+pub fn check_tour_fails_behind_pgbouncer(
+    mut binary: Command,
+    mode: crate::scale::PoolMode,
+    statement_cache: bool,
+    error: &[&str],
+    reached: &str,
+) {
+    let out = behind_pgbouncer(&mut binary, mode, statement_cache)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {binary:?}: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stderr}\n{stdout}");
+    assert_contains_all(&stderr, error);
+    assert!(stdout.contains(reached), "{stdout}");
 }
 
 /// Starts `n` copies of `command` at once (all spawned before any is waited

@@ -314,3 +314,83 @@ fn plan_prints_the_pending_sql_and_runs_nothing() {
         "-- already at head: `migrate up` would run nothing\n"
     );
 }
+
+/// The backend holding an advisory lock in this database right now, if any
+/// (the test's own database: only its migrator locks there).
+async fn lock_holder(direct: &mut sqlx::PgConnection) -> Option<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_optional(direct)
+    .await
+    .unwrap()
+}
+
+/// What sqlx's migrator lock does through PgBouncer's transaction mode
+/// (docs/SCALING.md). `lock()` runs on whichever server connection PgBouncer
+/// gives it; once another client's transaction is on that one, the
+/// migrator's `unlock()` is given another: it returns Ok, and the lock stays
+/// held by a backend its client no longer talks to, so every later migrator
+/// waits for it (sqlx's `run` would have gone on migrating meanwhile,
+/// unprotected). Hence migrations on a direct connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn through_transaction_mode_the_migrators_unlock_misses_its_lock() {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let db = TestDatabase::create("sx_lock_pgbouncer").unwrap();
+    let devdb = devdb::DevDb::from_env().unwrap();
+    let through: sqlx::postgres::PgConnectOptions = devdb
+        .pooler_url(db.name(), devdb::scale::PoolMode::Transaction)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // No statement cache: the statements themselves then go through (see
+    // the table in docs/SCALING.md); only the lock is left to show.
+    let through = through.statement_cache_capacity(0);
+    let mut direct = sqlx::PgConnection::connect(db.url()).await.unwrap();
+
+    let mut migrator = through.connect().await.unwrap();
+    migrator.lock().await.unwrap();
+    let holder = lock_holder(&mut direct)
+        .await
+        .expect("lock() took no advisory lock");
+
+    // Other clients' transactions through the same PgBouncer, until one is
+    // on the lock holder's server connection (PgBouncer hands out the most
+    // recently used one first, so usually the first).
+    let mut occupiers = Vec::new();
+    loop {
+        assert!(occupiers.len() < 8, "no client reached backend {holder}");
+        let mut client = through.connect().await.unwrap();
+        // The simple query protocol: a prepared statement here could
+        // collide with the migrator's, which sqlx leaves on that backend.
+        sqlx::raw_sql("BEGIN").execute(&mut client).await.unwrap();
+        let pid: i32 = sqlx::Row::get(
+            &sqlx::raw_sql("SELECT pg_backend_pid()")
+                .fetch_one(&mut client)
+                .await
+                .unwrap(),
+            0,
+        );
+        occupiers.push(client);
+        if pid == holder {
+            break;
+        }
+    }
+
+    migrator.unlock().await.unwrap();
+    assert_eq!(
+        lock_holder(&mut direct).await,
+        Some(holder),
+        "unlock() returned Ok, and the lock is still held by backend {holder}"
+    );
+
+    // The operator's way out: end that backend.
+    drop(occupiers);
+    drop(migrator);
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(holder)
+        .execute(&mut direct)
+        .await
+        .unwrap();
+}

@@ -469,16 +469,13 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 /// migrations go to the cluster behind it (docs/SCALING.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
-    use devdb::scale::PoolMode;
-    use devdb::testing::behind_pgbouncer;
     let db = TestDatabase::create("sx_bouncer").unwrap();
-    let tour = stdout_of(behind_pgbouncer(&mut binary(&db), PoolMode::Session, false));
-    assert!(tour.contains("sqlx-raw: done;"), "{tour}");
-    let mut serve = binary(&db);
-    serve
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("ECHO", "1");
-    devdb::testing::check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Session, false));
+    devdb::testing::check_tour_and_serve_behind_pgbouncer(
+        || binary(&db),
+        devdb::scale::PoolMode::Session,
+        false,
+        "sqlx-raw: done;",
+    );
 }
 
 /// In transaction mode, even with `server_reset_query_always` and no
@@ -490,19 +487,16 @@ fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
 /// suite's pgbouncer tests).
 #[test]
 fn the_tour_stops_in_transaction_mode_at_its_first_statement_outside_a_transaction() {
-    use devdb::scale::PoolMode;
     let db = TestDatabase::create("sx_bouncer_tx").unwrap();
-    let out = devdb::testing::behind_pgbouncer(&mut binary(&db), PoolMode::TransactionReset, false)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stderr}\n{stdout}");
-    assert!(
-        stderr.contains("prepared statement \"sqlx_s_1\" does not exist"),
-        "{stderr}"
+    // How far it gets: the migrations (on the cluster) and the inserts (in a
+    // transaction) go through; the first plain read does not.
+    devdb::testing::check_tour_fails_behind_pgbouncer(
+        binary(&db),
+        devdb::scale::PoolMode::TransactionReset,
+        false,
+        // The statement's number depends on which pooled connection runs
+        // the read and what it ran before.
+        &["prepared statement \"sqlx_s_", "\" does not exist"],
+        "WHERE id = $1",
     );
-    // It got that far: the migrations (on the cluster) and the inserts (in a
-    // transaction) went through; the first plain read did not.
-    assert!(stdout.contains("WHERE id = $1"), "{stdout}");
 }

@@ -558,18 +558,11 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 /// migrations go to the cluster behind it (docs/SCALING.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_transaction_mode() {
-    use devdb::scale::PoolMode;
-    use devdb::testing::behind_pgbouncer;
     let db = TestDatabase::create("sd_bouncer").unwrap();
-    let tour = stdout_of(behind_pgbouncer(
-        &mut binary(&db),
-        PoolMode::Transaction,
+    devdb::testing::check_tour_and_serve_behind_pgbouncer(
+        || binary(&db),
+        devdb::scale::PoolMode::Transaction,
         false,
-    ));
-    assert!(tour.contains("sync-diesel: done;"), "{tour}");
-    let mut serve = binary(&db);
-    serve
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("ECHO", "1");
-    devdb::testing::check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Transaction, false));
+        "sync-diesel: done;",
+    );
 }
