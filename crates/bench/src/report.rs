@@ -641,7 +641,9 @@ pub fn scale_section(md: &mut String, results: &Results) {
          against the local cluster (`max_connections = 300`): straight to the server with a pool of {clients} (a connection per client, \
          more than the server allows) and with the crate's default 8, and through devdb's PgBouncer 1.18 (8 server connections) in the \
          best mode each crate supports for this read (docs/SCALING.md); then 8 clients on the primary and on the streaming replica. \
-         A client whose read fails counts the failure, waits 10 ms and goes on. `crates/bench/src/scale.rs`, run by `just report`.\n"
+         A client whose read fails counts the failure, waits 10 ms and goes on. `crates/bench/src/scale.rs`, run by `just report` \
+         (alone: `cargo run --release -p bench -- scale`). What each pool does when the server refuses a connection, and why each crate \
+         has the PgBouncer mode it has: [SCALING.md](SCALING.md#measured-500-clients-pgbouncer-the-replica).\n"
     );
     let _ = writeln!(
         md,
