@@ -19,7 +19,7 @@ use crate::workloads::{Workload, insert_batch, nth_app_src, nth_id, nth_name, to
 /// An error while measuring, as text (the run stops with it).
 pub type BenchResult<T> = Result<T, String>;
 
-fn text<E: std::fmt::Display>(err: E) -> String {
+pub(crate) fn text<E: std::fmt::Display>(err: E) -> String {
     err.to_string()
 }
 
@@ -40,6 +40,17 @@ pub enum Rust {
     Raw(Arc<RawClients>),
 }
 
+/// How a contender's pool is built.
+#[derive(Clone, Copy, Debug)]
+pub struct Pool {
+    /// Connections it may open.
+    pub size: u32,
+    /// Keep a prepared-statement cache on each connection.
+    pub statement_cache: bool,
+    /// Test every connection as it leaves the pool.
+    pub ping_every_checkout: bool,
+}
+
 /// Every Rust contender's identifier, in report order.
 pub const RUST: [&str; 5] = [
     "sync-diesel",
@@ -58,11 +69,30 @@ impl Rust {
     /// leaves the pool, the crates' default before #13 (and each library's
     /// own), to measure what that costs.
     pub async fn connect(name: &str, url: &str, ping_every_checkout: bool) -> BenchResult<Self> {
+        let pool = Pool {
+            size: POOL_SIZE as u32,
+            // STATEMENT_CACHE=off, as the crates' defaults read it.
+            statement_cache: support::statement_cache_from_env().unwrap_or(true),
+            ping_every_checkout,
+        };
+        Self::connect_with(name, url, pool).await
+    }
+
+    /// [`Self::connect`] with the pool `pool` describes (the scale runs
+    /// use pools of 500, and no statement cache behind PgBouncer).
+    pub async fn connect_with(name: &str, url: &str, pool: Pool) -> BenchResult<Self> {
+        let Pool {
+            size,
+            statement_cache,
+            ping_every_checkout,
+        } = pool;
         Ok(match name {
             "sync-diesel" => {
                 let url = url.to_owned();
                 let options = sync_diesel::engine::EngineOptions {
+                    max_size: size,
                     test_on_check_out: ping_every_checkout,
+                    statement_cache,
                     ..Default::default()
                 };
                 let pool =
@@ -74,7 +104,9 @@ impl Rust {
             }
             "async-diesel" => {
                 let options = async_diesel::engine::EngineOptions {
+                    max_size: size as usize,
                     verify_on_checkout: ping_every_checkout,
+                    statement_cache,
                     ..Default::default()
                 };
                 Self::AsyncDiesel(
@@ -85,14 +117,18 @@ impl Rust {
             }
             "sqlx-raw" => {
                 let options = sqlx_raw::engine::EngineOptions {
+                    max_connections: size,
                     test_before_acquire: ping_every_checkout,
+                    statement_cache,
                     ..Default::default()
                 };
                 Self::SqlxRaw(sqlx_raw::engine::engine(url, options).await.map_err(text)?)
             }
             "seaorm-migrate" => {
                 let options = seaorm_migrate::engine::EngineOptions {
+                    max_connections: size,
                     ping_every_checkout,
+                    statement_cache,
                     ..Default::default()
                 };
                 Self::SeaOrm(
@@ -101,9 +137,21 @@ impl Rust {
                         .map_err(text)?,
                 )
             }
-            "tokio-postgres" => Self::Raw(Arc::new(RawClients::connect(url, POOL_SIZE).await?)),
+            "tokio-postgres" => Self::Raw(Arc::new(RawClients::connect(url, size as usize).await?)),
             other => return Err(format!("no Rust contender called {other}")),
         })
+    }
+
+    /// Closes every connection of the contender's pool.
+    pub async fn close(self) {
+        match self {
+            Self::SqlxRaw(pool) => pool.close().await,
+            Self::SeaOrm(db) => {
+                let _ = db.close().await;
+            }
+            // r2d2, deadpool and the raw clients close theirs when dropped.
+            Self::SyncDiesel(_) | Self::AsyncDiesel(_) | Self::Raw(_) => {}
+        }
     }
 
     /// Whether operations block the thread (sync-diesel): measure them with

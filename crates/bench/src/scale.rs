@@ -13,11 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use devdb::scale::PoolMode;
-use heroes_model::Hero;
 use serde::{Deserialize, Serialize};
 
-use crate::contenders::BenchResult;
-use crate::workloads::nth_id;
+use crate::contenders::{BenchResult, Pool, Rust, text};
+use crate::workloads::{Workload, nth_id};
 
 /// Clients in the 500-client runs.
 pub const CLIENTS: u32 = 500;
@@ -78,129 +77,29 @@ impl ScaleConfig {
     }
 }
 
-/// One crate's engine, as the scale runs build it.
-enum Engine {
-    SyncDiesel(sync_diesel::engine::PgPool),
-    AsyncDiesel(async_diesel::engine::Engine),
-    SqlxRaw(sqlx::PgPool),
-    SeaOrm(sea_orm::DatabaseConnection),
-}
-
-fn text<E: std::fmt::Display>(err: E) -> String {
-    err.to_string()
-}
-
-impl Engine {
-    /// `krate`'s engine on `url` with `pool` connections at most, its
-    /// statement cache on or off. Builds lazily where the crate can
-    /// (the point is to see what happens when clients ask for connections).
-    async fn connect(
-        krate: &str,
-        url: &str,
-        pool: u32,
-        statement_cache: bool,
-    ) -> BenchResult<Self> {
-        Ok(match krate {
-            "sync-diesel" => {
-                let url = url.to_owned();
-                let options = sync_diesel::engine::EngineOptions {
-                    max_size: pool,
-                    statement_cache,
-                    ..Default::default()
-                };
-                Self::SyncDiesel(
-                    tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
-                        .await
-                        .map_err(text)?
-                        .map_err(text)?,
-                )
-            }
-            "async-diesel" => Self::AsyncDiesel(
-                async_diesel::engine::Engine::connect(
-                    url,
-                    async_diesel::engine::EngineOptions {
-                        max_size: pool as usize,
-                        statement_cache,
-                        ..Default::default()
-                    },
-                )
+/// One get by primary key (the `k`-th id) on `rust`; `in_transaction`
+/// wraps it in BEGIN/COMMIT (what PgBouncer's transaction mode needs of
+/// sqlx, docs/SCALING.md; only sqlx-raw and seaorm-migrate are asked to).
+async fn get(rust: &Rust, k: u64, in_transaction: bool) -> BenchResult<usize> {
+    match rust {
+        Rust::SqlxRaw(pool) if in_transaction => {
+            let mut tx = pool.begin().await.map_err(text)?;
+            let hero = sqlx_raw::heroes::get(&mut tx, nth_id(k))
                 .await
-                .map_err(text)?,
-            ),
-            "sqlx-raw" => Self::SqlxRaw(
-                sqlx_raw::engine::engine(
-                    url,
-                    sqlx_raw::engine::EngineOptions {
-                        max_connections: pool,
-                        statement_cache,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(text)?,
-            ),
-            "seaorm-migrate" => Self::SeaOrm(
-                seaorm_migrate::engine::connect_with(
-                    url,
-                    seaorm_migrate::engine::EngineOptions {
-                        max_connections: pool,
-                        statement_cache,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(text)?,
-            ),
-            other => return Err(format!("no crate called {other}")),
-        })
-    }
-
-    /// One get by primary key on sync-diesel's pool, blocking.
-    fn get_blocking(pool: &sync_diesel::engine::PgPool, id: i64) -> Result<Option<Hero>, String> {
-        let mut conn = pool.get().map_err(text)?;
-        sync_diesel::heroes::get(&mut conn, id).map_err(text)
-    }
-
-    /// One get by primary key; `in_transaction` wraps it in BEGIN/COMMIT
-    /// (what PgBouncer's transaction mode needs of sqlx, docs/SCALING.md).
-    async fn get(&self, id: i64, in_transaction: bool) -> Result<Option<Hero>, String> {
-        match self {
-            Self::SyncDiesel(pool) => Self::get_blocking(pool, id),
-            Self::AsyncDiesel(engine) => {
-                let mut conn = engine.get().await.map_err(text)?;
-                async_diesel::heroes::get(&mut conn, id).await.map_err(text)
-            }
-            Self::SqlxRaw(pool) if in_transaction => {
-                let mut tx = pool.begin().await.map_err(text)?;
-                let hero = sqlx_raw::heroes::get(&mut tx, id).await.map_err(text)?;
-                tx.commit().await.map_err(text)?;
-                Ok(hero)
-            }
-            Self::SqlxRaw(pool) => {
-                let mut conn = pool.acquire().await.map_err(text)?;
-                sqlx_raw::heroes::get(&mut conn, id).await.map_err(text)
-            }
-            Self::SeaOrm(db) if in_transaction => {
-                use sea_orm::TransactionTrait as _;
-                let txn = db.begin().await.map_err(text)?;
-                let hero = seaorm_migrate::heroes::get(&txn, id).await.map_err(text)?;
-                txn.commit().await.map_err(text)?;
-                Ok(hero)
-            }
-            Self::SeaOrm(db) => seaorm_migrate::heroes::get(db, id).await.map_err(text),
+                .map_err(text)?;
+            tx.commit().await.map_err(text)?;
+            Ok(usize::from(hero.is_some()))
         }
-    }
-
-    /// Closes every connection, so the next run starts from none.
-    async fn close(self) {
-        match self {
-            Self::SyncDiesel(pool) => drop(pool),
-            Self::AsyncDiesel(engine) => drop(engine),
-            Self::SqlxRaw(pool) => pool.close().await,
-            Self::SeaOrm(db) => {
-                let _ = db.close().await;
-            }
+        Rust::SeaOrm(db) if in_transaction => {
+            use sea_orm::TransactionTrait as _;
+            let txn = db.begin().await.map_err(text)?;
+            let hero = seaorm_migrate::heroes::get(&txn, nth_id(k))
+                .await
+                .map_err(text)?;
+            txn.commit().await.map_err(text)?;
+            Ok(usize::from(hero.is_some()))
         }
+        _ => rust.op(Workload::GetByPk, k, 0).await,
     }
 }
 
@@ -213,7 +112,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn count(&self, result: Result<Option<Hero>, String>, counting: bool) {
+    fn count(&self, result: BenchResult<usize>, counting: bool) {
         match result {
             Ok(_) if counting => {
                 self.ok.fetch_add(1, Ordering::Relaxed);
@@ -236,26 +135,26 @@ impl Tally {
 /// One run: `clients` clients doing get by primary key on `engine` until
 /// the deadline, failures counted; a client that failed waits 10 ms before
 /// its next read (as a retrying application would, instead of spinning).
-async fn run(
-    engine: Engine,
+async fn measure_run(
+    rust: Rust,
     clients: u32,
     in_transaction: bool,
     config: ScaleConfig,
 ) -> (f64, u64, Option<String>) {
-    let engine = Arc::new(engine);
+    let rust = Arc::new(rust);
     let tally = Arc::new(Tally::default());
     let measure_from = Instant::now() + config.warmup;
     let stop = measure_from + config.measure;
-    if let Engine::SyncDiesel(pool) = &*engine {
+    if rust.is_blocking() {
         // Blocking Diesel: one OS thread per client, as a threaded server has.
         std::thread::scope(|scope| {
             for client in 0..clients {
-                let tally = &tally;
+                let (rust, tally) = (&rust, &tally);
                 scope.spawn(move || {
                     let mut k = u64::from(client) * 1_000_003;
                     while Instant::now() < stop {
                         let counting = Instant::now() >= measure_from;
-                        let result = Engine::get_blocking(pool, nth_id(k));
+                        let result = rust.op_blocking(Workload::GetByPk, k);
                         let failed = result.is_err();
                         tally.count(result, counting);
                         if failed {
@@ -269,12 +168,12 @@ async fn run(
     } else {
         let mut set = tokio::task::JoinSet::new();
         for client in 0..clients {
-            let (engine, tally) = (Arc::clone(&engine), Arc::clone(&tally));
+            let (rust, tally) = (Arc::clone(&rust), Arc::clone(&tally));
             set.spawn(async move {
                 let mut k = u64::from(client) * 1_000_003;
                 while Instant::now() < stop {
                     let counting = Instant::now() >= measure_from;
-                    let result = engine.get(nth_id(k), in_transaction).await;
+                    let result = get(&rust, k, in_transaction).await;
                     let failed = result.is_err();
                     tally.count(result, counting);
                     if failed {
@@ -286,8 +185,8 @@ async fn run(
         }
         while set.join_next().await.is_some() {}
     }
-    if let Ok(engine) = Arc::try_unwrap(engine) {
-        engine.close().await;
+    if let Ok(rust) = Arc::try_unwrap(rust) {
+        rust.close().await;
     }
     let ok = tally.ok.load(Ordering::Relaxed) as f64;
     let first = tally.first_error.lock().ok().and_then(|f| f.clone());
@@ -298,39 +197,87 @@ async fn run(
     )
 }
 
-/// Where one crate's reads go through PgBouncer, in the best mode it
-/// supports for them (docs/SCALING.md): its mode, pool size, statement
-/// cache, whether each read needs a transaction, and how to say so.
-fn best_pgbouncer(krate: &str, clients: u32) -> (PoolMode, u32, bool, bool, &'static str) {
-    match krate {
+/// One run to measure: where the reads go and how the engine is built.
+struct Run {
+    route: String,
+    url: String,
+    clients: u32,
+    pool: Pool,
+    in_transaction: bool,
+    how: &'static str,
+}
+
+impl Run {
+    /// A plain read (no transaction), with the statement cache on.
+    fn plain(route: &str, url: &str, clients: u32, pool: u32) -> Self {
+        Self {
+            route: route.to_owned(),
+            url: url.to_owned(),
+            clients,
+            pool: Pool {
+                size: pool,
+                statement_cache: true,
+                ping_every_checkout: false,
+            },
+            in_transaction: false,
+            how: "get by primary key, no transaction",
+        }
+    }
+}
+
+/// The run through PgBouncer, in the best mode `krate` supports for its
+/// reads (docs/SCALING.md), with `clients` clients.
+fn through_pgbouncer(
+    devdb: &devdb::DevDb,
+    database: &str,
+    krate: &str,
+    clients: u32,
+) -> BenchResult<Run> {
+    let (mode, pool, in_transaction, how) = match krate {
         "sync-diesel" => (
             PoolMode::Transaction,
             clients,
-            false,
             false,
             "transaction mode, statement cache off (unnamed statements)",
         ),
         "async-diesel" => (
             PoolMode::Session,
             8,
-            true,
             false,
             "session mode (named statements): the pool must fit PgBouncer's 8",
         ),
         _ => (
             PoolMode::TransactionReset,
             clients,
-            false,
             true,
             "transaction mode + server_reset_query_always, statement cache off, each read in BEGIN/COMMIT",
         ),
-    }
+    };
+    let reset = if mode == PoolMode::TransactionReset {
+        " + reset"
+    } else {
+        ""
+    };
+    Ok(Run {
+        route: format!("PgBouncer, {} mode{reset}", mode.name()),
+        url: devdb.pooler_url(database, mode).map_err(text)?,
+        clients,
+        pool: Pool {
+            size: pool,
+            // Session mode keeps a client's server connection: the cache
+            // is safe there, and nowhere else on PgBouncer 1.18.
+            statement_cache: mode == PoolMode::Session,
+            ping_every_checkout: false,
+        },
+        in_transaction,
+        how,
+    })
 }
 
-/// Every scale run, for every crate: 500 clients direct with a pool of 500
-/// and with the default 8, through PgBouncer in the crate's best mode; and
-/// 8 clients (pool 8) on the primary and on the replica. `database` is the
-/// data set's database, already loaded on the primary.
+/// Every scale run, for every crate: many clients direct with a pool as
+/// large and with the default 8, and through PgBouncer in the crate's best
+/// mode; then 8 clients (pool 8) on the primary and on the replica.
+/// `database` is the data set's database, already loaded on the primary.
 pub async fn measure(
     devdb: &devdb::DevDb,
     database: &str,
@@ -339,83 +286,35 @@ pub async fn measure(
     let primary = devdb.direct_url(database).map_err(text)?;
     let replica = devdb.replica_url(database).map_err(text)?;
     wait_for_rows(&primary, &replica).await?;
+    let many = config.clients;
     let mut rows = Vec::new();
     for krate in CRATES {
-        let many = config.clients;
-        let (mode, pool, cache, in_tx, how) = best_pgbouncer(krate, many);
-        let through = devdb.pooler_url(database, mode).map_err(text)?;
-        let plain = "get by primary key, no transaction".to_owned();
-        let runs: [(String, &str, u32, u32, bool, bool, String); 5] = [
-            (
-                "direct".to_owned(),
-                primary.as_str(),
-                many,
-                many,
-                true,
-                false,
-                plain.clone(),
-            ),
-            (
-                "direct".to_owned(),
-                primary.as_str(),
-                many,
-                8,
-                true,
-                false,
-                plain.clone(),
-            ),
-            (
-                format!(
-                    "PgBouncer, {} mode{}",
-                    mode.name(),
-                    if mode == PoolMode::TransactionReset {
-                        " + reset"
-                    } else {
-                        ""
-                    }
-                ),
-                through.as_str(),
-                many,
-                pool,
-                cache,
-                in_tx,
-                how.to_owned(),
-            ),
-            (
-                "primary".to_owned(),
-                primary.as_str(),
-                8,
-                8,
-                true,
-                false,
-                plain.clone(),
-            ),
-            (
-                "replica".to_owned(),
-                replica.as_str(),
-                8,
-                8,
-                true,
-                false,
-                plain,
-            ),
+        let runs = [
+            Run::plain("direct", &primary, many, many),
+            Run::plain("direct", &primary, many, 8),
+            through_pgbouncer(devdb, database, krate, many)?,
+            Run::plain("primary", &primary, 8, 8),
+            Run::plain("replica", &replica, 8, 8),
         ];
-        for (route, url, clients, pool, cache, in_tx, how) in runs {
-            eprintln!("scale: {krate}, {route}, {clients} clients, pool {pool}");
+        for run in runs {
+            eprintln!(
+                "scale: {krate}, {}, {} clients, pool {}",
+                run.route, run.clients, run.pool.size
+            );
             let (per_sec, errors, first_error) =
-                match Engine::connect(krate, url, pool, cache).await {
-                    Ok(engine) => run(engine, clients, in_tx, config).await,
+                match Rust::connect_with(krate, &run.url, run.pool).await {
+                    Ok(rust) => measure_run(rust, run.clients, run.in_transaction, config).await,
                     Err(err) => (0.0, 0, Some(format!("the engine did not start: {err}"))),
                 };
             rows.push(ScaleRow {
                 krate: krate.to_owned(),
-                route,
-                clients,
-                pool,
+                route: run.route,
+                clients: run.clients,
+                pool: run.pool.size,
                 per_sec,
                 errors,
                 first_error,
-                how,
+                how: run.how.to_owned(),
             });
         }
     }

@@ -46,11 +46,7 @@ pub fn database_url(name: &str) -> Result<String> {
 /// server runs and the database exists: one for its queries, one for its
 /// migrations. Reads the settings from the environment.
 pub fn database(name: &str) -> Result<Database> {
-    let devdb = DevDb::from_env()?;
-    Ok(Database {
-        url: devdb.database_url(name)?,
-        migration_url: devdb.direct_url(name)?,
-    })
+    DevDb::from_env()?.database(name)
 }
 
 /// Where a program sends its queries and where it runs its migrations.
@@ -121,11 +117,19 @@ impl DevDb {
     /// as the application reaches it: through the pooler `DATABASE_URL`
     /// names, if any (devdb's own PgBouncer is started when it is down).
     pub fn database_url(&self, name: &str) -> Result<String> {
-        self.direct_url(name)?;
-        match self.settings.app_pooler() {
-            Some(mode) => self.pooler_url(name, mode),
-            None => self.settings.app_url_for(name),
-        }
+        self.database(name).map(|db| db.url)
+    }
+
+    /// Both URLs of database `name` (see [`Database`]), after making sure
+    /// the server runs, the database exists and devdb's PgBouncer runs when
+    /// `DATABASE_URL` names it.
+    pub fn database(&self, name: &str) -> Result<Database> {
+        let migration_url = self.direct_url(name)?;
+        let url = match self.settings.app_pooler() {
+            Some(mode) => self.start_pooler(name, mode)?,
+            None => self.settings.app_url_for(name)?,
+        };
+        Ok(Database { url, migration_url })
     }
 
     /// Makes sure the server runs and database `name` exists; returns its URL
@@ -164,6 +168,12 @@ impl DevDb {
     pub fn pooler_url(&self, name: &str, mode: scale::PoolMode) -> Result<String> {
         self.require_local_cluster("PgBouncer")?;
         self.direct_url(name)?;
+        self.start_pooler(name, mode)
+    }
+
+    /// Starts the local cluster's PgBouncer in `mode` unless it runs (the
+    /// cluster runs already); returns database `name`'s URL through it.
+    fn start_pooler(&self, name: &str, mode: scale::PoolMode) -> Result<String> {
         let pooler = scale::Pooler::new(&self.settings, mode);
         {
             let _lock = self.cluster().lock()?;

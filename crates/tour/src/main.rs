@@ -222,10 +222,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
             stop.name,
             stop.mirrors
         );
-        let db = devdb::Database {
-            url: devdb.database_url(&database).map_err(failure)?,
-            migration_url: devdb.direct_url(&database).map_err(failure)?,
-        };
+        let db = devdb.database(&database).map_err(failure)?;
         tour(stop.example, db, database).await?;
     }
     println!("\n\nTour finished.");
