@@ -3,7 +3,7 @@
 
 Reads the SQL each tool runs:
   - diesel (sync-diesel, and async-diesel, which runs the same files):
-    crates/sync-diesel/migrations/*/up.sql and down.sql
+    migrations/*/up.sql and down.sql
   - sqlx: crates/sqlx-raw/migrations/*.sql
   - SeaORM: its migrations are Rust, so their SQL is what the schema builder
     renders: `seaorm-migrate migrate plan --all`, split into one file per
@@ -91,7 +91,7 @@ def seaorm_files():
 
 
 def migration_files():
-    files = sorted((ROOT / "crates/sync-diesel/migrations").glob("*/*.sql"))
+    files = sorted((ROOT / "migrations").glob("*/*.sql"))
     files += sorted((ROOT / "crates/sqlx-raw/migrations").glob("*.sql"))
     files += seaorm_files()
     return files

@@ -1,34 +1,35 @@
 //! The heroes API on diesel-async: `cargo run -p async-diesel -- serve`.
 //!
 //! The routes, validation, errors and OpenAPI document are written once in
-//! `heroes-api`; this file is what diesel-async brings. diesel-async's own
-//! transactions take a closure (`conn.transaction(|conn| ...)`, what
-//! [`crate::engine::session`] uses), but a server's unit of work spans a whole
+//! `heroes-api`; this file is what diesel-async brings. A transaction as a
+//! closure ([`crate::db::session`]) does not fit a server, whose unit of work
+//! spans a whole
 //! handler, so here the transaction is opened and closed by hand with
 //! `AnsiTransactionManager` on a pooled connection that the request owns.
 //! A request that fails or is cancelled rolls back on a spawned task, and the
 //! connection goes back to the pool when that is done. Each query is one of
-//! [`crate::heroes`]' functions.
+//! [`crate::queries`]' functions.
 
-use crate::queries::{self, Trouble};
 use diesel_async::{AnsiTransactionManager, TransactionManager};
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 
-use crate::engine::{Engine, PooledConnection};
-use crate::{APP_SRC, Error, heroes};
+use support::diesel::{Trouble, trouble};
+
+use crate::db::{Pool, PooledConnection};
+use crate::{APP_SRC, Error, queries};
 
 /// The engine, as the server's state (a deadpool handle: cheap to clone).
 #[derive(Clone)]
 pub struct Store {
-    engine: Engine,
+    pool: Pool,
 }
 
 impl Store {
-    /// Serves from `engine`.
-    pub fn new(engine: Engine) -> Self {
-        Self { engine }
+    /// Serves from `pool`.
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
     }
 }
 
@@ -39,8 +40,9 @@ impl HeroStore for Store {
     type Tx = Tx;
     const APP_SRC: &'static str = APP_SRC;
 
+    // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Tx> {
-        let mut conn = self.engine.get().await?;
+        let mut conn = self.pool.get().await?;
         AnsiTransactionManager::begin_transaction(&mut *conn)
             .await
             .map_err(Error::from)?;
@@ -63,56 +65,59 @@ impl HeroStore for Store {
             });
         }
     }
+    // ANCHOR_END: unit_of_work
 
+    // ANCHOR: get_hero
     async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(heroes::get(&mut tx.0, id).await?)
+        Ok(queries::get(&mut tx.0, id).await?)
     }
+    // ANCHOR_END: get_hero
 
     async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(heroes::by_name(&mut tx.0, name).await?)
+        Ok(queries::by_name(&mut tx.0, name).await?)
     }
 
     async fn list_heroes(tx: &mut Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
         let app_src = filter.app_src.as_deref();
-        Ok(heroes::page(&mut tx.0, app_src, filter.limit, filter.offset).await?)
+        Ok(queries::page(&mut tx.0, app_src, filter.limit, filter.offset).await?)
     }
 
     async fn count_heroes(tx: &mut Tx) -> StoreResult<i64> {
-        Ok(heroes::count(&mut tx.0).await?)
+        Ok(queries::count(&mut tx.0).await?)
     }
 
     async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::add_all(&mut tx.0, &rows).await?)
+        Ok(queries::add_all(&mut tx.0, &rows).await?)
     }
 
     async fn update_hero(tx: &mut Tx, id: i64, changes: HeroChanges) -> StoreResult<Option<Hero>> {
-        Ok(heroes::update(&mut tx.0, id, &changes).await?)
+        Ok(queries::update(&mut tx.0, id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Tx, id: i64) -> StoreResult<bool> {
-        Ok(heroes::delete(&mut tx.0, id).await?)
+        Ok(queries::delete(&mut tx.0, id).await?)
     }
 
     async fn add_team(tx: &mut Tx, team: NewTeam) -> StoreResult<Team> {
-        let mut saved = heroes::add_teams(&mut tx.0, &[team]).await?;
+        let mut saved = queries::add_teams(&mut tx.0, &[team]).await?;
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
     }
 
     async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {
-        Ok(heroes::team(&mut tx.0, id).await?)
+        Ok(queries::team(&mut tx.0, id).await?)
     }
 
     async fn team_heroes(tx: &mut Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::of_team(&mut tx.0, team_id).await?)
+        Ok(queries::of_team(&mut tx.0, team_id).await?)
     }
 
     async fn ping(&self) -> StoreResult<PoolStatus> {
-        let mut conn = self.engine.get().await?;
-        heroes::count(&mut conn).await?;
+        let mut conn = self.pool.get().await?;
+        queries::count(&mut conn).await?;
         drop(conn);
-        Ok(self.engine.pool_status())
+        Ok(self.pool.pool_status())
     }
 }
 
@@ -125,7 +130,7 @@ impl From<Error> for StoreError {
             Error::PoolExhausted { .. } | Error::Pool(_) | Error::Config(_) => {
                 Self::Unavailable(err.to_string())
             }
-            Error::Database(db) => match queries::trouble(&db) {
+            Error::Database(db) => match trouble(&db) {
                 Trouble::MissingReference => Self::NoSuchTeam,
                 Trouble::Unavailable => Self::Unavailable(db.to_string()),
                 Trouble::Other => Self::Internal(db.to_string()),

@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use support::app::MigrateVerb;
 
-use crate::engine::{self, Engine, EngineOptions};
+use crate::db::{self, Pool, Settings};
 use crate::error::Result;
+use crate::production::migrations;
 use crate::{DATABASE, migrate, tour};
 
 /// Async Diesel (diesel-async on tokio-postgres) against PostgreSQL: the seed's
@@ -69,11 +70,11 @@ pub enum MigrateAction {
 
 impl Cli {
     /// The pool limits from the flags (or POOL_SIZE / POOL_TIMEOUT_MS).
-    pub fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
+    pub fn settings(&self) -> Settings {
+        Settings {
             max_size: self.pool_size,
             wait_timeout: Duration::from_millis(self.pool_timeout_ms),
-            ..EngineOptions::default()
+            ..Settings::default()
         }
     }
 }
@@ -83,25 +84,25 @@ impl Cli {
 /// every SQL statement, and `serve` logs one line per request.
 pub fn set_up_output(cli: &Cli) {
     if cli.common.echo {
-        engine::enable_echo();
+        db::enable_echo();
     }
     if let Some(Command::Serve(_)) = &cli.command {
         heroes_api::serve::init_logging(false);
     }
 }
 
-/// Runs a parsed command line on `engine`, the one `main.rs` built, with
-/// `migrations`, the one-connection engine migrations run on (straight to the
-/// server when `engine` goes through PgBouncer).
-pub async fn run(cli: &Cli, engine: &Engine, migrations: Engine) -> Result<()> {
+/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
+/// `migration_pool`, the one-connection pool migrations run on (straight to
+/// the server when `pool` goes through PgBouncer).
+pub async fn run(cli: &Cli, pool: &Pool, migration_pool: Pool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(engine, &migrations, database).await,
-        Some(Command::Migrate { action }) => migrate_command(&migrations, action).await,
+        None | Some(Command::Tour) => tour::run(pool, &migration_pool, database).await,
+        Some(Command::Migrate { action }) => migrate_command(&migration_pool, action).await,
         Some(Command::Serve(args)) => {
-            migrate::up(migrations.get().await?)?;
-            drop(migrations); // its connection is not needed while serving
-            heroes_api::serve(crate::api::Store::new(engine.clone()), args)
+            migrate::up(migration_pool.get().await?)?;
+            drop(migration_pool); // its connection is not needed while serving
+            heroes_api::serve(crate::api::Store::new(pool.clone()), args)
                 .await
                 .map_err(|e| {
                     crate::Error::Usage(format!("{e}; choose another with --addr or ADDR"))
@@ -110,8 +111,8 @@ pub async fn run(cli: &Cli, engine: &Engine, migrations: Engine) -> Result<()> {
     }
 }
 
-async fn migrate_command(engine: &Engine, action: &MigrateAction) -> Result<()> {
-    let conn = engine.get().await?;
+async fn migrate_command(pool: &Pool, action: &MigrateAction) -> Result<()> {
+    let conn = pool.get().await?;
     match action {
         MigrateAction::Common(MigrateVerb::Up) => {
             support::app::print_migrations("applied", &migrate::up(conn)?);
@@ -121,7 +122,7 @@ async fn migrate_command(engine: &Engine, action: &MigrateAction) -> Result<()> 
         }
         MigrateAction::Redo => println!("redone   {}", migrate::redo(conn)?),
         MigrateAction::Common(MigrateVerb::Plan { all }) => {
-            support::app::print_plan(&migrate::plan(conn, *all)?);
+            support::app::print_plan(&migrations::plan(conn, *all)?);
         }
         MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(

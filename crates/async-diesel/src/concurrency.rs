@@ -4,15 +4,15 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use diesel::QueryableByName;
+use diesel::prelude::*;
 use diesel::sql_types::{Double, Int4};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use heroes_model::schema::heroes;
 use heroes_model::{Hero, NewHero};
 use tokio::task::JoinSet;
 
-use crate::engine::{Engine, session};
+use crate::db::{Pool, session};
 use crate::error::{Error, Result};
-use crate::queries;
 
 /// What a fan-out of tasks over the pool observed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,16 +42,17 @@ async fn backend_pid(conn: &mut AsyncPgConnection, hold: Duration) -> Result<i32
     )
 }
 
+// ANCHOR: fan_out
 /// Spawns `tasks` tasks that each take a connection, hold it for `hold` and
 /// report which backend served them. However many tasks there are, at most the
 /// pool's size of connections are in use at once; the others wait their turn.
-pub async fn fan_out(engine: &Engine, tasks: usize, hold: Duration) -> Result<FanOut> {
+pub async fn fan_out(pool: &Pool, tasks: usize, hold: Duration) -> Result<FanOut> {
     let began = Instant::now();
     let mut set = JoinSet::new();
     for _ in 0..tasks {
-        let engine = engine.clone();
+        let pool = pool.clone();
         set.spawn(async move {
-            let mut conn = engine.get().await?;
+            let mut conn = pool.get().await?;
             backend_pid(&mut conn, hold).await
         });
     }
@@ -65,22 +66,23 @@ pub async fn fan_out(engine: &Engine, tasks: usize, hold: Duration) -> Result<Fa
         elapsed: began.elapsed(),
     })
 }
+// ANCHOR_END: fan_out
 
 /// Inserts one hero from each of `tasks` concurrent tasks, each in a session
 /// of its own, named `<prefix>-<n>`. Returns how many were inserted.
 pub async fn concurrent_inserts(
-    engine: &Engine,
+    pool: &Pool,
     tasks: usize,
     prefix: &str,
     app_src: &str,
 ) -> Result<usize> {
     let mut set = JoinSet::new();
     for n in 0..tasks {
-        let engine = engine.clone();
+        let pool = pool.clone();
         let row = NewHero::named(format!("{prefix}-{n}"), app_src);
         set.spawn(async move {
-            session(&engine, async |conn| {
-                crate::heroes::add_all(conn, std::slice::from_ref(&row)).await
+            session(&pool, async |conn| {
+                crate::queries::add_all(conn, std::slice::from_ref(&row)).await
             })
             .await
             .map(|rows| rows.len())
@@ -93,12 +95,17 @@ pub async fn concurrent_inserts(
     Ok(inserted)
 }
 
+// ANCHOR: pipelined
 /// Two independent queries in flight on one connection at once: both are
 /// sent before either answer is read. diesel-async (on tokio-postgres) can do
 /// this; libpq-based Diesel, psycopg2 and SQLAlchemy's sessions cannot.
 pub async fn pipelined(conn: &AsyncPgConnection, name: &str) -> Result<(i64, Option<Hero>)> {
-    let count = queries::count().get_result::<i64>(&mut &*conn);
-    let hero = queries::by_name(name).get_results::<Hero>(&mut &*conn);
+    let count = heroes::table.count().get_result::<i64>(&mut &*conn);
+    let hero = heroes::table
+        .filter(heroes::name.eq(name))
+        .select(Hero::as_select())
+        .get_results::<Hero>(&mut &*conn);
     let (count, heroes) = tokio::try_join!(count, hero)?;
     Ok((count, heroes.into_iter().next()))
 }
+// ANCHOR_END: pipelined

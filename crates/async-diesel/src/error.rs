@@ -57,8 +57,12 @@ pub enum Error {
     #[error("migration failed: {0}")]
     Migration(String),
 
-    /// Any other database error.
-    #[error("database error: {0}")]
+    /// Any other database error (with a hint when it comes from PgBouncer's
+    /// transaction mode; see `production::pooler`).
+    #[error(
+        "database error: {0}{hint}",
+        hint = support::pooler_hint(&.0.to_string(), crate::production::pooler::CURE)
+    )]
     Database(DieselError),
 }
 
@@ -81,9 +85,9 @@ impl Error {
     }
 }
 
-impl From<crate::migrations::MigrationError> for Error {
-    fn from(err: crate::migrations::MigrationError) -> Self {
-        use crate::migrations::MigrationError;
+impl From<support::diesel::migrate::MigrationError> for Error {
+    fn from(err: support::diesel::migrate::MigrationError) -> Self {
+        use support::diesel::migrate::MigrationError;
         match err {
             MigrationError::Usage(text) => Self::Usage(text),
             MigrationError::Failed(text) => Self::Migration(text),
@@ -95,7 +99,7 @@ impl From<DieselError> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error.
     fn from(err: DieselError) -> Self {
-        match crate::queries::already_exists(&err) {
+        match support::diesel::already_exists(&err) {
             Some((what, name)) => Self::AlreadyExists { what, name },
             None => Self::Database(err),
         }

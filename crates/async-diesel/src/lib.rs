@@ -1,45 +1,41 @@
-//! async-diesel: the seed's "Driver Assíncrono - asyncpg" section
+//! async-diesel: the study's "Driver Assíncrono - asyncpg" section
 //! (`src/async_db.py`) in Rust, with diesel-async on tokio-postgres. No libpq:
 //! this is the pure-Rust path.
 //!
-//! Reading order: `main.rs` (`#[tokio::main]`, `DATABASE_URL`), [`engine`]
-//! (the async engine and `async with get_session()`), [`migrate`] (the Alembic
-//! verbs through diesel-async's `AsyncConnectionWrapper`), [`heroes`] (one async function per
-//! query idiom), [`concurrency`] (many tasks on one pool, pipelining),
-//! [`tour`], [`api`] (the same queries behind an HTTP server), [`cli`].
-//!
-//! The query values and the migrations are sync-diesel's own files, compiled
-//! into this crate as well ([`queries`], [`migrations`]): one query, two
-//! executors.
+//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
+//! [`migrate`] (the Alembic verbs through diesel-async's connection wrapper),
+//! [`concurrency`] (what only async gives), [`api`]; [`tour`] runs them in the
+//! study's order. What a deployment adds is in [`production`]; [`cli`] and
+//! [`error`] are plumbing.
+
+/// The study's queries in Diesel's query builder, awaited.
+pub mod queries;
+
+/// The async engine (a deadpool pool) and the session.
+pub mod db;
+
+/// The workspace's `migrations/`, embedded, and the Alembic verbs.
+pub mod migrate;
+
+/// Many tasks on one small pool; two queries in flight on one connection.
+pub mod concurrency;
 
 /// The heroes API (`serve`): this crate's unit of work and queries behind
 /// the shared routes of `heroes-api`.
 pub mod api;
+
+/// The tour: every idiom in the study's order, printed beside its Python.
+pub mod tour;
+
+/// What a deployment adds: checkout checks, deadlines, PgBouncer, migration
+/// plans, replica reads.
+pub mod production;
+
 /// The command line: the subcommands and what each runs.
 pub mod cli;
-/// Tasks sharing the pool; two queries in flight on one connection.
-pub mod concurrency;
-/// `create_async_engine` and the session: a deadpool pool and a transaction scope.
-pub mod engine;
+
 /// Errors, each one readable line with an exit code.
 pub mod error;
-/// Every query idiom of the study, one async function each.
-pub mod heroes;
-/// The shared migrations, run through `AsyncConnectionWrapper`.
-pub mod migrate;
-/// sync-diesel's `migrations/` and Alembic verbs (`crates/sync-diesel/src/migrate.rs`),
-/// compiled here too: [`migrate`] drives them through diesel-async's harness.
-#[path = "../../sync-diesel/src/migrate.rs"]
-pub mod migrations;
-/// The study's read queries as Diesel query values: sync-diesel's file
-/// (`crates/sync-diesel/src/queries.rs`) compiled here too, so both crates run
-/// the very same values, one with `.first(conn)`, this one with `.first(conn).await`.
-#[path = "../../sync-diesel/src/queries.rs"]
-pub mod queries;
-/// Reads from a streaming replica that see your own writes.
-pub mod replica;
-/// The tour, step by step.
-pub mod tour;
 
 pub use error::{Error, Result};
 

@@ -1,35 +1,41 @@
-//! async-diesel: the study's asyncpg section in diesel-async (no libpq). No
-//! arguments: the tour. `serve`: the same queries behind the heroes HTTP API.
-//! Run: `cargo run -p async-diesel [-- serve | migrate history | --help]`,
-//! `ECHO=1` to print every SQL statement, `POOL_SIZE=2` for a smaller pool.
+//! async-diesel: the study's asyncpg section in diesel-async (no libpq).
+//!
+//! Run with `cargo run -p async-diesel` (the tour); `-- serve` serves the
+//! heroes API, `-- migrate up|down|history|redo|plan` runs the Alembic verbs,
+//! `-- --help` lists the rest; `ECHO=1` prints every SQL statement,
+//! `POOL_SIZE=2` shrinks the pool.
+//!
+//! Read this file, then `queries.rs` (the study's queries), `db.rs` (the pool
+//! and the session), `migrate.rs` over the workspace's `migrations/`,
+//! `concurrency.rs` (what only async gives) and `api.rs`; `tour.rs` runs them
+//! in the study's order. What a deployment adds stands apart in `production/`.
 
 use std::process::ExitCode;
 
 use async_diesel::cli::{self, Cli};
-use async_diesel::engine::{Engine, EngineOptions};
+use async_diesel::db::{self, Settings};
 use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    // An error ends here: one line on stderr, exit code 2 (configuration) or 1.
+    // An error ends the program with one line on stderr and exit code 2
+    // (configuration or usage) or 1 (anything else).
     support::app::exit(run(&cli).await)
 }
 
 async fn run(cli: &Cli) -> async_diesel::Result<()> {
-    dotenvy::dotenv().ok(); // DATABASE_URL from the environment or `.env`
-    // This crate's database on that server, created when missing; when nothing
-    // answers on localhost, devdb starts the local cluster. Two URLs: queries
-    // go to DATABASE_URL (perhaps a PgBouncer), migrations to the server
-    // itself (MIGRATION_DATABASE_URL; docs/SCALING.md).
+    dotenvy::dotenv().ok(); // DATABASE_URL may come from `.env`
+    // This crate's own database on the DATABASE_URL server, created when
+    // missing; devdb starts a local cluster when nothing answers on localhost.
     let db = devdb::database(cli.database())?;
     cli::set_up_output(cli); // ECHO=1 and the request log, before any connection
-    // `create_async_engine(url)`: a deadpool pool of AsyncPgConnection sized by
-    // POOL_SIZE (src/engine.rs).
-    let engine = Engine::connect(&db.url, cli.engine_options()).await?;
+    // `create_async_engine(url)`: the pool every query runs on (db.rs),
+    // sized by POOL_SIZE.
+    let pool = db::pool(&db.url, &cli.settings()).await?;
     // Alembic's env.py builds an engine of its own to migrate with; so does
-    // this: one connection to the server, dropped once migrating is done.
-    let migrations = Engine::connect(&db.migration_url, EngineOptions::one_connection()).await?;
-    cli::run(cli, &engine, migrations).await
+    // this: one connection, straight to the server (production/migrations.rs).
+    let migration_pool = db::pool(&db.migration_url, &Settings::one_connection()).await?;
+    cli::run(cli, &pool, migration_pool).await
 }

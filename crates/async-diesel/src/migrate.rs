@@ -1,64 +1,64 @@
-//! The Alembic verbs for the async stack: sync-diesel's `migrations/` and
-//! verbs ([`crate::migrations`]) run through diesel-async's
-//! `AsyncConnectionWrapper`, which gives an async connection diesel's blocking
-//! `Connection` interface.
+//! The Alembic verbs for the async stack, over the workspace's
+//! `migrations/` (the same SQL as sync-diesel, embedded here too).
 //!
-//! Diesel's migration runner is synchronous. The wrapper drives the async
-//! connection from it, blocking the current tokio worker thread while it runs
-//! (`block_in_place`), as diesel-async's own `AsyncMigrationHarness` does; the
-//! wrapper is used here because the verbs also run SQL of their own (the
-//! migration lock, [`crate::migrations::locked`]). That is fine at start-up,
-//! and it is why this crate runs on tokio's multi-threaded runtime.
+//! Diesel's migration runner is synchronous. diesel-async's
+//! `AsyncConnectionWrapper` gives an async connection diesel's blocking
+//! `Connection` interface, driving it from the current tokio worker thread
+//! while it runs (`block_in_place`), as diesel-async's own
+//! `AsyncMigrationHarness` does; the wrapper is used here because the verbs
+//! also run SQL of their own (the migration lock). Fine at start-up, and the
+//! reason this crate runs on tokio's multi-threaded runtime. The verbs are
+//! the ones both diesel crates share (`support::diesel::migrate`).
 
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use support::diesel::migrate as verbs;
 
-use crate::engine::PooledConnection;
+use crate::db::PooledConnection;
 use crate::error::Result;
-use crate::migrations::{self, Revision};
+
+pub use verbs::Revision;
+
+// ANCHOR: embed
+/// The workspace's `migrations/`, embedded at compile time (the path is
+/// relative to this crate's folder).
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+// ANCHOR_END: embed
 
 /// A pooled async connection behind diesel's blocking `Connection` interface.
 pub type BlockingConnection = AsyncConnectionWrapper<PooledConnection>;
 
-/// Runs `action` on `conn` seen as a blocking connection. Call it from
-/// tokio's multi-threaded runtime (it uses `block_in_place`).
-fn with_harness<T>(
+// ANCHOR: blocking
+/// Runs `verb` on `conn` seen as a blocking connection. Call it from tokio's
+/// multi-threaded runtime (it uses `block_in_place`).
+pub fn blocking<T>(
     conn: PooledConnection,
-    action: impl FnOnce(&mut BlockingConnection) -> Result<T>,
+    verb: impl FnOnce(&mut BlockingConnection) -> Result<T>,
 ) -> Result<T> {
     let mut conn = BlockingConnection::from(conn);
-    tokio::task::block_in_place(|| action(&mut conn))
+    tokio::task::block_in_place(|| verb(&mut conn))
 }
+// ANCHOR_END: blocking
 
-/// `alembic upgrade head` under the migration lock; returns the names applied.
+// ANCHOR: up
+/// `alembic upgrade head`: applies every pending migration, oldest first,
+/// each in its own transaction; returns the names applied.
 pub fn up(conn: PooledConnection) -> Result<Vec<String>> {
-    with_harness(conn, |c| Ok(migrations::up(c)?))
+    blocking(conn, |c| Ok(verbs::up(c, &MIGRATIONS)?))
 }
-
-/// [`up`] from another migration source (the tests pass a folder).
-pub fn up_from<S>(conn: PooledConnection, source: S) -> Result<Vec<String>>
-where
-    S: diesel::migration::MigrationSource<diesel::pg::Pg>,
-{
-    with_harness(conn, |c| Ok(migrations::up_from(c, source)?))
-}
-
-/// `alembic upgrade head --sql`: the SQL `up` would run (every
-/// migration's when `all`), not run.
-pub fn plan(conn: PooledConnection, all: bool) -> Result<Vec<support::app::PlannedMigration>> {
-    with_harness(conn, |c| Ok(migrations::plan(c, all)?))
-}
+// ANCHOR_END: up
 
 /// `alembic downgrade -N`; returns the names reverted, newest first.
 pub fn down(conn: PooledConnection, steps: usize) -> Result<Vec<String>> {
-    with_harness(conn, |c| Ok(migrations::down(c, steps)?))
+    blocking(conn, |c| Ok(verbs::down(c, &MIGRATIONS, steps)?))
 }
 
 /// Reverts and re-applies the latest migration; returns its name.
 pub fn redo(conn: PooledConnection) -> Result<String> {
-    with_harness(conn, |c| Ok(migrations::redo(c)?))
+    blocking(conn, |c| Ok(verbs::redo(c, &MIGRATIONS)?))
 }
 
 /// `alembic history`: every migration with its state.
 pub fn history(conn: PooledConnection) -> Result<Vec<Revision>> {
-    with_harness(conn, |c| Ok(migrations::history(c)?))
+    blocking(conn, |c| Ok(verbs::history(c, &MIGRATIONS)?))
 }

@@ -1,21 +1,38 @@
 //! The tour: the seed's `src/async_db.py`, step by step, each step printed
-//! beside the SQLAlchemy line it mirrors; then what only async gives.
+//! beside the SQLAlchemy line it mirrors; then what only async gives. The
+//! Rust each step prints is cut out of this crate's own source by its
+//! anchors ([`support::snippet`]): the code that runs.
 
 use std::time::Duration;
 
-use heroes_model::{NewHero, seed};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use heroes_model::schema::{heroes, teams};
+use heroes_model::{Hero, NewHero, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
+use support::snippet::{Snippet, anchored};
 
 use crate::concurrency;
-use crate::engine::{Engine, session};
+use crate::db::{Pool, session};
 use crate::error::{Error, Result};
-use crate::{APP_SRC, heroes, migrate};
+use crate::{APP_SRC, migrate, queries};
 
-/// Runs every step on `engine`, the one `main.rs` built for `database`. Safe
-/// to run any number of times: it first removes what an earlier run wrote,
-/// and ends in the same state.
-pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result<()> {
-    let options = engine.options();
+const CONCURRENCY: &str = include_str!("concurrency.rs");
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+/// Runs every step on `pool`, the pool `main.rs` built for `database`
+/// (migrating on `migration_pool`). Safe to run any number of times: it
+/// first removes what an earlier run wrote, and ends in the same state.
+pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
+    let options = pool.settings();
     title(
         "async-diesel",
         "\"Driver Assíncrono - asyncpg\" section (src/async_db.py)",
@@ -25,10 +42,7 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         1,
         "The async engine: a pool of connections (built in main.rs)",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
-        &format!(
-            "Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config)).max_size({}).build()?  // RecyclingMethod::Fast",
-            options.max_size
-        ),
+        &[const { anchored(DB, "pool") }],
     );
     outcome(format!(
         "pool ready: up to {} connections, a caller waits at most {} ms for one",
@@ -40,9 +54,13 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         2,
         "Migrate to head",
         "alembic upgrade head",
-        "under pg_advisory_lock: AsyncConnectionWrapper::from(conn).run_pending_migrations(MIGRATIONS)",
+        &[
+            const { anchored(MIGRATE, "embed") },
+            const { anchored(MIGRATE, "up") },
+            const { anchored(MIGRATE, "blocking") },
+        ],
     );
-    let applied = migrate::up(migrations.get().await?)?;
+    let applied = migrate::up(migration_pool.get().await?)?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
@@ -54,16 +72,22 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         3,
         "Insert the seed heroes in one transaction",
         "async with get_session() as session: session.add_all([hero1, hero2]); await session.commit()",
-        "session(engine, async |conn| heroes::add_all(conn, &rows).await).await?",
+        &[
+            const { anchored(TOUR, "insert") },
+            const { anchored(DB, "session") },
+            const { query("add_all") },
+        ],
     );
-    let inserted = session(engine, async |conn| {
-        let removed = heroes::remove_seed(conn, APP_SRC).await?;
-        if removed > 0 {
-            outcome(format!("removed {removed} heroes left by an earlier tour"));
-        }
-        heroes::add_seed(conn, APP_SRC).await
+    // ANCHOR: insert
+    let (removed, inserted) = session(pool, async |conn| {
+        let removed = remove_seed(conn, APP_SRC).await?;
+        Ok((removed, add_seed(conn, APP_SRC).await?))
     })
     .await?;
+    // ANCHOR_END: insert
+    if removed > 0 {
+        outcome(format!("removed {removed} heroes left by an earlier tour"));
+    }
     outcome(format!(
         "inserted {} teams and {} heroes, committed together",
         seed::TEAMS.len(),
@@ -74,57 +98,57 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         .find(|h| h.name == "spongebob")
         .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
-    let mut conn = engine.get().await?;
+    let mut conn = pool.get().await?;
     step(
         4,
         "Get by primary key",
         "hero = await db.get(HeroModel, hero_id)",
-        "queries::get(id).first(conn).await.optional()?",
+        &[const { query("get") }],
     );
-    if let Some(found) = heroes::get(&mut conn, spongebob.id).await? {
+    if let Some(found) = queries::get(&mut conn, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
     outcome(format!(
         "id -1 -> {:?} (no such row is None, not an error)",
-        heroes::get(&mut conn, -1).await?
+        queries::get(&mut conn, -1).await?
     ));
 
     step(
         5,
         "Select with a WHERE clause, one row or none",
         "result = await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\")); result.scalar_one_or_none()",
-        "queries::by_name(\"spongebob\").first(conn).await.optional()?",
+        &[const { query("by_name") }],
     );
-    if let Some(found) = heroes::by_name(&mut conn, "spongebob").await? {
+    if let Some(found) = queries::by_name(&mut conn, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
     outcome(format!(
         "\"nobody\" -> {:?}",
-        heroes::by_name(&mut conn, "nobody").await?
+        queries::by_name(&mut conn, "nobody").await?
     ));
 
     step(
         6,
         "One value: scalar()",
         "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        "queries::secret_name_of(\"sandy\").first::<Option<String>>(conn).await.optional()?",
+        &[const { query("secret_name_of") }, const { query("count") }],
     );
     outcome(format!(
         "sandy's secret name -> {:?}",
-        heroes::secret_name_of(&mut conn, "sandy").await?.flatten()
+        queries::secret_name_of(&mut conn, "sandy").await?.flatten()
     ));
     outcome(format!(
         "select count(*) -> {} heroes in the table",
-        heroes::count(&mut conn).await?
+        queries::count(&mut conn).await?
     ));
 
     step(
         7,
         "Many rows: scalars().all()",
         "result = await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\")); result.scalars().all()",
-        "queries::by_app_src(APP_SRC).load(conn).await?",
+        &[const { query("by_app_src") }],
     );
-    for found in heroes::by_app_src(&mut conn, APP_SRC).await? {
+    for found in queries::by_app_src(&mut conn, APP_SRC).await? {
         outcome(hero(&found));
     }
 
@@ -132,9 +156,9 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         8,
         "Join hero -> team",
         "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        "queries::with_teams(APP_SRC).load(conn).await?  // LEFT JOIN",
+        &[const { query("with_teams") }],
     );
-    for (found, team) in heroes::with_teams(&mut conn, APP_SRC).await? {
+    for (found, team) in queries::with_teams(&mut conn, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
@@ -142,9 +166,9 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         9,
         "Update",
         "hero.age += 1; await session.commit()",
-        "update(heroes.filter(name.eq(\"spongebob\"))).set(age.eq(age + 1)).returning(..).get_result(conn).await?",
+        &[const { query("birthday") }],
     );
-    if let Some(older) = heroes::birthday(&mut conn, "spongebob").await? {
+    if let Some(older) = queries::birthday(&mut conn, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
             older
@@ -157,31 +181,34 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         10,
         "Delete",
         "await session.delete(hero); await session.commit()",
-        "delete(heroes.filter(name.eq(\"barnacle boy\"))).execute(conn).await?",
+        &[const { query("delete_by_name") }],
     );
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
-        heroes::delete_by_name(&mut conn, "barnacle boy").await?
+        queries::delete_by_name(&mut conn, "barnacle boy").await?
     ));
 
     step(
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "session(engine, async |conn| heroes::add_all(conn, &batch).await).await  // Err -> ROLLBACK",
+        &[const { anchored(TOUR, "failing_batch") }],
     );
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
-    match session(engine, async |conn| heroes::add_all(conn, &batch).await).await {
+    // ANCHOR: failing_batch
+    let failed = session(pool, async |conn| queries::add_all(conn, &batch).await).await; // Err: ROLLBACK
+    // ANCHOR_END: failing_batch
+    match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
         Ok(_) => outcome("unexpected: the batch was accepted"),
     }
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
-        heroes::by_name(&mut conn, "mr. krabs")
+        queries::by_name(&mut conn, "mr. krabs")
             .await?
             .map(|h| h.name)
     ));
@@ -193,9 +220,9 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         12,
         "Many tasks, one small pool",
         "await asyncio.gather(*(work(session_factory) for _ in range(n)))",
-        "for _ in 0..n { set.spawn(async move { let c = engine.get().await?; ... }) }",
+        &[const { anchored(CONCURRENCY, "fan_out") }],
     );
-    let fan = concurrency::fan_out(engine, tasks, hold).await?;
+    let fan = concurrency::fan_out(pool, tasks, hold).await?;
     outcome(format!(
         "{} tasks, each holding a connection for {} ms, were served by {} connection(s) (pool size {})",
         fan.tasks,
@@ -214,9 +241,9 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
         13,
         "Pipelining: two queries in flight on one connection",
         "(not available: an AsyncSession runs one statement at a time)",
-        "try_join!(count().get_result(&mut &*conn), by_name(\"sandy\").get_results(&mut &*conn))",
+        &[const { anchored(CONCURRENCY, "pipelined") }],
     );
-    let conn = engine.get().await?;
+    let conn = pool.get().await?;
     let (count, sandy) = concurrency::pipelined(&conn, "sandy").await?;
     outcome(format!(
         "sent both, then read both: count = {count}, by name = {}",
@@ -224,10 +251,31 @@ pub async fn run(engine: &Engine, migrations: &Engine, database: &str) -> Result
     ));
     drop(conn);
 
-    let mut conn = engine.get().await?;
+    let mut conn = pool.get().await?;
     println!(
         "\nasync-diesel: done; {} heroes from this tour are in the database.",
-        heroes::by_app_src(&mut conn, APP_SRC).await?.len()
+        queries::by_app_src(&mut conn, APP_SRC).await?.len()
     );
     Ok(())
+}
+
+/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
+/// with `app_src`. Returns the heroes in seed order.
+pub async fn add_seed(conn: &mut AsyncPgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    let teams = queries::add_teams(conn, &seed::new_teams()).await?;
+    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
+    queries::add_all(conn, &seed::new_heroes(app_src, team_id)).await
+}
+
+/// Removes what an earlier tour wrote (its heroes and the seed teams), so
+/// the tour can run any number of times and end in the same state.
+pub async fn remove_seed(conn: &mut AsyncPgConnection, app_src: &str) -> Result<usize> {
+    let removed = diesel::delete(heroes::table.filter(heroes::app_src.eq(app_src)))
+        .execute(conn)
+        .await?;
+    let names: Vec<&str> = seed::TEAMS.iter().map(|t| t.name).collect();
+    diesel::delete(teams::table.filter(teams::name.eq_any(names)))
+        .execute(conn)
+        .await?;
+    Ok(removed)
 }

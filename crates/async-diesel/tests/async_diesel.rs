@@ -9,8 +9,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use async_diesel::engine::{Engine, EngineOptions, session};
-use async_diesel::{Error, concurrency, heroes, migrate};
+use async_diesel::db::{self, Pool, Settings, session};
+use async_diesel::{Error, concurrency, migrate, queries, tour};
 use devdb::TestDatabase;
 use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use diesel::QueryableByName;
@@ -21,16 +21,16 @@ use heroes_model::{NewHero, seed};
 const APP: &str = "async-diesel-test";
 
 /// A fresh database, migrated to head, and an engine on it.
-async fn fresh(prefix: &str, options: EngineOptions) -> (TestDatabase, Engine) {
+async fn fresh(prefix: &str, options: Settings) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let engine = Engine::connect(db.url(), options).await.unwrap();
+    let engine = db::pool(db.url(), &options).await.unwrap();
     migrate::up(engine.get().await.unwrap()).unwrap();
     (db, engine)
 }
 
-async fn seeded(prefix: &str) -> (TestDatabase, Engine) {
-    let (db, engine) = fresh(prefix, EngineOptions::default()).await;
-    session(&engine, async |conn| heroes::add_seed(conn, APP).await)
+async fn seeded(prefix: &str) -> (TestDatabase, Pool) {
+    let (db, engine) = fresh(prefix, Settings::default()).await;
+    session(&engine, async |conn| tour::add_seed(conn, APP).await)
         .await
         .unwrap();
     (db, engine)
@@ -42,7 +42,7 @@ struct Exists {
     exists: bool,
 }
 
-async fn table_exists(engine: &Engine, table: &str) -> bool {
+async fn table_exists(engine: &Pool, table: &str) -> bool {
     diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
         .bind::<Text, _>(table)
         .get_result::<Exists>(&mut engine.get().await.unwrap())
@@ -64,44 +64,44 @@ async fn every_read_idiom_returns_what_the_seed_holds() {
     let (_db, engine) = seeded("ad_reads").await;
     let conn = &mut engine.get().await.unwrap();
 
-    let sandy = heroes::by_name(conn, "sandy").await.unwrap().unwrap();
+    let sandy = queries::by_name(conn, "sandy").await.unwrap().unwrap();
     assert_eq!(sandy.secret_name.as_deref(), Some("Sandy Cheeks"));
     assert_eq!(sandy.age, Some(25));
     assert_eq!(sandy.app_src, APP);
     assert_eq!(
-        heroes::get(conn, sandy.id).await.unwrap(),
+        queries::get(conn, sandy.id).await.unwrap(),
         Some(sandy.clone())
     );
-    assert_eq!(heroes::get(conn, -1).await.unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "nobody").await.unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "Sandy").await.unwrap(), None);
+    assert_eq!(queries::get(conn, -1).await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "Sandy").await.unwrap(), None);
 
     assert_eq!(
-        heroes::secret_name_of(conn, "sandy").await.unwrap(),
+        queries::secret_name_of(conn, "sandy").await.unwrap(),
         Some(Some("Sandy Cheeks".to_owned()))
     );
     assert_eq!(
-        heroes::secret_name_of(conn, "barnacle boy").await.unwrap(),
+        queries::secret_name_of(conn, "barnacle boy").await.unwrap(),
         Some(None)
     );
-    assert_eq!(heroes::secret_name_of(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::secret_name_of(conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::count(conn).await.unwrap(),
+        queries::count(conn).await.unwrap(),
         seed::HEROES.len() as i64
     );
 
-    let all = heroes::by_app_src(conn, APP).await.unwrap();
+    let all = queries::by_app_src(conn, APP).await.unwrap();
     let names: Vec<_> = all.iter().map(|h| h.name.as_str()).collect();
     let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name).collect();
     assert_eq!(names, expected);
     assert!(
-        heroes::by_app_src(conn, "nobody-wrote-this")
+        queries::by_app_src(conn, "nobody-wrote-this")
             .await
             .unwrap()
             .is_empty()
     );
 
-    for (hero, team) in heroes::with_teams(conn, APP).await.unwrap() {
+    for (hero, team) in queries::with_teams(conn, APP).await.unwrap() {
         let expected = seed::HEROES
             .iter()
             .find(|h| h.name == hero.name)
@@ -122,7 +122,7 @@ async fn update_and_delete_change_exactly_the_named_row() {
     let (_db, engine) = seeded("ad_update").await;
     let conn = &mut engine.get().await.unwrap();
     assert_eq!(
-        heroes::birthday(conn, "spongebob")
+        queries::birthday(conn, "spongebob")
             .await
             .unwrap()
             .unwrap()
@@ -130,7 +130,7 @@ async fn update_and_delete_change_exactly_the_named_row() {
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(conn, "spongebob")
+        queries::by_name(conn, "spongebob")
             .await
             .unwrap()
             .unwrap()
@@ -138,20 +138,20 @@ async fn update_and_delete_change_exactly_the_named_row() {
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(conn, "sandy").await.unwrap().unwrap().age,
+        queries::by_name(conn, "sandy").await.unwrap().unwrap().age,
         Some(25)
     );
-    assert_eq!(heroes::birthday(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::birthday(conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(conn, "barnacle boy").await.unwrap(),
         1
     );
     assert_eq!(
-        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(conn, "barnacle boy").await.unwrap(),
         0
     );
     assert_eq!(
-        heroes::count(conn).await.unwrap(),
+        queries::count(conn).await.unwrap(),
         seed::HEROES.len() as i64 - 1
     );
 }
@@ -166,7 +166,7 @@ async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
         NewHero::named("plankton", APP),
         NewHero::named("sandy", APP),
     ];
-    let err = session(&engine, async |conn| heroes::add_all(conn, &batch).await)
+    let err = session(&engine, async |conn| queries::add_all(conn, &batch).await)
         .await
         .unwrap_err();
     assert!(
@@ -175,19 +175,19 @@ async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
     );
     let conn = &mut engine.get().await.unwrap();
     assert_eq!(
-        heroes::count(conn).await.unwrap(),
+        queries::count(conn).await.unwrap(),
         seed::HEROES.len() as i64
     );
-    assert_eq!(heroes::by_name(conn, "mr. krabs").await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "mr. krabs").await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
-    let (_db, engine) = fresh("ad_rollback", EngineOptions::default()).await;
+    let (_db, engine) = fresh("ad_rollback", Settings::default()).await;
     let result: Result<(), Error> = session(&engine, async |conn| {
-        heroes::add_seed(conn, APP).await?;
+        tour::add_seed(conn, APP).await?;
         assert_eq!(
-            heroes::count(conn).await?,
+            queries::count(conn).await?,
             seed::HEROES.len() as i64,
             "visible inside"
         );
@@ -196,13 +196,13 @@ async fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
     .await;
     assert!(result.is_err());
     let conn = &mut engine.get().await.unwrap();
-    assert_eq!(heroes::count(conn).await.unwrap(), 0);
-    assert_eq!(heroes::remove_seed(conn, APP).await.unwrap(), 0);
+    assert_eq!(queries::count(conn).await.unwrap(), 0);
+    assert_eq!(tour::remove_seed(conn, APP).await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_are_stored_verbatim_and_a_nul_byte_is_refused() {
-    let (_db, engine) = fresh("ad_verbatim", EngineOptions::default()).await;
+    let (_db, engine) = fresh("ad_verbatim", Settings::default()).await;
     let long = "x".repeat(10_000);
     let names = [
         "O'Brien \"the\" \\ hero",
@@ -212,13 +212,13 @@ async fn names_are_stored_verbatim_and_a_nul_byte_is_refused() {
         long.as_str(),
     ];
     let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
-    session(&engine, async |conn| heroes::add_all(conn, &rows).await)
+    session(&engine, async |conn| queries::add_all(conn, &rows).await)
         .await
         .unwrap();
     let conn = &mut engine.get().await.unwrap();
     for name in names {
         assert_eq!(
-            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            queries::by_name(conn, name).await.unwrap().unwrap().name,
             name
         );
     }
@@ -227,12 +227,12 @@ async fn names_are_stored_verbatim_and_a_nul_byte_is_refused() {
         NewHero::named("fine", APP),
         NewHero::named("bad\0name", APP),
     ];
-    let err = session(&engine, async |conn| heroes::add_all(conn, &bad).await)
+    let err = session(&engine, async |conn| queries::add_all(conn, &bad).await)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("0x00"), "{err}");
-    assert_eq!(heroes::by_name(conn, "fine").await.unwrap(), None);
-    assert_eq!(heroes::count(conn).await.unwrap(), names.len() as i64);
+    assert_eq!(queries::by_name(conn, "fine").await.unwrap(), None);
+    assert_eq!(queries::count(conn).await.unwrap(), names.len() as i64);
 }
 
 // ---- the pool -----------------------------------------------------------------
@@ -242,10 +242,10 @@ async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
     let timeout = Duration::from_millis(300);
     let (_db, engine) = fresh(
         "ad_exhausted",
-        EngineOptions {
+        Settings {
             max_size: 2,
             wait_timeout: timeout,
-            ..EngineOptions::default()
+            ..Settings::default()
         },
     )
     .await;
@@ -267,14 +267,14 @@ async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_writers_insert_exactly_thirty_two_rows() {
-    let (_db, engine) = fresh("ad_concurrent", EngineOptions::default()).await;
+    let (_db, engine) = fresh("ad_concurrent", Settings::default()).await;
     let inserted = concurrency::concurrent_inserts(&engine, 32, "writer", APP)
         .await
         .unwrap();
     assert_eq!(inserted, 32);
     let conn = &mut engine.get().await.unwrap();
-    assert_eq!(heroes::count(conn).await.unwrap(), 32);
-    let names: std::collections::BTreeSet<_> = heroes::by_app_src(conn, APP)
+    assert_eq!(queries::count(conn).await.unwrap(), 32);
+    let names: std::collections::BTreeSet<_> = queries::by_app_src(conn, APP)
         .await
         .unwrap()
         .into_iter()
@@ -289,10 +289,10 @@ async fn thirty_two_concurrent_writers_insert_exactly_thirty_two_rows() {
 async fn the_pool_size_bounds_how_many_connections_serve_many_tasks() {
     let (_db, engine) = fresh(
         "ad_fan_out",
-        EngineOptions {
+        Settings {
             max_size: 3,
             wait_timeout: Duration::from_secs(10),
-            ..EngineOptions::default()
+            ..Settings::default()
         },
     )
     .await;
@@ -319,9 +319,9 @@ async fn pipelined_queries_share_one_connection_and_both_answer() {
 async fn the_pool_replaces_a_connection_the_server_killed() {
     let (_db, engine) = fresh(
         "ad_killed",
-        EngineOptions {
+        Settings {
             max_size: 1,
-            ..EngineOptions::default()
+            ..Settings::default()
         },
     )
     .await;
@@ -331,12 +331,12 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
         .unwrap()
         .pid;
     // Kill it from a second, independent connection.
-    let other = Engine::connect(
+    let other = db::pool(
         &devdb::DevDb::from_env()
             .unwrap()
             .database_url("postgres")
             .unwrap(),
-        EngineOptions::default(),
+        &Settings::default(),
     )
     .await
     .unwrap();
@@ -355,7 +355,7 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
             .get_result::<Pid>(conn)
             .await?
             .pid;
-        Ok((pid, heroes::count(conn).await?))
+        Ok((pid, queries::count(conn).await?))
     })
     .await
     .unwrap();
@@ -367,7 +367,7 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_go_down_and_back_up() {
-    let (_db, engine) = fresh("ad_migrate", EngineOptions::default()).await;
+    let (_db, engine) = fresh("ad_migrate", Settings::default()).await;
     assert_eq!(
         migrate::down(engine.get().await.unwrap(), 1).unwrap().len(),
         1
@@ -483,10 +483,13 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 
 /// The tour's `rust:` line for the engine shows the pool it really builds.
 #[test]
-fn the_tour_prints_the_pool_size_it_builds() {
+fn the_tour_prints_the_pool_code_that_runs_and_the_size_it_built() {
     let db = TestDatabase::create("async_diesel_pool_line").unwrap();
     let text = stdout_of(binary(&db).env("POOL_SIZE", "2"));
-    assert_contains_all(&text, &[".max_size(2)", "up to 2 connections"]);
+    assert_contains_all(
+        &text,
+        &[".max_size(settings.max_size)", "up to 2 connections"],
+    );
 }
 
 /// The tour and `serve` through PgBouncer in the best mode this crate

@@ -13,8 +13,9 @@
 
 use std::path::Path;
 
-use async_diesel::engine::{Engine, EngineOptions};
-use async_diesel::{migrate, migrations};
+use async_diesel::db::{self, Pool, Settings};
+use async_diesel::migrate;
+use async_diesel::production::migrations;
 use devdb::TestDatabase;
 use devdb::testing::{ScratchMigrations, TableHold};
 use diesel::QueryableByName;
@@ -25,17 +26,15 @@ use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
 
-async fn engine(db: &TestDatabase) -> Engine {
-    Engine::connect(db.url(), EngineOptions::default())
-        .await
-        .unwrap()
+async fn engine(db: &TestDatabase) -> Pool {
+    db::pool(db.url(), &Settings::default()).await.unwrap()
 }
 
-/// The project's migrations (sync-diesel's folder) plus `extra` (folder
+/// The workspace's `migrations/` plus `extra` (folder
 /// name, `up.sql`), each with a `down.sql` that does nothing.
 fn folder(label: &str, extra: &[(&str, &str)]) -> ScratchMigrations {
     let scratch = ScratchMigrations::copy_of(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sync-diesel/migrations"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations"),
         label,
     );
     for (name, up) in extra {
@@ -50,8 +49,8 @@ fn source(folder: &ScratchMigrations) -> FileBasedMigrations {
     FileBasedMigrations::from_path(folder.path()).unwrap()
 }
 
-async fn up_from(engine: &Engine, folder: &ScratchMigrations) -> Result<Vec<String>, String> {
-    migrate::up_from(engine.get().await.unwrap(), source(folder)).map_err(|e| e.to_string())
+async fn up_from(engine: &Pool, folder: &ScratchMigrations) -> Result<Vec<String>, String> {
+    migrations::up_from(engine.get().await.unwrap(), &source(folder)).map_err(|e| e.to_string())
 }
 
 #[derive(QueryableByName)]
@@ -67,7 +66,7 @@ struct Yes {
 }
 
 /// The versions diesel recorded, in the order they were applied.
-async fn recorded(engine: &Engine) -> Vec<String> {
+async fn recorded(engine: &Pool) -> Vec<String> {
     diesel::sql_query(
         "SELECT version AS line FROM __diesel_schema_migrations ORDER BY run_on, version",
     )
@@ -79,7 +78,7 @@ async fn recorded(engine: &Engine) -> Vec<String> {
     .collect()
 }
 
-async fn holds(engine: &Engine, condition: &str) -> bool {
+async fn holds(engine: &Pool, condition: &str) -> bool {
     diesel::sql_query(format!("SELECT ({condition}) AS yes"))
         .get_result::<Yes>(&mut engine.get().await.unwrap())
         .await
@@ -87,7 +86,7 @@ async fn holds(engine: &Engine, condition: &str) -> bool {
         .yes
 }
 
-async fn exists(engine: &Engine, relation: &str) -> bool {
+async fn exists(engine: &Pool, relation: &str) -> bool {
     holds(engine, &format!("to_regclass('{relation}') IS NOT NULL")).await
 }
 
@@ -102,7 +101,7 @@ fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     );
 }
 
-type Up = fn(async_diesel::engine::PooledConnection) -> Result<usize, String>;
+type Up = fn(async_diesel::db::PooledConnection) -> Result<usize, String>;
 
 /// Runs `up` twice at once, deterministically (see sync-diesel's test of the
 /// same name): the first run is stopped at its first bookkeeping insert, the
@@ -130,7 +129,7 @@ async fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_in
     let db = TestDatabase::create("ad_mp_race_lib").unwrap();
     let (first, second) = race(&db, |conn| {
         AsyncMigrationHarness::new(conn)
-            .run_pending_migrations(migrations::MIGRATIONS)
+            .run_pending_migrations(migrate::MIGRATIONS)
             .map(|v| v.len())
             .map_err(|e| e.to_string())
     })
@@ -297,7 +296,7 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
 async fn plan_lists_the_pending_sql_without_running_or_writing_anything() {
     let db = TestDatabase::create("ad_mp_plan").unwrap();
     let engine = engine(&db).await;
-    let plan = migrate::plan(engine.get().await.unwrap(), false).unwrap();
+    let plan = migrations::plan(engine.get().await.unwrap(), false).unwrap();
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, [REV1, REV2]);
     assert!(plan.iter().all(|p| p.in_transaction));
@@ -306,7 +305,7 @@ async fn plan_lists_the_pending_sql_without_running_or_writing_anything() {
     assert!(!exists(&engine, "__diesel_schema_migrations").await);
     migrate::up(engine.get().await.unwrap()).unwrap();
     assert!(
-        migrate::plan(engine.get().await.unwrap(), false)
+        migrations::plan(engine.get().await.unwrap(), false)
             .unwrap()
             .is_empty()
     );

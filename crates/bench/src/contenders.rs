@@ -29,9 +29,9 @@ pub const POOL_SIZE: usize = 8;
 /// A Rust contender, connected.
 pub enum Rust {
     /// Diesel + r2d2 over libpq (blocking: measured on threads).
-    SyncDiesel(sync_diesel::engine::PgPool),
+    SyncDiesel(sync_diesel::db::Pool),
     /// diesel-async + deadpool.
-    AsyncDiesel(async_diesel::engine::Engine),
+    AsyncDiesel(async_diesel::db::Pool),
     /// sqlx's `PgPool` with the `query!` functions.
     SqlxRaw(sqlx::PgPool),
     /// SeaORM's `DatabaseConnection`.
@@ -89,50 +89,58 @@ impl Rust {
         Ok(match name {
             "sync-diesel" => {
                 let url = url.to_owned();
-                let options = sync_diesel::engine::EngineOptions {
+                let settings = sync_diesel::db::Settings {
                     max_size: size,
-                    test_on_check_out: ping_every_checkout,
-                    statement_cache,
+                    production: sync_diesel::production::Settings {
+                        ping_every_checkout,
+                        statement_cache,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 };
                 let pool =
-                    tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
+                    tokio::task::spawn_blocking(move || sync_diesel::db::pool(&url, &settings))
                         .await
                         .map_err(text)?
                         .map_err(text)?;
                 Self::SyncDiesel(pool)
             }
             "async-diesel" => {
-                let options = async_diesel::engine::EngineOptions {
+                let settings = async_diesel::db::Settings {
                     max_size: size as usize,
-                    verify_on_checkout: ping_every_checkout,
-                    statement_cache,
+                    production: async_diesel::production::Settings {
+                        ping_every_checkout,
+                        statement_cache,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 };
-                Self::AsyncDiesel(
-                    async_diesel::engine::Engine::connect(url, options)
-                        .await
-                        .map_err(text)?,
-                )
+                Self::AsyncDiesel(async_diesel::db::pool(url, &settings).await.map_err(text)?)
             }
             "sqlx-raw" => {
-                let options = sqlx_raw::engine::EngineOptions {
+                let settings = sqlx_raw::db::Settings {
                     max_connections: size,
-                    test_before_acquire: ping_every_checkout,
-                    statement_cache,
+                    production: sqlx_raw::production::Settings {
+                        ping_every_checkout,
+                        statement_cache,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 };
-                Self::SqlxRaw(sqlx_raw::engine::engine(url, options).await.map_err(text)?)
+                Self::SqlxRaw(sqlx_raw::db::pool(url, &settings).await.map_err(text)?)
             }
             "seaorm-migrate" => {
-                let options = seaorm_migrate::engine::EngineOptions {
+                let settings = seaorm_migrate::db::Settings {
                     max_connections: size,
-                    ping_every_checkout,
-                    statement_cache,
+                    production: seaorm_migrate::production::Settings {
+                        ping_every_checkout,
+                        statement_cache,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 };
                 Self::SeaOrm(
-                    seaorm_migrate::engine::connect_with(url, options)
+                    seaorm_migrate::db::pool(url, &settings)
                         .await
                         .map_err(text)?,
                 )
@@ -166,22 +174,22 @@ impl Rust {
         let Self::SyncDiesel(pool) = self else {
             return Err("op_blocking is for sync-diesel".to_owned());
         };
-        use sync_diesel::heroes;
+        use sync_diesel::queries;
         let found = |hero: Option<Hero>| usize::from(hero.is_some());
         if workload == Workload::Insert100 {
             let rows = insert_batch("sync-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
-            return sync_diesel::engine::session(pool, |conn| heroes::add_all(conn, &rows))
+            return sync_diesel::db::session(pool, |conn| queries::add_all(conn, &rows))
                 .map(|saved| saved.len())
                 .map_err(text);
         }
         let mut conn = pool.get().map_err(text)?;
         match workload {
-            Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).map(found),
-            Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).map(found),
+            Workload::GetByPk => queries::get(&mut conn, nth_id(k)).map(found),
+            Workload::ByName => queries::by_name(&mut conn, &nth_name(k)).map(found),
             Workload::Scalar => {
-                heroes::secret_name_of(&mut conn, &nth_name(k)).map(|s| usize::from(s.is_some()))
+                queries::secret_name_of(&mut conn, &nth_name(k)).map(|s| usize::from(s.is_some()))
             }
-            Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k)).map(|v| v.len()),
+            Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k)).map(|v| v.len()),
             Workload::Insert100 => Ok(0),
         }
         .map_err(text)
@@ -195,12 +203,12 @@ impl Rust {
         match self {
             Self::SyncDiesel(_) => self.op_blocking(workload, k),
             Self::AsyncDiesel(engine) => {
-                use async_diesel::heroes;
+                use async_diesel::queries;
                 if workload == Workload::Insert100 {
                     let rows =
                         insert_batch("async-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
-                    return async_diesel::engine::session(engine, async |conn| {
-                        heroes::add_all(conn, &rows).await
+                    return async_diesel::db::session(engine, async |conn| {
+                        queries::add_all(conn, &rows).await
                     })
                     .await
                     .map(|saved| saved.len())
@@ -208,12 +216,12 @@ impl Rust {
                 }
                 let mut conn = engine.get().await.map_err(text)?;
                 match workload {
-                    Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).await.map(found),
-                    Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).await.map(found),
-                    Workload::Scalar => heroes::secret_name_of(&mut conn, &nth_name(k))
+                    Workload::GetByPk => queries::get(&mut conn, nth_id(k)).await.map(found),
+                    Workload::ByName => queries::by_name(&mut conn, &nth_name(k)).await.map(found),
+                    Workload::Scalar => queries::secret_name_of(&mut conn, &nth_name(k))
                         .await
                         .map(some),
-                    Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k))
+                    Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k))
                         .await
                         .map(|v| v.len()),
                     Workload::Insert100 => Ok(0),
@@ -221,22 +229,22 @@ impl Rust {
                 .map_err(text)
             }
             Self::SqlxRaw(pool) => {
-                use sqlx_raw::heroes;
+                use sqlx_raw::queries;
                 if workload == Workload::Insert100 {
                     let rows = insert_batch("sqlx-raw", INSERTS.fetch_add(1, Ordering::Relaxed));
                     let mut tx = pool.begin().await.map_err(text)?;
-                    let saved = heroes::add_all(&mut tx, &rows).await.map_err(text)?;
+                    let saved = queries::add_all(&mut tx, &rows).await.map_err(text)?;
                     tx.commit().await.map_err(text)?;
                     return Ok(saved.len());
                 }
                 let mut conn = pool.acquire().await.map_err(text)?;
                 match workload {
-                    Workload::GetByPk => heroes::get(&mut conn, nth_id(k)).await.map(found),
-                    Workload::ByName => heroes::by_name(&mut conn, &nth_name(k)).await.map(found),
-                    Workload::Scalar => heroes::secret_name_of(&mut conn, &nth_name(k))
+                    Workload::GetByPk => queries::get(&mut conn, nth_id(k)).await.map(found),
+                    Workload::ByName => queries::by_name(&mut conn, &nth_name(k)).await.map(found),
+                    Workload::Scalar => queries::secret_name_of(&mut conn, &nth_name(k))
                         .await
                         .map(some),
-                    Workload::Filter100 => heroes::by_app_src(&mut conn, &nth_app_src(k))
+                    Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k))
                         .await
                         .map(|v| v.len()),
                     Workload::Insert100 => Ok(0),
@@ -244,19 +252,19 @@ impl Rust {
                 .map_err(text)
             }
             Self::SeaOrm(db) => {
-                use seaorm_migrate::heroes;
+                use seaorm_migrate::queries;
                 match workload {
-                    Workload::GetByPk => heroes::get(db, nth_id(k)).await.map(found),
-                    Workload::ByName => heroes::by_name(db, &nth_name(k)).await.map(found),
-                    Workload::Scalar => heroes::secret_name_of(db, &nth_name(k)).await.map(some),
-                    Workload::Filter100 => heroes::by_app_src(db, &nth_app_src(k))
+                    Workload::GetByPk => queries::get(db, nth_id(k)).await.map(found),
+                    Workload::ByName => queries::by_name(db, &nth_name(k)).await.map(found),
+                    Workload::Scalar => queries::secret_name_of(db, &nth_name(k)).await.map(some),
+                    Workload::Filter100 => queries::by_app_src(db, &nth_app_src(k))
                         .await
                         .map(|v| v.len()),
                     Workload::Insert100 => {
                         let rows =
                             insert_batch("seaorm-migrate", INSERTS.fetch_add(1, Ordering::Relaxed));
                         let txn = db.begin().await.map_err(text)?;
-                        let saved = heroes::add_all(&txn, &rows).await.map_err(text)?;
+                        let saved = queries::add_all(&txn, &rows).await.map_err(text)?;
                         txn.commit().await.map_err(text)?;
                         Ok(saved.len())
                     }
@@ -276,17 +284,17 @@ impl Rust {
     pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
         match self {
             Self::SyncDiesel(pool) => {
-                sync_diesel::engine::session(pool, |conn| Ok(diesel_copy(conn, rows)?))
+                sync_diesel::db::session(pool, |conn| Ok(diesel_copy(conn, rows)?))
                     .map(|n| n as u64)
                     .map_err(text)
             }
-            Self::AsyncDiesel(engine) => async_diesel::engine::session(engine, async |conn| {
+            Self::AsyncDiesel(engine) => async_diesel::db::session(engine, async |conn| {
                 Ok(diesel_async_load(conn, rows).await?)
             })
             .await
             .map(|n| n as u64)
             .map_err(text),
-            Self::SqlxRaw(pool) => sqlx_raw::bulk::load_copy(pool, rows, |_| {})
+            Self::SqlxRaw(pool) => sqlx_raw::production::bulk::load_copy(pool, rows, |_| {})
                 .await
                 .map_err(text),
             Self::SeaOrm(db) => seaorm_copy(db, rows).await.map_err(text),

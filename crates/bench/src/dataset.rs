@@ -1,4 +1,4 @@
-//! The data every measurement starts from: the schema of DESIGN.md (applied
+//! The data every measurement starts from: the project's schema (applied
 //! with sqlx-raw's migrations, identical to the others') and 10,000 heroes.
 
 use tokio_postgres::NoTls;
@@ -26,7 +26,7 @@ pub async fn prepare(url: &str) -> BenchResult<()> {
 
 /// Migrates the database at `url` to head (sqlx-raw's migrations).
 pub async fn migrate(url: &str) -> BenchResult<()> {
-    let pool = sqlx_raw::engine::engine(url, Default::default())
+    let pool = sqlx_raw::db::pool(url, &Default::default())
         .await
         .map_err(|e| e.to_string())?;
     sqlx_raw::migrate::up(&pool)

@@ -84,7 +84,7 @@ async fn get(rust: &Rust, k: u64, in_transaction: bool) -> BenchResult<usize> {
     match rust {
         Rust::SqlxRaw(pool) if in_transaction => {
             let mut tx = pool.begin().await.map_err(text)?;
-            let hero = sqlx_raw::heroes::get(&mut tx, nth_id(k))
+            let hero = sqlx_raw::queries::get(&mut tx, nth_id(k))
                 .await
                 .map_err(text)?;
             tx.commit().await.map_err(text)?;
@@ -93,7 +93,7 @@ async fn get(rust: &Rust, k: u64, in_transaction: bool) -> BenchResult<usize> {
         Rust::SeaOrm(db) if in_transaction => {
             use sea_orm::TransactionTrait as _;
             let txn = db.begin().await.map_err(text)?;
-            let hero = seaorm_migrate::heroes::get(&txn, nth_id(k))
+            let hero = seaorm_migrate::queries::get(&txn, nth_id(k))
                 .await
                 .map_err(text)?;
             txn.commit().await.map_err(text)?;

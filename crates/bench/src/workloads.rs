@@ -122,7 +122,7 @@ pub fn bulk_rows(prefix: &str, count: usize) -> Vec<NewHero> {
 pub fn to_csv(rows: &[NewHero]) -> String {
     let mut out = String::with_capacity(rows.len() * 48);
     for row in rows {
-        sqlx_raw::bulk::write_csv_row(&mut out, row);
+        sqlx_raw::production::bulk::write_csv_row(&mut out, row);
     }
     out
 }

@@ -9,8 +9,8 @@ use tokio_postgres::{Client, NoTls};
 /// The schema as the project's SQL migrations write it, applied by the
 /// observer itself: the reference every stack's migrated schema must equal.
 pub const REFERENCE_SCHEMA: [&str; 2] = [
-    include_str!("../../sync-diesel/migrations/2025-01-01-000001_create_heroes/up.sql"),
-    include_str!("../../sync-diesel/migrations/2025-01-01-000002_teams_and_hero_team/up.sql"),
+    include_str!("../../../migrations/2025-01-01-000001_create_heroes/up.sql"),
+    include_str!("../../../migrations/2025-01-01-000002_teams_and_hero_team/up.sql"),
 ];
 
 /// One catalog query per aspect of the schema: every line it returns must be

@@ -85,7 +85,7 @@ pub const SCENARIOS: [Scenario; 12] = [
         number: 9,
         test: "s9_schema_equivalence",
         title: "Schema equivalence, down and up again",
-        asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `crates/sync-diesel/migrations/` applied by the observer), so all four are identical; after down to zero and up again, `pg_dump --schema-only` is byte-identical.",
+        asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `migrations/` applied by the observer), so all four are identical; after down to zero and up again, `pg_dump --schema-only` is byte-identical.",
     },
     Scenario {
         number: 10,

@@ -23,47 +23,55 @@ fn with_cli<C: clap::Parser>(args: Vec<OsString>, run: impl FnOnce(C) -> ExitCod
 }
 
 impl PoolConfig {
-    /// This pool as sync-diesel's engine options (every other one default).
-    pub fn sync_diesel(&self) -> sync_diesel::engine::EngineOptions {
-        sync_diesel::engine::EngineOptions {
+    /// This pool as sync-diesel's settings (every other one default).
+    pub fn sync_diesel(&self) -> sync_diesel::db::Settings {
+        sync_diesel::db::Settings {
             max_size: self.max_size,
             connection_timeout: self.acquire_timeout,
-            deadlines: self.deadlines,
-            statement_cache: self.statement_cache,
-            ..Default::default()
+            production: sync_diesel::production::Settings {
+                deadlines: self.deadlines,
+                statement_cache: self.statement_cache,
+                ..Default::default()
+            },
         }
     }
 
-    /// This pool as async-diesel's engine options.
-    pub fn async_diesel(&self) -> async_diesel::engine::EngineOptions {
-        async_diesel::engine::EngineOptions {
+    /// This pool as async-diesel's settings.
+    pub fn async_diesel(&self) -> async_diesel::db::Settings {
+        async_diesel::db::Settings {
             max_size: self.max_size as usize,
             wait_timeout: self.acquire_timeout,
-            deadlines: self.deadlines,
-            statement_cache: self.statement_cache,
-            ..Default::default()
+            production: async_diesel::production::Settings {
+                deadlines: self.deadlines,
+                statement_cache: self.statement_cache,
+                ..Default::default()
+            },
         }
     }
 
-    /// This pool as sqlx-raw's engine options.
-    pub fn sqlx_raw(&self) -> sqlx_raw::engine::EngineOptions {
-        sqlx_raw::engine::EngineOptions {
+    /// This pool as sqlx-raw's settings.
+    pub fn sqlx_raw(&self) -> sqlx_raw::db::Settings {
+        sqlx_raw::db::Settings {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
-            deadlines: self.deadlines,
-            statement_cache: self.statement_cache,
-            ..Default::default()
+            production: sqlx_raw::production::Settings {
+                deadlines: self.deadlines,
+                statement_cache: self.statement_cache,
+                ..Default::default()
+            },
         }
     }
 
-    /// This pool as seaorm-migrate's engine options.
-    pub fn seaorm(&self) -> seaorm_migrate::engine::EngineOptions {
-        seaorm_migrate::engine::EngineOptions {
+    /// This pool as seaorm-migrate's settings.
+    pub fn seaorm(&self) -> seaorm_migrate::db::Settings {
+        seaorm_migrate::db::Settings {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
-            deadlines: self.deadlines,
-            statement_cache: self.statement_cache,
-            ..Default::default()
+            production: seaorm_migrate::production::Settings {
+                deadlines: self.deadlines,
+                statement_cache: self.statement_cache,
+                ..Default::default()
+            },
         }
     }
 }
@@ -97,7 +105,7 @@ fn only_team(mut teams: Vec<Team>) -> StackResult<Team> {
 /// sync-diesel: synchronous Diesel over libpq, an r2d2 pool.
 #[derive(Clone)]
 pub struct SyncDiesel {
-    pool: sync_diesel::engine::PgPool,
+    pool: sync_diesel::db::Pool,
 }
 
 fn sync_diesel_error(err: sync_diesel::Error) -> StackError {
@@ -120,7 +128,7 @@ impl SyncDiesel {
         work: impl FnOnce(&mut diesel::PgConnection) -> sync_diesel::Result<T> + Send + 'static,
     ) -> StackResult<T> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || sync_diesel::engine::session(&pool, work))
+        tokio::task::spawn_blocking(move || sync_diesel::db::session(&pool, work))
             .await
             .map_err(|e| join_error(&e))?
             .map_err(sync_diesel_error)
@@ -147,15 +155,15 @@ impl Stack for SyncDiesel {
     const NAME: &'static str = "sync-diesel";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        use sync_diesel::{cli, engine};
+        use sync_diesel::cli;
+        use sync_diesel::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::exit((|| {
-                let db = devdb::database(cli.database())?;
+                let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = engine::engine(&db.url, engine::EngineOptions::default())?;
-                let migrations =
-                    engine::engine(&db.migration_url, engine::EngineOptions::one_connection())?;
-                cli::run(&cli, &pool, migrations)
+                let pool = db::pool(&urls.url, &Settings::default())?;
+                let migration_pool = db::pool(&urls.migration_url, &Settings::one_connection())?;
+                cli::run(&cli, &pool, migration_pool)
             })())
         })
     }
@@ -163,7 +171,7 @@ impl Stack for SyncDiesel {
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
         let url = url.to_owned();
         let options = pool.sync_diesel();
-        let pool = tokio::task::spawn_blocking(move || sync_diesel::engine::engine(&url, options))
+        let pool = tokio::task::spawn_blocking(move || sync_diesel::db::pool(&url, &options))
             .await
             .map_err(|e| join_error(&e))?
             .map_err(sync_diesel_error)?;
@@ -171,8 +179,7 @@ impl Stack for SyncDiesel {
     }
 
     async fn migrate_up(&self) -> StackResult<Vec<String>> {
-        self.on_connection(|conn| Ok(sync_diesel::migrate::up(conn)?))
-            .await
+        self.on_connection(sync_diesel::migrate::up).await
     }
 
     async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
@@ -181,20 +188,20 @@ impl Stack for SyncDiesel {
                 .iter()
                 .filter(|r| r.applied)
                 .count();
-            Ok(sync_diesel::migrate::down(conn, applied)?)
+            sync_diesel::migrate::down(conn, applied)
         })
         .await
     }
 
     async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
         let rows = rows.to_vec();
-        self.session(move |conn| sync_diesel::heroes::add_teams(conn, &rows))
+        self.session(move |conn| sync_diesel::queries::add_teams(conn, &rows))
             .await
     }
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
         let rows = rows.to_vec();
-        self.session(move |conn| sync_diesel::heroes::add_all(conn, &rows))
+        self.session(move |conn| sync_diesel::queries::add_all(conn, &rows))
             .await
     }
 
@@ -206,11 +213,11 @@ impl Stack for SyncDiesel {
         let (team, heroes) = (team.clone(), heroes.to_vec());
         let (teams, heroes) = self
             .session(move |conn| {
-                let teams = sync_diesel::heroes::add_teams(conn, std::slice::from_ref(&team))?;
+                let teams = sync_diesel::queries::add_teams(conn, std::slice::from_ref(&team))?;
                 let Some(id) = teams.first().map(|t| t.id) else {
                     return Ok((teams, Vec::new()));
                 };
-                let heroes = sync_diesel::heroes::add_all(conn, &in_team(&heroes, id))?;
+                let heroes = sync_diesel::queries::add_all(conn, &in_team(&heroes, id))?;
                 Ok((teams, heroes))
             })
             .await?;
@@ -218,50 +225,50 @@ impl Stack for SyncDiesel {
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
-        self.session(move |conn| sync_diesel::heroes::get(conn, id))
+        self.session(move |conn| sync_diesel::queries::get(conn, id))
             .await
     }
 
     async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
         let name = name.to_owned();
-        self.session(move |conn| sync_diesel::heroes::by_name(conn, &name))
+        self.session(move |conn| sync_diesel::queries::by_name(conn, &name))
             .await
     }
 
     async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
         let name = name.to_owned();
-        self.session(move |conn| sync_diesel::heroes::secret_name_of(conn, &name))
+        self.session(move |conn| sync_diesel::queries::secret_name_of(conn, &name))
             .await
     }
 
     async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
         let app_src = app_src.to_owned();
-        self.session(move |conn| sync_diesel::heroes::by_app_src(conn, &app_src))
+        self.session(move |conn| sync_diesel::queries::by_app_src(conn, &app_src))
             .await
     }
 
     async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
         let app_src = app_src.to_owned();
-        self.session(move |conn| sync_diesel::heroes::with_teams(conn, &app_src))
+        self.session(move |conn| sync_diesel::queries::with_teams(conn, &app_src))
             .await
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         let name = name.to_owned();
-        self.session(move |conn| sync_diesel::heroes::birthday(conn, &name))
+        self.session(move |conn| sync_diesel::queries::birthday(conn, &name))
             .await
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
         let name = name.to_owned();
-        self.session(move |conn| sync_diesel::heroes::delete_by_name(conn, &name))
+        self.session(move |conn| sync_diesel::queries::delete_by_name(conn, &name))
             .await
             .map(|n| n as u64)
     }
 
     async fn wal_position(&self) -> StackResult<String> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || sync_diesel::replica::wal_position(&pool))
+        tokio::task::spawn_blocking(move || sync_diesel::production::replica::wal_position(&pool))
             .await
             .map_err(|e| join_error(&e))?
             .map_err(sync_diesel_error)
@@ -270,7 +277,7 @@ impl Stack for SyncDiesel {
     async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
         let (pool, lsn) = (self.pool.clone(), lsn.to_owned());
         tokio::task::spawn_blocking(move || {
-            sync_diesel::replica::wait_for_replay(&pool, &lsn, deadline)
+            sync_diesel::production::replica::wait_for_replay(&pool, &lsn, deadline)
         })
         .await
         .map_err(|e| join_error(&e))?
@@ -297,7 +304,7 @@ impl Stack for SyncDiesel {
 /// async-diesel: diesel-async's `AsyncPgConnection`, a deadpool pool.
 #[derive(Clone)]
 pub struct AsyncDiesel {
-    engine: async_diesel::engine::Engine,
+    pool: async_diesel::db::Pool,
 }
 
 fn async_diesel_error(err: async_diesel::Error) -> StackError {
@@ -316,56 +323,54 @@ impl Stack for AsyncDiesel {
     const NAME: &'static str = "async-diesel";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        use async_diesel::{cli, engine};
+        use async_diesel::cli;
+        use async_diesel::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
-                let db = devdb::database(cli.database())?;
+                let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let engine = engine::Engine::connect(&db.url, cli.engine_options()).await?;
-                let migrations = engine::Engine::connect(
-                    &db.migration_url,
-                    engine::EngineOptions::one_connection(),
-                )
-                .await?;
-                cli::run(&cli, &engine, migrations).await
+                let pool = db::pool(&urls.url, &cli.settings()).await?;
+                let migration_pool =
+                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
+                cli::run(&cli, &pool, migration_pool).await
             })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let engine = async_diesel::engine::Engine::connect(url, pool.async_diesel())
+        let pool = async_diesel::db::pool(url, &pool.async_diesel())
             .await
             .map_err(async_diesel_error)?;
-        Ok(Self { engine })
+        Ok(Self { pool })
     }
 
     async fn migrate_up(&self) -> StackResult<Vec<String>> {
-        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let conn = self.pool.get().await.map_err(async_diesel_error)?;
         async_diesel::migrate::up(conn).map_err(async_diesel_error)
     }
 
     async fn migrate_down_all(&self) -> StackResult<Vec<String>> {
-        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let conn = self.pool.get().await.map_err(async_diesel_error)?;
         let applied = async_diesel::migrate::history(conn)
             .map_err(async_diesel_error)?
             .iter()
             .filter(|r| r.applied)
             .count();
-        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let conn = self.pool.get().await.map_err(async_diesel_error)?;
         async_diesel::migrate::down(conn, applied).map_err(async_diesel_error)
     }
 
     async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::add_teams(conn, rows).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::add_teams(conn, rows).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::add_all(conn, rows).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::add_all(conn, rows).await
         })
         .await
         .map_err(async_diesel_error)
@@ -376,12 +381,12 @@ impl Stack for AsyncDiesel {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let (teams, heroes) = async_diesel::engine::session(&self.engine, async |conn| {
-            let teams = async_diesel::heroes::add_teams(conn, std::slice::from_ref(team)).await?;
+        let (teams, heroes) = async_diesel::db::session(&self.pool, async |conn| {
+            let teams = async_diesel::queries::add_teams(conn, std::slice::from_ref(team)).await?;
             let Some(id) = teams.first().map(|t| t.id) else {
                 return Ok((teams, Vec::new()));
             };
-            let heroes = async_diesel::heroes::add_all(conn, &in_team(heroes, id)).await?;
+            let heroes = async_diesel::queries::add_all(conn, &in_team(heroes, id)).await?;
             Ok((teams, heroes))
         })
         .await
@@ -390,56 +395,56 @@ impl Stack for AsyncDiesel {
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::get(conn, id).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::get(conn, id).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::by_name(conn, name).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::by_name(conn, name).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::secret_name_of(conn, name).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::secret_name_of(conn, name).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::by_app_src(conn, app_src).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::by_app_src(conn, app_src).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::with_teams(conn, app_src).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::with_teams(conn, app_src).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::birthday(conn, name).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::birthday(conn, name).await
         })
         .await
         .map_err(async_diesel_error)
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
-        async_diesel::engine::session(&self.engine, async |conn| {
-            async_diesel::heroes::delete_by_name(conn, name).await
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::queries::delete_by_name(conn, name).await
         })
         .await
         .map(|n| n as u64)
@@ -447,13 +452,13 @@ impl Stack for AsyncDiesel {
     }
 
     async fn wal_position(&self) -> StackResult<String> {
-        async_diesel::replica::wal_position(&self.engine)
+        async_diesel::production::replica::wal_position(&self.pool)
             .await
             .map_err(async_diesel_error)
     }
 
     async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
-        async_diesel::replica::wait_for_replay(&self.engine, lsn, deadline)
+        async_diesel::production::replica::wait_for_replay(&self.pool, lsn, deadline)
             .await
             .map_err(async_diesel_error)
     }
@@ -463,7 +468,7 @@ impl Stack for AsyncDiesel {
         acquired: oneshot::Sender<()>,
         release: oneshot::Receiver<()>,
     ) -> StackResult<()> {
-        let conn = self.engine.get().await.map_err(async_diesel_error)?;
+        let conn = self.pool.get().await.map_err(async_diesel_error)?;
         let _ = acquired.send(());
         let _ = release.await;
         drop(conn);
@@ -497,10 +502,10 @@ fn sqlx_error(err: sqlx::Error) -> StackError {
     sqlx_raw_error(sqlx_raw::Error::from(err))
 }
 
-/// A sqlx-raw session: `engine::begin(&pool)`, the crate's query, `commit()`.
+/// A sqlx-raw session: `db::session(&pool)`, the crate's query, `commit()`.
 macro_rules! sqlx_session {
     ($pool:expr, |$conn:ident| $work:expr) => {{
-        let mut tx = sqlx_raw::engine::begin(&$pool)
+        let mut tx = sqlx_raw::db::session(&$pool)
             .await
             .map_err(sqlx_raw_error)?;
         let $conn = &mut *tx;
@@ -514,16 +519,16 @@ impl Stack for SqlxRaw {
     const NAME: &'static str = "sqlx-raw";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        use sqlx_raw::{cli, engine};
+        use sqlx_raw::cli;
+        use sqlx_raw::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
-                let db = devdb::database(cli.database())?;
+                let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = engine::engine(&db.url, engine::EngineOptions::default()).await?;
-                let migrations =
-                    engine::engine(&db.migration_url, engine::EngineOptions::one_connection())
-                        .await?;
-                let result = cli::run(&cli, &pool, migrations).await;
+                let pool = db::pool(&urls.url, &Settings::default()).await?;
+                let migration_pool =
+                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
+                let result = cli::run(&cli, &pool, migration_pool).await;
                 pool.close().await;
                 result
             })
@@ -531,7 +536,7 @@ impl Stack for SqlxRaw {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let pool = sqlx_raw::engine::engine(url, pool.sqlx_raw())
+        let pool = sqlx_raw::db::pool(url, &pool.sqlx_raw())
             .await
             .map_err(sqlx_raw_error)?;
         Ok(Self { pool })
@@ -556,11 +561,11 @@ impl Stack for SqlxRaw {
     }
 
     async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::add_teams(conn, rows))
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::add_teams(conn, rows))
     }
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::add_all(conn, rows))
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::add_all(conn, rows))
     }
 
     async fn add_team_with_heroes(
@@ -568,14 +573,14 @@ impl Stack for SqlxRaw {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let mut tx = sqlx_raw::engine::begin(&self.pool)
+        let mut tx = sqlx_raw::db::session(&self.pool)
             .await
             .map_err(sqlx_raw_error)?;
-        let teams = sqlx_raw::heroes::add_teams(&mut tx, std::slice::from_ref(team))
+        let teams = sqlx_raw::queries::add_teams(&mut tx, std::slice::from_ref(team))
             .await
             .map_err(sqlx_raw_error)?;
         let team = only_team(teams)?;
-        let heroes = sqlx_raw::heroes::add_all(&mut tx, &in_team(heroes, team.id))
+        let heroes = sqlx_raw::queries::add_all(&mut tx, &in_team(heroes, team.id))
             .await
             .map_err(sqlx_raw_error)?;
         tx.commit().await.map_err(sqlx_error)?;
@@ -583,49 +588,49 @@ impl Stack for SqlxRaw {
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::get(conn, id))
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::get(conn, id))
     }
 
     async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::by_name(conn, name))
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::by_name(conn, name))
     }
 
     async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::secret_name_of(
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::secret_name_of(
             conn, name
         ))
     }
 
     async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::by_app_src(
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::by_app_src(
             conn, app_src
         ))
     }
 
     async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::with_teams(
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::with_teams(
             conn, app_src
         ))
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::birthday(conn, name))
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::birthday(conn, name))
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
-        sqlx_session!(self.pool, |conn| sqlx_raw::heroes::delete_by_name(
+        sqlx_session!(self.pool, |conn| sqlx_raw::queries::delete_by_name(
             conn, name
         ))
     }
 
     async fn wal_position(&self) -> StackResult<String> {
-        sqlx_raw::replica::wal_position(&self.pool)
+        sqlx_raw::production::replica::wal_position(&self.pool)
             .await
             .map_err(sqlx_raw_error)
     }
 
     async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
-        sqlx_raw::replica::wait_for_replay(&self.pool, lsn, deadline)
+        sqlx_raw::production::replica::wait_for_replay(&self.pool, lsn, deadline)
             .await
             .map_err(sqlx_raw_error)
     }
@@ -675,7 +680,7 @@ fn db_error(err: sea_orm::DbErr) -> StackError {
 /// A SeaORM session: `db.begin()`, the crate's query, `commit()`.
 macro_rules! seaorm_session {
     ($db:expr, |$txn:ident| $work:expr) => {{
-        let txn = seaorm_migrate::engine::begin(&$db)
+        let txn = seaorm_migrate::db::session(&$db)
             .await
             .map_err(seaorm_error)?;
         let $txn = &txn;
@@ -689,7 +694,8 @@ impl Stack for SeaOrm {
     const NAME: &'static str = "seaorm-migrate";
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
-        use seaorm_migrate::{cli, engine};
+        use seaorm_migrate::cli;
+        use seaorm_migrate::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
                 if let Some(generated) = cli::generate(&cli) {
@@ -697,21 +703,18 @@ impl Stack for SeaOrm {
                 }
                 let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let db = engine::connect(&urls.url).await?;
-                let migrations = engine::connect_with(
-                    &urls.migration_url,
-                    engine::EngineOptions::one_connection(),
-                )
-                .await?;
-                let result = cli::run(&cli, &db, migrations).await;
-                db.close_by_ref().await?;
+                let pool = db::pool(&urls.url, &Settings::default()).await?;
+                let migration_pool =
+                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
+                let result = cli::run(&cli, &pool, migration_pool).await;
+                pool.close_by_ref().await?;
                 result
             })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db = seaorm_migrate::engine::connect_with(url, pool.seaorm())
+        let db = seaorm_migrate::db::pool(url, &pool.seaorm())
             .await
             .map_err(seaorm_error)?;
         Ok(Self { db })
@@ -730,11 +733,11 @@ impl Stack for SeaOrm {
     }
 
     async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::add_teams(txn, rows))
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::add_teams(txn, rows))
     }
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::add_all(txn, rows))
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::add_all(txn, rows))
     }
 
     async fn add_team_with_heroes(
@@ -742,14 +745,14 @@ impl Stack for SeaOrm {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let txn = seaorm_migrate::engine::begin(&self.db)
+        let txn = seaorm_migrate::db::session(&self.db)
             .await
             .map_err(seaorm_error)?;
-        let teams = seaorm_migrate::heroes::add_teams(&txn, std::slice::from_ref(team))
+        let teams = seaorm_migrate::queries::add_teams(&txn, std::slice::from_ref(team))
             .await
             .map_err(seaorm_error)?;
         let team = only_team(teams)?;
-        let heroes = seaorm_migrate::heroes::add_all(&txn, &in_team(heroes, team.id))
+        let heroes = seaorm_migrate::queries::add_all(&txn, &in_team(heroes, team.id))
             .await
             .map_err(seaorm_error)?;
         txn.commit().await.map_err(db_error)?;
@@ -757,49 +760,49 @@ impl Stack for SeaOrm {
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::get(txn, id))
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::get(txn, id))
     }
 
     async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::by_name(txn, name))
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::by_name(txn, name))
     }
 
     async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::secret_name_of(
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::secret_name_of(
             txn, name
         ))
     }
 
     async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::by_app_src(
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::by_app_src(
             txn, app_src
         ))
     }
 
     async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::with_teams(
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::with_teams(
             txn, app_src
         ))
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::birthday(txn, name))
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::birthday(txn, name))
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
-        seaorm_session!(self.db, |txn| seaorm_migrate::heroes::delete_by_name(
+        seaorm_session!(self.db, |txn| seaorm_migrate::queries::delete_by_name(
             txn, name
         ))
     }
 
     async fn wal_position(&self) -> StackResult<String> {
-        seaorm_migrate::replica::wal_position(&self.db)
+        seaorm_migrate::production::replica::wal_position(&self.db)
             .await
             .map_err(seaorm_error)
     }
 
     async fn wait_for_replay(&self, lsn: &str, deadline: Duration) -> StackResult<()> {
-        seaorm_migrate::replica::wait_for_replay(&self.db, lsn, deadline)
+        seaorm_migrate::production::replica::wait_for_replay(&self.db, lsn, deadline)
             .await
             .map_err(seaorm_error)
     }
@@ -810,7 +813,7 @@ impl Stack for SeaOrm {
         release: oneshot::Receiver<()>,
     ) -> StackResult<()> {
         // A transaction is how SeaORM hands out one pooled connection.
-        let txn = seaorm_migrate::engine::begin(&self.db)
+        let txn = seaorm_migrate::db::session(&self.db)
             .await
             .map_err(seaorm_error)?;
         let _ = acquired.send(());

@@ -1,7 +1,7 @@
 //! SeaORM entities for `heroes` and `teams`. They describe the same columns as
 //! the migrations, including the column types SeaORM would otherwise guess
 //! differently (`TEXT`, not `VARCHAR`), so that `Schema::create_table_from_entity`
-//! yields the DESIGN.md tables.
+//! yields the tables of the workspace's reference migrations (`migrations/`).
 //!
 //! Kept apart from any migration code: both `sea_orm::entity::prelude` and
 //! `sea_orm_migration::prelude` export a `ColumnDef`.

@@ -6,7 +6,9 @@
 //! `id` and `created_at`. The mapping to each ORM lives behind a cargo feature,
 //! so `sync-diesel` compiles diesel only and `sqlx-raw` compiles sqlx only.
 //!
-//! The tables (see `crates/sync-diesel/migrations/` and DESIGN.md):
+//! The tables, as the reference migrations in the workspace's `migrations/`
+//! create them (every crate's own migrations must give the same columns, types,
+//! nullability, keys and indexes; conformance scenario 9 checks it):
 //!
 //! ```sql
 //! heroes (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, secret_name TEXT, age INTEGER,

@@ -1,5 +1,5 @@
 //! The four example crates, each connected the way its `serve` does it:
-//! its own engine, then its own migrations to head.
+//! its own pool, then its own migrations to head.
 
 use crate::{Contender, PoolConfig};
 
@@ -15,11 +15,10 @@ impl Contender for SyncDiesel {
     type Store = sync_diesel::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use sync_diesel::engine;
         let url = url.to_owned();
         tokio::task::spawn_blocking(move || {
-            let pool = engine::engine(&url, pool.sync_diesel()).map_err(text)?;
-            sync_diesel::migrate::up(&mut pool.get().map_err(text)?).map_err(text)?;
+            let pool = sync_diesel::db::pool(&url, &pool.sync_diesel()).map_err(text)?;
+            sync_diesel::migrate::up(&mut *pool.get().map_err(text)?).map_err(text)?;
             Ok(sync_diesel::api::Store::new(pool))
         })
         .await
@@ -35,17 +34,16 @@ impl Contender for AsyncDiesel {
     type Store = async_diesel::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use async_diesel::engine::Engine;
-        let engine = Engine::connect(url, pool.async_diesel())
+        let pool = async_diesel::db::pool(url, &pool.async_diesel())
             .await
             .map_err(text)?;
-        let conn = engine.get().await.map_err(text)?;
+        let conn = pool.get().await.map_err(text)?;
         // The harness is synchronous (it drives the async connection itself).
         tokio::task::spawn_blocking(move || async_diesel::migrate::up(conn))
             .await
             .map_err(text)?
             .map_err(text)?;
-        Ok(async_diesel::api::Store::new(engine))
+        Ok(async_diesel::api::Store::new(pool))
     }
 }
 
@@ -57,8 +55,9 @@ impl Contender for SqlxRaw {
     type Store = sqlx_raw::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        use sqlx_raw::engine;
-        let pg = engine::engine(url, pool.sqlx_raw()).await.map_err(text)?;
+        let pg = sqlx_raw::db::pool(url, &pool.sqlx_raw())
+            .await
+            .map_err(text)?;
         sqlx_raw::migrate::up(&pg).await.map_err(text)?;
         Ok(sqlx_raw::api::Store::new(pg))
     }
@@ -72,7 +71,7 @@ impl Contender for SeaOrm {
     type Store = seaorm_migrate::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let db = seaorm_migrate::engine::connect_with(url, pool.seaorm())
+        let db = seaorm_migrate::db::pool(url, &pool.seaorm())
             .await
             .map_err(text)?;
         seaorm_migrate::migrate::up(&db, None).await.map_err(text)?;

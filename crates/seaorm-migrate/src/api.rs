@@ -5,7 +5,7 @@
 //! `DatabaseTransaction` that `db.begin()` returns: it owns its pooled
 //! connection, `commit()` keeps the work, and dropping it rolls back, so a
 //! failed or cancelled request needs no code here. Each query is one of
-//! [`crate::heroes`]' functions, which take any `ConnectionTrait`: the
+//! [`crate::queries`]' functions, which take any `ConnectionTrait`: the
 //! transaction here, the `DatabaseConnection` in the tour.
 
 use heroes_api::problem::sqlstate_is_unavailable;
@@ -14,7 +14,7 @@ use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr};
 
-use crate::{APP_SRC, Error, heroes};
+use crate::{APP_SRC, Error, db, queries};
 
 /// The engine, as the server's state (`DatabaseConnection` is a pool handle).
 #[derive(Clone, Debug)]
@@ -38,34 +38,38 @@ impl HeroStore for Store {
     type Tx = DatabaseTransaction;
     const APP_SRC: &'static str = APP_SRC;
 
+    // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(crate::engine::begin(&self.db).await?)
+        Ok(db::session(&self.db).await?)
     }
 
     async fn commit(tx: Self::Tx) -> StoreResult<()> {
         Ok(tx.commit().await.map_err(Error::from)?)
     }
+    // ANCHOR_END: unit_of_work
 
+    // ANCHOR: get_hero
     async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(heroes::get(tx, id).await?)
+        Ok(queries::get(tx, id).await?)
     }
+    // ANCHOR_END: get_hero
 
     async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(heroes::by_name(tx, name).await?)
+        Ok(queries::by_name(tx, name).await?)
     }
 
     async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
         let (limit, offset) = (unsigned(filter.limit), unsigned(filter.offset));
-        Ok(heroes::page(tx, filter.app_src.as_deref(), limit, offset).await?)
+        Ok(queries::page(tx, filter.app_src.as_deref(), limit, offset).await?)
     }
 
     async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
-        let count = heroes::count(tx).await?;
+        let count = queries::count(tx).await?;
         i64::try_from(count).map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::add_all(tx, &rows).await?)
+        Ok(queries::add_all(tx, &rows).await?)
     }
 
     async fn update_hero(
@@ -73,26 +77,26 @@ impl HeroStore for Store {
         id: i64,
         changes: HeroChanges,
     ) -> StoreResult<Option<Hero>> {
-        Ok(heroes::update(tx, id, &changes).await?)
+        Ok(queries::update(tx, id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
-        Ok(heroes::delete(tx, id).await?)
+        Ok(queries::delete(tx, id).await?)
     }
 
     async fn add_team(tx: &mut Self::Tx, team: NewTeam) -> StoreResult<Team> {
-        let mut saved = heroes::add_teams(tx, &[team]).await?;
+        let mut saved = queries::add_teams(tx, &[team]).await?;
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
     }
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
-        Ok(heroes::team(tx, id).await?)
+        Ok(queries::team(tx, id).await?)
     }
 
     async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::of_team(tx, team_id).await?)
+        Ok(queries::of_team(tx, team_id).await?)
     }
 
     async fn ping(&self) -> StoreResult<PoolStatus> {

@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::error::{Error, Result};
-use crate::{DATABASE, create_all, drift, engine, migrate, tour};
+use crate::production::migrations;
+use crate::{DATABASE, create_all, db, drift, migrate, tour};
 
 /// SeaORM with sea-orm-migration against PostgreSQL: the seed's async Alembic
 /// section in Rust. With no command, runs the tour.
@@ -134,42 +135,46 @@ pub fn set_up_output(cli: &Cli) {
         // statements: one subscriber for both.
         heroes_api::serve::init_logging(cli.common.echo);
     } else if cli.common.echo {
-        engine::enable_echo();
+        db::enable_echo();
     }
 }
 
-/// Runs a parsed command line on `db`, the engine `main.rs` built, with
-/// `migrations`, the one-connection engine migrations run on (straight to the
-/// server when `db` goes through PgBouncer); closes `migrations` when done
-/// with it.
-pub async fn run(cli: &Cli, db: &DatabaseConnection, migrations: DatabaseConnection) -> Result<()> {
-    let result = run_with(cli, db, &migrations).await;
-    let closed = migrations.close_by_ref().await;
+/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
+/// `migration_pool`, the one-connection engine migrations run on (straight to
+/// the server when `pool` goes through PgBouncer); closes `migration_pool`
+/// when done with it.
+pub async fn run(
+    cli: &Cli,
+    pool: &DatabaseConnection,
+    migration_pool: DatabaseConnection,
+) -> Result<()> {
+    let result = run_with(cli, pool, &migration_pool).await;
+    let closed = migration_pool.close_by_ref().await;
     result?;
     Ok(closed?)
 }
 
 async fn run_with(
     cli: &Cli,
-    db: &DatabaseConnection,
-    migrations: &DatabaseConnection,
+    pool: &DatabaseConnection,
+    migration_pool: &DatabaseConnection,
 ) -> Result<()> {
     let database = cli.database();
     let Some(command) = &cli.command else {
-        return tour::run(db, migrations, database).await;
+        return tour::run(pool, migration_pool, database).await;
     };
     match command {
-        Command::Tour => tour::run(db, migrations, database).await?,
+        Command::Tour => tour::run(pool, migration_pool, database).await?,
         Command::Serve(args) => {
-            migrate::up(migrations, None).await?;
+            migrate::up(migration_pool, None).await?;
             // Its connection is not needed while serving.
-            migrations.close_by_ref().await?;
-            heroes_api::serve(crate::api::Store::new(db.clone()), args)
+            migration_pool.close_by_ref().await?;
+            heroes_api::serve(crate::api::Store::new(pool.clone()), args)
                 .await
                 .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))?;
         }
         Command::Check => {
-            let differences = drift::check(db).await?;
+            let differences = drift::check(pool).await?;
             if differences.is_empty() {
                 println!("no drift: the entities and the database agree");
             }
@@ -181,12 +186,12 @@ async fn run_with(
             }
         }
         Command::CreateAll => {
-            for statement in create_all::create_all(db).await? {
+            for statement in create_all::create_all(pool).await? {
                 println!("{statement};");
             }
         }
         Command::Migrate { action } => {
-            let db = migrations; // migrations go to the server itself
+            let db = migration_pool; // migrations go to the server itself
             match action {
                 MigrateAction::Up { num } => {
                     support::app::print_migrations("applied", &migrate::up(db, *num).await?);
@@ -210,7 +215,7 @@ async fn run_with(
                     support::app::print_migrations("reverted", &migrate::reset(db).await?);
                 }
                 MigrateAction::Plan { all } => {
-                    support::app::print_plan(&migrate::plan(db, *all).await?);
+                    support::app::print_plan(&migrations::plan(db, *all).await?);
                 }
                 MigrateAction::Status => support::app::print_history(
                     migrate::status(db)

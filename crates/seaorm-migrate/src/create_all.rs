@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Schema};
 
 use crate::error::Result;
 
+// ANCHOR: statements
 /// The statements `create_all` runs, in order: tables (teams first, for the
 /// foreign key), then the indexes the entities mark `indexed`.
 pub fn statements() -> Vec<String> {
@@ -29,6 +30,7 @@ pub fn statements() -> Vec<String> {
     );
     sql
 }
+// ANCHOR_END: statements
 
 /// Creates `teams` and `heroes` from the entities in the connected (empty)
 /// database. Returns the statements it ran.

@@ -71,9 +71,11 @@ pub async fn check_columns(
     Ok(compare(entities, &in_database(db).await?))
 }
 
+// ANCHOR: check
 /// `alembic check`: heroes-model's `hero` and `team` entities against the database.
 pub async fn check(db: &impl ConnectionTrait) -> Result<Vec<Drift>> {
     let mut entities = declared::<hero::Entity>();
     entities.extend(declared::<team::Entity>());
     check_columns(db, &entities).await
 }
+// ANCHOR_END: check

@@ -59,8 +59,12 @@ pub enum Error {
         /// SeaORM's error, which names only the statement.
         source: DbErr,
     },
-    /// Any other database error.
-    #[error("database error: {0}")]
+    /// Any other database error (with a hint when it comes from PgBouncer's
+    /// transaction mode; see `production::pooler`).
+    #[error(
+        "database error: {0}{hint}",
+        hint = support::pooler_hint(&.0.to_string(), crate::production::pooler::CURE)
+    )]
     Database(DbErr),
 }
 

@@ -2,7 +2,7 @@
 //!
 //! | Alembic | here |
 //! |---|---|
-//! | `alembic upgrade head` | [`up`](crate::migrate::up) (`None`), `upgrade +N`: [`up`](crate::migrate::up) (`Some(N)`) |
+//! | `alembic upgrade head` / `upgrade +N` | [`up`](crate::migrate::up) (`None` / `Some(N)`) |
 //! | `alembic downgrade -N` | [`down`](crate::migrate::down) |
 //! | `alembic downgrade <rev>` / `base` | [`down_to`](crate::migrate::down_to) |
 //! | `alembic history` / `current` | [`status`](crate::migrate::status) |
@@ -10,62 +10,23 @@
 //! | `downgrade base` + `upgrade head` | [`refresh`](crate::migrate::refresh) |
 //! | `alembic downgrade base` | [`reset`](crate::migrate::reset) |
 //! | `alembic revision -m NAME` | [`generate`](crate::migrate::generate) |
+//! | `alembic upgrade head --sql` | [`plan`](crate::production::migrations::plan) |
 //!
-//! | `alembic upgrade head --sql` | [`plan`](crate::migrate::plan) |
-//!
-//! SeaORM records applied migrations in `seaql_migrations` and, on
-//! PostgreSQL, runs each one in a transaction (unless the migration's
-//! `use_transaction()` says `Some(false)`, for `CREATE INDEX CONCURRENTLY`).
-//! It takes no lock: two deploys running `up` at once both apply the same
-//! migration and the second fails, so [`up`](crate::migrate::up) and [`down`](crate::migrate::down) here hold an
-//! advisory lock on a connection of their own (docs/MIGRATIONS.md).
+//! The migrations are Rust files in the `migration` crate
+//! (`crates/seaorm-migrate/migration/`), listed in its `Migrator`. SeaORM
+//! records applied migrations in `seaql_migrations` and, on PostgreSQL, runs
+//! each one in a transaction (unless the migration's `use_transaction()`
+//! says `Some(false)`, for `CREATE INDEX CONCURRENTLY`). It takes no lock, so
+//! `up` and `down` here run under one (production::migrations).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use migration::Migrator;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, MockDatabase, MockExecResult,
-    RuntimeErr, SqlxPostgresConnector,
-};
-use sea_orm_migration::{MigrationStatus, MigratorTrait, SchemaManager};
-use sqlx::postgres::PgPoolOptions;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::{MigrationStatus, MigratorTrait};
 
 use crate::error::{Error, Result};
-
-/// The key of the PostgreSQL advisory lock [`up`] and [`down`] hold while
-/// they migrate: any number the database's other users do not lock.
-pub const LOCK_KEY: i64 = 0x6865_726f_6573_0002;
-
-/// Runs `run` on a one-connection engine of its own (the same URL and
-/// options as `db`) while that connection holds the session advisory lock
-/// [`LOCK_KEY`]: two processes migrating one database take turns. A
-/// one-connection pool because `db`'s pool may hand each statement to a
-/// different connection, and a session lock belongs to one.
-async fn locked<T>(
-    db: &DatabaseConnection,
-    run: impl AsyncFnOnce(&DatabaseConnection) -> Result<T>,
-) -> Result<T> {
-    let options = db.get_postgres_connection_pool().connect_options();
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with((*options).clone())
-        .await
-        .map_err(|e| Error::Database(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))))?;
-    let single = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-    single
-        .execute_unprepared(&format!("SELECT pg_advisory_lock({LOCK_KEY})"))
-        .await?;
-    let result = run(&single).await;
-    let unlocked = single
-        .execute_unprepared(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
-        .await;
-    // Closing also ends the session, which would release the lock anyway.
-    let _ = single.close().await;
-    let value = result?;
-    unlocked?;
-    Ok(value)
-}
+use crate::production::migrations::locked;
 
 /// One migration and whether it is applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +68,7 @@ pub async fn up(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<Strin
     up_with::<Migrator>(db, steps).await
 }
 
+// ANCHOR: up
 /// [`up`] for any migrator. SeaORM's error for a failed migration is the
 /// statement's alone, so this applies one migration at a time and names the
 /// one that failed ([`Error::Migration`]).
@@ -131,66 +93,7 @@ pub async fn up_with<M: MigratorTrait>(
     })
     .await
 }
-
-/// `alembic upgrade head --sql`: the pending migrations and the SQL `up`
-/// would send for each, without running anything. The migrations are Rust
-/// code, so each one's `up` runs against SeaORM's mock connection, which
-/// records the statements the schema builder renders instead of sending them.
-/// A migration that reads the database while it runs cannot be planned.
-/// `all`: every migration, applied or not (the CI lint renders them all).
-pub async fn plan(
-    db: &DatabaseConnection,
-    all: bool,
-) -> Result<Vec<support::app::PlannedMigration>> {
-    plan_of::<Migrator>(db, all).await
-}
-
-/// [`plan`] for any migrator.
-pub async fn plan_of<M: MigratorTrait>(
-    db: &DatabaseConnection,
-    all: bool,
-) -> Result<Vec<support::app::PlannedMigration>> {
-    let pending: Vec<String> = if all {
-        M::migrations()
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect()
-    } else {
-        M::get_pending_migrations_read_only(db)
-            .await?
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect()
-    };
-    let mut plan = Vec::new();
-    for migration in M::migrations() {
-        let name = migration.name().to_owned();
-        if !pending.contains(&name) {
-            continue;
-        }
-        let mock = MockDatabase::new(DbBackend::Postgres)
-            .append_exec_results((0..256).map(|_| MockExecResult::default()))
-            .into_connection();
-        migration
-            .up(&SchemaManager::new(&mock))
-            .await
-            .map_err(|source| Error::Migration {
-                name: name.clone(),
-                source,
-            })?;
-        let sql: Vec<String> = mock
-            .into_transaction_log()
-            .iter()
-            .flat_map(|t| t.statements().iter().map(|s| format!("{};", s.sql)))
-            .collect();
-        plan.push(support::app::PlannedMigration {
-            in_transaction: migration.use_transaction().unwrap_or(true),
-            name,
-            sql: sql.join("\n"),
-        });
-    }
-    Ok(plan)
-}
+// ANCHOR_END: up
 
 /// `alembic downgrade -N`: reverts the `steps` latest migrations, newest
 /// first. Asking for more than are applied is refused and reverts nothing.

@@ -1,19 +1,35 @@
 //! The tour: the seed's `src/migrate_db.py` (migrations first, then the data),
-//! each step printed beside the Alembic or SQLAlchemy line it mirrors.
+//! each step printed beside the Alembic or SQLAlchemy line it mirrors. The
+//! Rust each step prints is cut out of this crate's own source by its anchors
+//! ([`support::snippet`]): the code that runs.
 
-use heroes_model::{NewHero, seed};
-use sea_orm::DatabaseConnection;
+use heroes_model::entity::{hero, team};
+use heroes_model::{Hero, NewHero, seed};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
+use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, create_all, drift, engine, heroes, migrate};
+use crate::{APP_SRC, create_all, db, drift, migrate, queries};
 
-/// Runs every step on `db`, the engine `main.rs` built for `database`. Safe
-/// to run any number of times: it first removes what an earlier run wrote,
-/// and ends in the same state.
+const CREATE_ALL: &str = include_str!("create_all.rs");
+const DB: &str = include_str!("db.rs");
+const DRIFT: &str = include_str!("drift.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+/// Runs every step on `pool`, the engine `main.rs` built for `database`
+/// (migrating on `migration_pool`). Safe to run any number of times: it
+/// first removes what an earlier run wrote, and ends in the same state.
 pub async fn run(
-    db: &DatabaseConnection,
-    migrations: &DatabaseConnection,
+    pool: &DatabaseConnection,
+    migration_pool: &DatabaseConnection,
     database: &str,
 ) -> Result<()> {
     title(
@@ -25,30 +41,29 @@ pub async fn run(
         1,
         "The engine (built in main.rs)",
         "engine = create_async_engine(MIGRATE_DB)",
-        &format!(
-            "let db = Database::connect(ConnectOptions::new(url).max_connections({})).await?;",
-            engine::MAX_CONNECTIONS
-        ),
+        &[const { anchored(DB, "pool") }],
     );
+    let sqlx_pool = pool.get_postgres_connection_pool().options();
     outcome(format!(
-        "connected: a pool of up to {} connections",
-        engine::MAX_CONNECTIONS
+        "connected: a pool of up to {} connections, callers wait at most {} s for one",
+        sqlx_pool.get_max_connections(),
+        sqlx_pool.get_acquire_timeout().as_secs()
     ));
 
     step(
         2,
         "Migrate to head, then look at the history",
         "alembic upgrade head; alembic history",
-        "Migrator::up(db, None).await?; Migrator::get_migration_with_status(db).await?",
+        &[const { anchored(MIGRATE, "up") }],
     );
-    let applied = migrate::up(migrations, None).await?;
+    let applied = migrate::up(migration_pool, None).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
     for name in applied {
         outcome(format!("applied {name}"));
     }
-    for revision in migrate::status(migrations).await? {
+    for revision in migrate::status(migration_pool).await? {
         let state = if revision.applied {
             "applied"
         } else {
@@ -61,16 +76,20 @@ pub async fn run(
         3,
         "Insert the seed heroes in one transaction",
         "session.add_all([hero1, hero2]); await session.commit()",
-        "let txn = engine::begin(&db).await?;  // db.begin(), once more if the connection was closed\n\
-         hero::Entity::insert_many(models).exec_with_returning(&txn).await?; txn.commit().await?;",
+        &[
+            const { anchored(TOUR, "insert") },
+            const { query("add_all") },
+        ],
     );
-    let txn = engine::begin(db).await?;
-    let removed = heroes::remove_seed(&txn, APP_SRC).await?;
+    // ANCHOR: insert
+    let txn = db::session(pool).await?;
+    let removed = remove_seed(&txn, APP_SRC).await?;
+    let inserted = add_seed(&txn, APP_SRC).await?;
+    txn.commit().await?;
+    // ANCHOR_END: insert
     if removed > 0 {
         outcome(format!("removed {removed} heroes left by an earlier tour"));
     }
-    let inserted = heroes::add_seed(&txn, APP_SRC).await?;
-    txn.commit().await?;
     outcome(format!(
         "inserted {} teams and {} heroes, committed together",
         seed::TEAMS.len(),
@@ -85,52 +104,52 @@ pub async fn run(
         4,
         "Get by primary key",
         "hero = await db.get(HeroModel, hero_id)",
-        "hero::Entity::find_by_id(id).one(db).await?",
+        &[const { query("get") }],
     );
-    if let Some(found) = heroes::get(db, spongebob.id).await? {
+    if let Some(found) = queries::get(pool, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
     outcome(format!(
         "id -1 -> {:?} (no such row is None, not an error)",
-        heroes::get(db, -1).await?
+        queries::get(pool, -1).await?
     ));
 
     step(
         5,
         "Select with a WHERE clause, one row or none",
         "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
-        "hero::Entity::find().filter(hero::Column::Name.eq(\"spongebob\")).one(db).await?",
+        &[const { query("by_name") }],
     );
-    if let Some(found) = heroes::by_name(db, "spongebob").await? {
+    if let Some(found) = queries::by_name(pool, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
     outcome(format!(
         "\"nobody\" -> {:?}",
-        heroes::by_name(db, "nobody").await?
+        queries::by_name(pool, "nobody").await?
     ));
 
     step(
         6,
         "One value: scalar()",
         "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        "find().select_only().column(hero::Column::SecretName).filter(..).into_tuple::<Option<String>>().one(db)",
+        &[const { query("secret_name_of") }, const { query("count") }],
     );
     outcome(format!(
         "sandy's secret name -> {:?}",
-        heroes::secret_name_of(db, "sandy").await?.flatten()
+        queries::secret_name_of(pool, "sandy").await?.flatten()
     ));
     outcome(format!(
-        "hero::Entity::find().count(db) -> {} heroes in the table",
-        heroes::count(db).await?
+        "hero::Entity::find().count(pool) -> {} heroes in the table",
+        queries::count(pool).await?
     ));
 
     step(
         7,
         "Many rows: scalars().all()",
         "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
-        "find().filter(hero::Column::AppSrc.eq(APP_SRC)).order_by_asc(hero::Column::Id).all(db).await?",
+        &[const { query("by_app_src") }],
     );
-    for found in heroes::by_app_src(db, APP_SRC).await? {
+    for found in queries::by_app_src(pool, APP_SRC).await? {
         outcome(hero(&found));
     }
 
@@ -138,9 +157,9 @@ pub async fn run(
         8,
         "Join hero -> team, through the entity relation",
         "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        "hero::Entity::find().find_also_related(team::Entity).all(db).await?",
+        &[const { query("with_teams") }],
     );
-    for (found, team) in heroes::with_teams(db, APP_SRC).await? {
+    for (found, team) in queries::with_teams(pool, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
@@ -148,9 +167,9 @@ pub async fn run(
         9,
         "Update",
         "hero.age += 1; await session.commit()",
-        "update_many().col_expr(hero::Column::Age, Expr::col(hero::Column::Age).add(1)).filter(..).exec_with_returning(db)",
+        &[const { query("birthday") }],
     );
-    if let Some(older) = heroes::birthday(db, "spongebob").await? {
+    if let Some(older) = queries::birthday(pool, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
             older
@@ -163,30 +182,32 @@ pub async fn run(
         10,
         "Delete",
         "await session.delete(hero); await session.commit()",
-        "hero::Entity::delete_many().filter(hero::Column::Name.eq(\"barnacle boy\")).exec(db).await?",
+        &[const { query("delete_by_name") }],
     );
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
-        heroes::delete_by_name(db, "barnacle boy").await?
+        queries::delete_by_name(pool, "barnacle boy").await?
     ));
 
     step(
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "let txn = engine::begin(&db).await?; insert_many(batch).exec_with_returning(&txn).await?  // Err: txn dropped -> ROLLBACK",
+        &[const { anchored(TOUR, "failing_batch") }],
     );
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
+    // ANCHOR: failing_batch
     let failed: Result<()> = async {
-        let txn = engine::begin(db).await?;
-        heroes::add_all(&txn, &batch).await?;
+        let txn = db::session(pool).await?;
+        queries::add_all(&txn, &batch).await?; // Err: `?` returns, txn is dropped: ROLLBACK
         txn.commit().await?;
         Ok(())
     }
     .await;
+    // ANCHOR_END: failing_batch
     match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
@@ -194,16 +215,16 @@ pub async fn run(
     }
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
-        heroes::by_name(db, "mr. krabs").await?.map(|h| h.name)
+        queries::by_name(pool, "mr. krabs").await?.map(|h| h.name)
     ));
 
     step(
         12,
         "Did the entities drift from the migrated tables?",
         "alembic check  # or: alembic revision --autogenerate shows an empty diff",
-        "drift::check(db)  // entity columns vs information_schema",
+        &[const { anchored(DRIFT, "check") }],
     );
-    let differences = drift::check(db).await?;
+    let differences = drift::check(pool).await?;
     if differences.is_empty() {
         outcome("no drift: the entities and the migrated tables agree");
     }
@@ -216,11 +237,11 @@ pub async fn run(
         13,
         "create_all beside migrations, in a scratch database",
         "Base.metadata.create_all(engine)",
-        "Schema::new(DbBackend::Postgres).create_table_from_entity(hero::Entity)",
+        &[const { anchored(CREATE_ALL, "statements") }],
     );
     let devdb = devdb::DevDb::from_env()?;
     devdb.drop_database(&scratch)?;
-    let scratch_db = engine::connect(&devdb.database_url(&scratch)?).await?;
+    let scratch_db = db::pool(&devdb.database_url(&scratch)?, &db::Settings::default()).await?;
     for statement in create_all::create_all(&scratch_db).await? {
         outcome(statement);
     }
@@ -234,7 +255,30 @@ pub async fn run(
 
     println!(
         "\nseaorm-migrate: done; {} heroes from this tour are in the database.",
-        heroes::by_app_src(db, APP_SRC).await?.len()
+        queries::by_app_src(pool, APP_SRC).await?.len()
     );
     Ok(())
+}
+
+/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
+/// with `app_src`. Returns the heroes in seed order.
+pub async fn add_seed(db: &impl ConnectionTrait, app_src: &str) -> Result<Vec<Hero>> {
+    let teams = queries::add_teams(db, &seed::new_teams()).await?;
+    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
+    queries::add_all(db, &seed::new_heroes(app_src, team_id)).await
+}
+
+/// Removes what an earlier tour wrote (its heroes and the seed teams), so
+/// the tour can run any number of times and end in the same state.
+pub async fn remove_seed(db: &impl ConnectionTrait, app_src: &str) -> Result<u64> {
+    let removed = hero::Entity::delete_many()
+        .filter(hero::Column::AppSrc.eq(app_src))
+        .exec(db)
+        .await?
+        .rows_affected;
+    team::Entity::delete_many()
+        .filter(team::Column::Name.is_in(seed::TEAMS.iter().map(|t| t.name)))
+        .exec(db)
+        .await?;
+    Ok(removed)
 }

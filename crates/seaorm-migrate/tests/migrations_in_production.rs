@@ -21,7 +21,9 @@ use devdb::testing::TableHold;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::{MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
-use seaorm_migrate::{engine, migrate};
+use seaorm_migrate::db::{self, Settings};
+use seaorm_migrate::migrate;
+use seaorm_migrate::production::migrations;
 
 const REV1: &str = "m20250101_000001_create_heroes";
 const REV2: &str = "m20250101_000002_teams_and_hero_team";
@@ -77,7 +79,7 @@ macro_rules! migrator {
 }
 
 async fn engine(db: &TestDatabase) -> DatabaseConnection {
-    engine::connect(db.url()).await.unwrap()
+    db::pool(db.url(), &Settings::default()).await.unwrap()
 }
 
 async fn up_with<M: MigratorTrait>(db: &DatabaseConnection) -> Result<Vec<String>, String> {
@@ -239,7 +241,7 @@ async fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_trans
     assert!(!exists(&conn, "heroes_age_idx").await);
 
     // `fn use_transaction(&self) -> Option<bool> { Some(false) }`
-    let plan = migrate::plan_of::<IndexOutside>(&conn, false)
+    let plan = migrations::plan_of::<IndexOutside>(&conn, false)
         .await
         .unwrap();
     assert_eq!(plan.len(), 1);

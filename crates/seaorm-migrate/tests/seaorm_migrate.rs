@@ -13,7 +13,8 @@ use heroes_model::drift::Drift;
 use heroes_model::entity::team;
 use heroes_model::{NewHero, seed};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
-use seaorm_migrate::{Error, create_all, drift, engine, heroes, migrate};
+use seaorm_migrate::db::{self, Settings};
+use seaorm_migrate::{Error, create_all, drift, migrate, queries, tour};
 
 const APP: &str = "seaorm-migrate-test";
 const REV1: &str = "m20250101_000001_create_heroes";
@@ -21,7 +22,7 @@ const REV2: &str = "m20250101_000002_teams_and_hero_team";
 
 async fn empty(prefix: &str) -> (TestDatabase, DatabaseConnection) {
     let db = TestDatabase::create(prefix).unwrap();
-    let conn = engine::connect(db.url()).await.unwrap();
+    let conn = db::pool(db.url(), &Settings::default()).await.unwrap();
     (db, conn)
 }
 
@@ -34,7 +35,7 @@ async fn fresh(prefix: &str) -> (TestDatabase, DatabaseConnection) {
 async fn seeded(prefix: &str) -> (TestDatabase, DatabaseConnection) {
     let (db, conn) = fresh(prefix).await;
     let txn = conn.begin().await.unwrap();
-    heroes::add_seed(&txn, APP).await.unwrap();
+    tour::add_seed(&txn, APP).await.unwrap();
     txn.commit().await.unwrap();
     (db, conn)
 }
@@ -104,7 +105,7 @@ async fn fresh_refresh_and_reset_leave_the_expected_tables() {
     assert_eq!(migrate::refresh(&conn).await.unwrap(), [REV1, REV2]);
     assert_eq!(tables(&conn).await, ["heroes", "teams"]);
     assert_eq!(
-        heroes::count(&conn).await.unwrap(),
+        queries::count(&conn).await.unwrap(),
         0,
         "refresh rebuilt empty tables"
     );
@@ -206,30 +207,35 @@ fn generate_writes_a_migration_and_registers_it() {
 #[tokio::test]
 async fn every_read_idiom_returns_what_the_seed_holds() {
     let (_db, conn) = seeded("so_reads").await;
-    let sandy = heroes::by_name(&conn, "sandy").await.unwrap().unwrap();
+    let sandy = queries::by_name(&conn, "sandy").await.unwrap().unwrap();
     assert_eq!(sandy.secret_name.as_deref(), Some("Sandy Cheeks"));
     assert_eq!(sandy.age, Some(25));
     assert_eq!(
-        heroes::get(&conn, sandy.id).await.unwrap(),
+        queries::get(&conn, sandy.id).await.unwrap(),
         Some(sandy.clone())
     );
-    assert_eq!(heroes::get(&conn, -1).await.unwrap(), None);
-    assert_eq!(heroes::by_name(&conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::get(&conn, -1).await.unwrap(), None);
+    assert_eq!(queries::by_name(&conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::secret_name_of(&conn, "sandy").await.unwrap(),
+        queries::secret_name_of(&conn, "sandy").await.unwrap(),
         Some(Some("Sandy Cheeks".to_owned()))
     );
     assert_eq!(
-        heroes::secret_name_of(&conn, "barnacle boy").await.unwrap(),
+        queries::secret_name_of(&conn, "barnacle boy")
+            .await
+            .unwrap(),
         Some(None)
     );
-    assert_eq!(heroes::secret_name_of(&conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::count(&conn).await.unwrap(),
+        queries::secret_name_of(&conn, "nobody").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        queries::count(&conn).await.unwrap(),
         seed::HEROES.len() as u64
     );
 
-    let names: Vec<_> = heroes::by_app_src(&conn, APP)
+    let names: Vec<_> = queries::by_app_src(&conn, APP)
         .await
         .unwrap()
         .into_iter()
@@ -238,7 +244,7 @@ async fn every_read_idiom_returns_what_the_seed_holds() {
     let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name.to_owned()).collect();
     assert_eq!(names, expected);
 
-    for (hero, team) in heroes::with_teams(&conn, APP).await.unwrap() {
+    for (hero, team) in queries::with_teams(&conn, APP).await.unwrap() {
         let expected = seed::HEROES
             .iter()
             .find(|h| h.name == hero.name)
@@ -258,7 +264,7 @@ async fn every_read_idiom_returns_what_the_seed_holds() {
 async fn update_and_delete_change_exactly_the_named_row() {
     let (_db, conn) = seeded("so_update").await;
     assert_eq!(
-        heroes::birthday(&conn, "spongebob")
+        queries::birthday(&conn, "spongebob")
             .await
             .unwrap()
             .unwrap()
@@ -266,7 +272,7 @@ async fn update_and_delete_change_exactly_the_named_row() {
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(&conn, "spongebob")
+        queries::by_name(&conn, "spongebob")
             .await
             .unwrap()
             .unwrap()
@@ -274,20 +280,24 @@ async fn update_and_delete_change_exactly_the_named_row() {
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(&conn, "sandy").await.unwrap().unwrap().age,
+        queries::by_name(&conn, "sandy").await.unwrap().unwrap().age,
         Some(25)
     );
-    assert_eq!(heroes::birthday(&conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::birthday(&conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::delete_by_name(&conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(&conn, "barnacle boy")
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        heroes::delete_by_name(&conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(&conn, "barnacle boy")
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        heroes::count(&conn).await.unwrap(),
+        queries::count(&conn).await.unwrap(),
         seed::HEROES.len() as u64 - 1
     );
 }
@@ -300,17 +310,17 @@ async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
         NewHero::named("sandy", APP),
     ];
     let txn = conn.begin().await.unwrap();
-    let err = heroes::add_all(&txn, &batch).await.unwrap_err();
+    let err = queries::add_all(&txn, &batch).await.unwrap_err();
     drop(txn);
     assert!(
         matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
         "{err:?}"
     );
     assert_eq!(
-        heroes::count(&conn).await.unwrap(),
+        queries::count(&conn).await.unwrap(),
         seed::HEROES.len() as u64
     );
-    assert_eq!(heroes::by_name(&conn, "mr. krabs").await.unwrap(), None);
+    assert_eq!(queries::by_name(&conn, "mr. krabs").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -325,10 +335,10 @@ async fn names_are_stored_verbatim() {
         long.as_str(),
     ];
     let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
-    heroes::add_all(&conn, &rows).await.unwrap();
+    queries::add_all(&conn, &rows).await.unwrap();
     for name in names {
         assert_eq!(
-            heroes::by_name(&conn, name).await.unwrap().unwrap().name,
+            queries::by_name(&conn, name).await.unwrap().unwrap().name,
             name
         );
     }
@@ -410,9 +420,9 @@ async fn create_all_builds_the_same_columns_without_migrations() {
     // want to create them again.
     assert!(applied(&conn).await.is_empty());
     // The data side works on them all the same.
-    heroes::add_seed(&conn, APP).await.unwrap();
+    tour::add_seed(&conn, APP).await.unwrap();
     assert_eq!(
-        heroes::count(&conn).await.unwrap(),
+        queries::count(&conn).await.unwrap(),
         seed::HEROES.len() as u64
     );
 }

@@ -1,12 +1,12 @@
 //! The heroes API on sqlx: `cargo run -p sqlx-raw -- serve`.
 //!
 //! The routes, validation, errors and OpenAPI document are written once in
-//! `heroes-api`; this file is what sqlx brings. The unit of work is a
-//! `Transaction<'static, Postgres>` from `pool.begin()`: it holds its pooled
-//! connection, [`HeroStore::commit`](heroes_api::HeroStore::commit) commits it, and dropping it rolls back,
-//! so a failed or cancelled request needs no code here. Each query is one of
-//! [`crate::heroes`]' functions, run on the transaction's connection
-//! (`&mut **tx`).
+//! `heroes-api`; this file is what sqlx brings. The unit of work is the
+//! `Transaction<'static, Postgres>` of [`crate::db::session`]: it holds its
+//! pooled connection, [`HeroStore::commit`](heroes_api::HeroStore::commit)
+//! commits it, and dropping it rolls back, so a failed or cancelled request
+//! needs no code here. Each query is one of [`crate::queries`], run on the
+//! transaction's connection.
 
 use heroes_api::problem::sqlstate_is_unavailable;
 use heroes_api::types::HeroFilter;
@@ -14,7 +14,7 @@ use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::{APP_SRC, Error, heroes};
+use crate::{APP_SRC, Error, db, queries};
 
 /// The engine, as the server's state: cloning a `PgPool` clones a handle.
 #[derive(Clone, Debug)]
@@ -33,33 +33,37 @@ impl HeroStore for Store {
     type Tx = Transaction<'static, Postgres>;
     const APP_SRC: &'static str = APP_SRC;
 
+    // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(crate::engine::begin(&self.pool).await?)
+        Ok(db::session(&self.pool).await?)
     }
 
     async fn commit(tx: Self::Tx) -> StoreResult<()> {
         Ok(tx.commit().await.map_err(Error::from)?)
     }
+    // ANCHOR_END: unit_of_work
 
+    // ANCHOR: get_hero
     async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(heroes::get(tx, id).await?)
+        Ok(queries::get(tx, id).await?)
     }
+    // ANCHOR_END: get_hero
 
     async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(heroes::by_name(tx, name).await?)
+        Ok(queries::by_name(tx, name).await?)
     }
 
     async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
         let app_src = filter.app_src.as_deref();
-        Ok(heroes::page(tx, app_src, filter.limit, filter.offset).await?)
+        Ok(queries::page(tx, app_src, filter.limit, filter.offset).await?)
     }
 
     async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
-        Ok(heroes::count(tx).await?)
+        Ok(queries::count(tx).await?)
     }
 
     async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::add_all(tx, &rows).await?)
+        Ok(queries::add_all(tx, &rows).await?)
     }
 
     async fn update_hero(
@@ -67,26 +71,26 @@ impl HeroStore for Store {
         id: i64,
         changes: HeroChanges,
     ) -> StoreResult<Option<Hero>> {
-        Ok(heroes::update(tx, id, &changes).await?)
+        Ok(queries::update(tx, id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
-        Ok(heroes::delete(tx, id).await?)
+        Ok(queries::delete(tx, id).await?)
     }
 
     async fn add_team(tx: &mut Self::Tx, team: NewTeam) -> StoreResult<Team> {
-        let mut saved = heroes::add_teams(tx, &[team]).await?;
+        let mut saved = queries::add_teams(tx, &[team]).await?;
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
     }
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
-        Ok(heroes::team(tx, id).await?)
+        Ok(queries::team(tx, id).await?)
     }
 
     async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(heroes::of_team(tx, team_id).await?)
+        Ok(queries::of_team(tx, team_id).await?)
     }
 
     async fn ping(&self) -> StoreResult<PoolStatus> {

@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
-use crate::engine;
 use crate::error::{Error, Result};
-use crate::{DATABASE, bulk, migrate, tour};
+use crate::production::{bulk, migrations};
+use crate::{DATABASE, db, migrate, tour};
 
 /// sqlx against PostgreSQL: the seed's query idioms written as SQL, checked at
 /// compile time. With no command, runs the tour.
@@ -84,26 +84,26 @@ pub fn set_up_output(cli: &Cli) {
         // statements: one subscriber for both.
         heroes_api::serve::init_logging(cli.common.echo);
     } else if cli.common.echo {
-        engine::enable_echo();
+        db::enable_echo();
     }
 }
 
-/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
-/// `migrations`, the one-connection engine migrations run on (straight to the
-/// server when `pool` goes through PgBouncer); closes `migrations` when done
-/// with it.
-pub async fn run(cli: &Cli, pool: &PgPool, migrations: PgPool) -> Result<()> {
-    let result = run_with(cli, pool, &migrations).await;
-    migrations.close().await;
+/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
+/// `migration_pool`, the one-connection pool migrations run on (straight to
+/// the server when `pool` goes through PgBouncer); closes `migration_pool`
+/// when done with it.
+pub async fn run(cli: &Cli, pool: &PgPool, migration_pool: PgPool) -> Result<()> {
+    let result = run_with(cli, pool, &migration_pool).await;
+    migration_pool.close().await;
     result
 }
 
-async fn run_with(cli: &Cli, pool: &PgPool, migrations: &PgPool) -> Result<()> {
+async fn run_with(cli: &Cli, pool: &PgPool, migration_pool: &PgPool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, migrations, database).await,
+        None | Some(Command::Tour) => tour::run(pool, migration_pool, database).await,
         Some(Command::Migrate { action }) => {
-            let pool = migrations;
+            let pool = migration_pool;
             match action {
                 MigrateAction::Up => {
                     support::app::print_migrations("applied", &migrate::up(pool).await?);
@@ -112,7 +112,7 @@ async fn run_with(cli: &Cli, pool: &PgPool, migrations: &PgPool) -> Result<()> {
                     support::app::print_migrations("reverted", &migrate::down(pool, *steps).await?);
                 }
                 MigrateAction::Plan { all } => {
-                    support::app::print_plan(&migrate::plan(pool, *all).await?);
+                    support::app::print_plan(&migrations::plan(pool, *all).await?);
                 }
                 MigrateAction::History => {
                     support::app::print_history(
@@ -125,10 +125,10 @@ async fn run_with(cli: &Cli, pool: &PgPool, migrations: &PgPool) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Load { count, method }) => load(pool, migrations, *count, *method).await,
+        Some(Command::Load { count, method }) => load(pool, migration_pool, *count, *method).await,
         Some(Command::Serve(args)) => {
-            migrate::up(migrations).await?;
-            migrations.close().await; // its connection is not needed while serving
+            migrate::up(migration_pool).await?;
+            migration_pool.close().await; // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(pool.clone()), args)
                 .await
                 .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
@@ -136,11 +136,11 @@ async fn run_with(cli: &Cli, pool: &PgPool, migrations: &PgPool) -> Result<()> {
     }
 }
 
-async fn load(pool: &PgPool, migrations: &PgPool, count: usize, method: Method) -> Result<()> {
+async fn load(pool: &PgPool, migration_pool: &PgPool, count: usize, method: Method) -> Result<()> {
     if count == 0 {
         return Err(Error::Usage("--count must be at least 1".to_owned()));
     }
-    migrate::up(migrations).await?;
+    migrate::up(migration_pool).await?;
     let rows = bulk::generate(count, "load");
     let methods = match method {
         Method::Both => vec![Method::Unnest, Method::Copy],

@@ -51,8 +51,12 @@ pub enum Error {
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 
-    /// Any other database error.
-    #[error("database error: {0}")]
+    /// Any other database error (with a hint when it comes from PgBouncer's
+    /// transaction mode; see `production::pooler`).
+    #[error(
+        "database error: {0}{hint}",
+        hint = support::pooler_hint(&.0.to_string(), crate::production::pooler::CURE)
+    )]
     Database(sqlx::Error),
 }
 

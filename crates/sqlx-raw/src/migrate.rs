@@ -1,21 +1,21 @@
 //! The Alembic verbs over sqlx's reversible migrations.
 //!
-//! `crates/sqlx-raw/migrations/` holds one `<version>_<name>.up.sql` and
-//! `.down.sql` pair per revision (`sqlx migrate add -r <name>` makes them).
-//! `sqlx::migrate!` embeds them at compile time; sqlx records applied
-//! versions, with a checksum of each file, in `_sqlx_migrations`, and runs each
-//! migration in its own transaction.
+//! `migrations/` holds one `<version>_<name>.up.sql` and `.down.sql` pair per
+//! revision (`sqlx migrate add -r <name>` makes them). `sqlx::migrate!`
+//! embeds them at compile time; sqlx records each applied version, with a
+//! checksum of its file, in `_sqlx_migrations`, runs each migration in its
+//! own transaction, and holds an advisory lock while it migrates.
 
-use sqlx::migrate::{Migrate, Migrator};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::migrate::{Migrate as _, Migrator};
+use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
+use crate::production::migrations::{TABLE, applied_versions, detached};
 
+// ANCHOR: migrator
 /// The migrations of `crates/sqlx-raw/migrations/`, embedded at compile time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-/// sqlx's bookkeeping table.
-const TABLE: &str = "_sqlx_migrations";
+// ANCHOR_END: migrator
 
 /// One revision and whether it is applied (`alembic history`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,37 +28,32 @@ pub struct Revision {
     pub applied: bool,
 }
 
-/// The versions applied in this database, read without writing: a database
-/// sqlx has never migrated has no `_sqlx_migrations` yet, and reading its
-/// history must not create one.
-async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(TABLE)
-        .fetch_one(&mut *conn)
-        .await?;
-    if !exists {
-        return Ok(Vec::new());
-    }
-    Ok(conn
-        .list_applied_migrations(TABLE)
-        .await?
-        .iter()
-        .map(|m| m.version)
-        .collect())
+/// `alembic upgrade head`: applies every pending revision of [`MIGRATOR`];
+/// returns the names of those it applied (empty when already at head).
+pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
+    up_with(pool, &MIGRATOR).await
 }
 
-/// Every revision of `migrator`, oldest first, marked applied when in `applied`.
-fn revisions(migrator: &Migrator, applied: &[i64]) -> Vec<Revision> {
-    migrator
-        .iter()
-        .filter(|m| m.migration_type.is_up_migration())
-        .map(|m| Revision {
-            version: m.version,
-            name: format!("{}_{}", m.version, m.description.replace(' ', "_")),
-            applied: applied.contains(&m.version),
-        })
-        .collect()
+// ANCHOR: up
+/// [`up`] with any migrator (the tests read one from a folder). The idiom
+/// is `MIGRATOR.run(&pool)`; this runs it on a connection taken out of the
+/// pool and closed afterwards (production::migrations says why), and takes
+/// sqlx's lock first so that "what this call applied" is exact even when
+/// another process migrates at the same time (the lock is re-entrant).
+pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> {
+    let mut conn = detached(pool).await?;
+    conn.lock().await?;
+    let applied = async {
+        let before = applied_versions(&mut conn).await?;
+        migrator.run_direct(None, &mut conn, false).await?; // `run`, as a `Send` future
+        let after = applied_versions(&mut conn).await?;
+        Ok(newly_applied(migrator, &before, &after))
+    }
+    .await;
+    close(conn).await; // releases the lock, whatever happened
+    applied
 }
+// ANCHOR_END: up
 
 /// `alembic history`: every embedded revision, oldest first, with its state.
 pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
@@ -66,77 +61,12 @@ pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
     Ok(revisions(&MIGRATOR, &applied_versions(&mut conn).await?))
 }
 
-/// `alembic upgrade head`: applies every pending revision. Returns the names
-/// of those this call applied (empty when already at head), even when other
-/// processes migrate the same database at the same time: sqlx's advisory lock
-/// is taken first and held while the before/after lists are read (it is
-/// re-entrant, so the migrator's own lock inside `run` still works).
-pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
-    up_with(pool, &MIGRATOR).await
-}
-
-/// [`up`] with any migrator: the tests pass one read from a folder at run
-/// time (`Migrator::new(path)`) holding extra migrations.
-pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> {
-    let mut conn = dedicated(pool).await?;
-    conn.lock().await?;
-    let applied = async {
-        let before = applied_versions(&mut conn).await?;
-        // `run(&mut conn)` would do, but its future is not `Send` (sqlx's
-        // "`Acquire` is not general enough"), so a server could not call this
-        // from a spawned task; `run` itself calls `run_direct`, public for
-        // this reason though hidden from the docs.
-        migrator.run_direct(None, &mut conn, false).await?;
-        let after = applied_versions(&mut conn).await?;
-        Ok::<_, Error>(
-            revisions(migrator, &after)
-                .into_iter()
-                .filter(|r| r.applied && !before.contains(&r.version))
-                .map(|r| r.name)
-                .collect(),
-        )
-    }
-    .await;
-    // Closing the session releases every lock it still holds, whatever
-    // happened above.
-    let _ = conn.close().await;
-    applied
-}
-
-/// A connection of the pool's, taken out of it for a migration run and
-/// closed afterwards. sqlx's migrator takes a session advisory lock and,
-/// when a migration fails, returns before releasing it; on a pooled
-/// connection that lock would outlive the run, and the next `up` in this
-/// process, on another connection, would wait for it forever (a test of
-/// ours hung that way). A closed session holds nothing.
-async fn dedicated(pool: &PgPool) -> Result<PgConnection> {
-    Ok(pool.acquire().await?.detach())
-}
-
-/// `alembic upgrade head --sql`: the pending revisions and the SQL `up`
-/// would send for each (the file as written: sqlx sends it as one simple
-/// query), without running anything. A file whose first line is
-/// `-- no-transaction` runs outside a transaction. `all`: every revision,
-/// applied or not.
-pub async fn plan(pool: &PgPool, all: bool) -> Result<Vec<support::app::PlannedMigration>> {
-    let applied = if all {
-        Vec::new()
-    } else {
-        applied_versions(&mut *pool.acquire().await?).await?
-    };
-    Ok(MIGRATOR
-        .iter()
-        .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
-        .map(|m| support::app::PlannedMigration {
-            name: format!("{}_{}", m.version, m.description.replace(' ', "_")),
-            in_transaction: !m.no_tx,
-            sql: m.sql.as_str().to_owned(),
-        })
-        .collect())
-}
-
+// ANCHOR: down
 /// `alembic downgrade -N`: reverts the `steps` most recent revisions, newest
-/// first. Asking for more than are applied is refused and reverts nothing.
+/// first, each `.down.sql` in its own transaction, under sqlx's lock; asking
+/// for more than are applied reverts nothing. What `MIGRATOR.undo(&pool,
+/// target)` does, written out through the `Migrate` trait because `undo`'s
+/// future is not `Send` (a server could not call it from a spawned task).
 pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<String>> {
     let mut applied: Vec<Revision> = history(pool)
         .await?
@@ -150,27 +80,58 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<String>> {
         )));
     }
     applied.reverse();
-    // `undo` reverts every applied revision newer than the target version.
-    let target = applied.get(steps).map_or(0, |r| r.version);
-    // What `MIGRATOR.undo` does, through the `Migrate` trait on one
-    // connection (undo's own future is not `Send`; see `up_with`): under the
-    // migrator's lock, each down file newer than `target`, newest first, each
-    // in its own transaction.
-    let mut conn = dedicated(pool).await?;
+    let target = applied.get(steps).map_or(0, |r| r.version); // the newest revision kept
+    let mut conn = detached(pool).await?;
     let undone = async {
         conn.lock().await?;
-        let applied = applied_versions(&mut conn).await?;
+        let in_database = applied_versions(&mut conn).await?;
         for migration in MIGRATOR.iter().rev().filter(|m| {
             m.migration_type.is_down_migration()
                 && m.version > target
-                && applied.contains(&m.version)
+                && in_database.contains(&m.version)
         }) {
             conn.revert(TABLE, migration).await?;
         }
         Ok::<_, Error>(())
     }
     .await;
-    let _ = conn.close().await;
+    close(conn).await;
     undone?;
     Ok(applied.into_iter().take(steps).map(|r| r.name).collect())
+}
+// ANCHOR_END: down
+
+/// Every revision of `migrator`, oldest first, marked applied when in `applied`.
+pub(crate) fn revisions(migrator: &Migrator, applied: &[i64]) -> Vec<Revision> {
+    migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| Revision {
+            version: m.version,
+            name: name(m),
+            applied: applied.contains(&m.version),
+        })
+        .collect()
+}
+
+/// A migration's name as `migrate history` prints it.
+pub(crate) fn name(migration: &sqlx::migrate::Migration) -> String {
+    format!(
+        "{}_{}",
+        migration.version,
+        migration.description.replace(' ', "_")
+    )
+}
+
+fn newly_applied(migrator: &Migrator, before: &[i64], after: &[i64]) -> Vec<String> {
+    revisions(migrator, after)
+        .into_iter()
+        .filter(|r| r.applied && !before.contains(&r.version))
+        .map(|r| r.name)
+        .collect()
+}
+
+async fn close(conn: PgConnection) {
+    use sqlx::Connection as _;
+    let _ = conn.close().await; // a closed session holds no lock
 }

@@ -1,44 +1,58 @@
-//! The tour: the seed's idioms written as SQL, each step printed beside the
+//! The tour: the study's idioms written as SQL, each step printed beside the
 //! SQLAlchemy line it mirrors, then the three ways a sqlx transaction ends.
+//! The Rust each step prints is cut out of this crate's own source by its
+//! anchors ([`support::snippet`]): the code that runs.
 
-use heroes_model::{NewHero, seed};
+use heroes_model::{Hero, NewHero, seed};
+use sqlx::{PgConnection, PgPool};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
-
-use sqlx::PgPool;
+use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, engine, heroes, migrate};
+use crate::{APP_SRC, db, migrate, queries};
 
-/// Runs every step on `pool`, the engine `main.rs` built for `database`. Safe
-/// to run any number of times: it first removes what an earlier run wrote,
-/// and ends in the same state.
-pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+/// Runs every step on `pool`, the pool `main.rs` built for `database`
+/// (migrating on `migration_pool`). Safe to run any number of times: it first
+/// removes what an earlier run wrote, and ends in the same state.
+pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Result<()> {
     title(
         "sqlx-raw",
         "query idioms, written as SQL (the asyncpg section, SQL-first)",
         database,
     );
-    let max_connections = pool.options().get_max_connections();
-    let acquire_timeout = pool.options().get_acquire_timeout().as_secs();
     step(
         1,
         "The engine: a pool of connections (built in main.rs)",
         "async_engine = create_async_engine(\"postgresql+asyncpg://...\")",
-        &format!(
-            "let pool = PgPoolOptions::new().max_connections({max_connections}).acquire_timeout({acquire_timeout} s).connect(url).await?;"
-        ),
+        &[const { anchored(DB, "pool") }],
     );
+    let options = pool.options();
     outcome(format!(
-        "pool ready: up to {max_connections} connections, callers wait at most {acquire_timeout} s for one"
+        "pool ready: up to {} connections, callers wait at most {} s for one",
+        options.get_max_connections(),
+        options.get_acquire_timeout().as_secs()
     ));
 
     step(
         2,
         "Migrate to head",
         "alembic upgrade head",
-        "sqlx::migrate!(\"./migrations\").run(&pool).await?  // reversible .up.sql/.down.sql pairs",
+        &[
+            const { anchored(MIGRATE, "migrator") },
+            const { anchored(MIGRATE, "up") },
+        ],
     );
-    let applied = migrate::up(migrations).await?;
+    let applied = migrate::up(migration_pool).await?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
@@ -50,17 +64,20 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
         3,
         "Insert the seed heroes in one transaction",
         "session.add_all([hero1, hero2]); await session.commit()",
-        "let mut tx = engine::begin(&pool).await?;  // pool.begin(), once more if the connection was closed\n\
-         query_as!(Hero, \"INSERT INTO heroes (...) SELECT * FROM UNNEST($1::text[], ...) RETURNING ...\")\n\
-         tx.commit().await?;",
+        &[
+            const { anchored(TOUR, "insert") },
+            const { query("add_all") },
+        ],
     );
-    let mut tx = engine::begin(pool).await?;
-    let removed = heroes::remove_seed(&mut tx, APP_SRC).await?;
+    // ANCHOR: insert
+    let mut tx = db::session(pool).await?;
+    let removed = remove_seed(&mut tx, APP_SRC).await?;
+    let inserted = add_seed(&mut tx, APP_SRC).await?;
+    tx.commit().await?;
+    // ANCHOR_END: insert
     if removed > 0 {
         outcome(format!("removed {removed} heroes left by an earlier tour"));
     }
-    let inserted = heroes::add_seed(&mut tx, APP_SRC).await?;
-    tx.commit().await?;
     outcome(format!(
         "inserted {} teams and {} heroes (one UNNEST statement each), committed together",
         seed::TEAMS.len(),
@@ -76,52 +93,52 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
         4,
         "Get by primary key",
         "hero = await db.get(HeroModel, hero_id)",
-        "query_as!(Hero, \"SELECT ... FROM heroes WHERE id = $1\", id).fetch_optional(conn).await?",
+        &[const { query("get") }],
     );
-    if let Some(found) = heroes::get(&mut conn, spongebob.id).await? {
+    if let Some(found) = queries::get(&mut conn, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
     outcome(format!(
         "id -1 -> {:?} (no such row is None, not an error)",
-        heroes::get(&mut conn, -1).await?
+        queries::get(&mut conn, -1).await?
     ));
 
     step(
         5,
         "Select with a WHERE clause, one row or none",
         "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
-        "query_as!(Hero, \"SELECT ... FROM heroes WHERE name = $1\", name).fetch_optional(conn).await?",
+        &[const { query("by_name") }],
     );
-    if let Some(found) = heroes::by_name(&mut conn, "spongebob").await? {
+    if let Some(found) = queries::by_name(&mut conn, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
     outcome(format!(
         "\"nobody\" -> {:?}",
-        heroes::by_name(&mut conn, "nobody").await?
+        queries::by_name(&mut conn, "nobody").await?
     ));
 
     step(
         6,
         "One value: scalar()",
         "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        "query_scalar!(\"SELECT secret_name FROM heroes WHERE name = $1\", name).fetch_optional(conn).await?",
+        &[const { query("secret_name_of") }, const { query("count") }],
     );
     outcome(format!(
         "sandy's secret name -> {:?}",
-        heroes::secret_name_of(&mut conn, "sandy").await?.flatten()
+        queries::secret_name_of(&mut conn, "sandy").await?.flatten()
     ));
     outcome(format!(
-        "SELECT count(*) AS \"count!\" -> {} heroes in the table",
-        heroes::count(&mut conn).await?
+        "count -> {} heroes in the table",
+        queries::count(&mut conn).await?
     ));
 
     step(
         7,
         "Many rows: scalars().all()",
         "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
-        "query_as!(Hero, \"SELECT ... WHERE app_src = $1 ORDER BY id\", app).fetch_all(conn).await?",
+        &[const { query("by_app_src") }],
     );
-    for found in heroes::by_app_src(&mut conn, APP_SRC).await? {
+    for found in queries::by_app_src(&mut conn, APP_SRC).await? {
         outcome(hero(&found));
     }
 
@@ -129,9 +146,9 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
         8,
         "Join hero -> team",
         "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        "query!(\"SELECT h.*, t.id AS \\\"t_id?\\\", ... FROM heroes h LEFT JOIN teams t ON t.id = h.team_id\")",
+        &[const { query("with_teams") }],
     );
-    for (found, team) in heroes::with_teams(&mut conn, APP_SRC).await? {
+    for (found, team) in queries::with_teams(&mut conn, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
@@ -139,9 +156,9 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
         9,
         "Update",
         "hero.age += 1; await session.commit()",
-        "query_as!(Hero, \"UPDATE heroes SET age = age + 1 WHERE name = $1 RETURNING ...\", name)",
+        &[const { query("birthday") }],
     );
-    if let Some(older) = heroes::birthday(&mut conn, "spongebob").await? {
+    if let Some(older) = queries::birthday(&mut conn, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
             older
@@ -154,28 +171,30 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
         10,
         "Delete",
         "await session.delete(hero); await session.commit()",
-        "query!(\"DELETE FROM heroes WHERE name = $1\", name).execute(conn).await?.rows_affected()",
+        &[const { query("delete_by_name") }],
     );
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
-        heroes::delete_by_name(&mut conn, "barnacle boy").await?
+        queries::delete_by_name(&mut conn, "barnacle boy").await?
     ));
 
     let krabs = [NewHero::named("mr. krabs", APP_SRC)];
+    let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)];
     step(
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        "let mut tx = engine::begin(&pool).await?; heroes::add_all(&mut tx, &batch).await?;  // Err: tx dropped -> ROLLBACK",
+        &[const { anchored(TOUR, "failing_batch") }],
     );
-    let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)];
+    // ANCHOR: failing_batch
     let failed: Result<()> = async {
-        let mut tx = engine::begin(pool).await?;
-        heroes::add_all(&mut tx, &batch).await?;
+        let mut tx = db::session(pool).await?;
+        queries::add_all(&mut tx, &batch).await?; // Err: `?` returns, tx is dropped: ROLLBACK
         tx.commit().await?;
         Ok(())
     }
     .await;
+    // ANCHOR_END: failing_batch
     match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
@@ -183,51 +202,76 @@ pub async fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<(
     }
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
-        heroes::by_name(&mut conn, "mr. krabs")
-            .await?
-            .map(|h| h.name)
+        name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
     step(
         12,
         "Roll back on purpose",
         "session.add(hero); await session.rollback()",
-        "let mut tx = engine::begin(&pool).await?; ...; tx.rollback().await?;",
+        &[const { anchored(TOUR, "rollback") }],
     );
-    let mut tx = engine::begin(pool).await?;
-    heroes::add_all(&mut tx, &krabs).await?;
+    // ANCHOR: rollback
+    let mut tx = db::session(pool).await?;
+    queries::add_all(&mut tx, &krabs).await?;
+    let inside = queries::by_name(&mut tx, "mr. krabs").await?;
+    tx.rollback().await?;
+    // ANCHOR_END: rollback
     outcome(format!(
         "inside the transaction: \"mr. krabs\" -> {:?}",
-        heroes::by_name(&mut tx, "mr. krabs").await?.map(|h| h.name)
+        name_of(inside)
     ));
-    tx.rollback().await?;
     outcome(format!(
         "after rollback(): \"mr. krabs\" -> {:?}",
-        heroes::by_name(&mut conn, "mr. krabs")
-            .await?
-            .map(|h| h.name)
+        name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
     step(
         13,
         "Forget to commit: dropping the transaction rolls back",
         "async with session.begin(): ... raise  # the context manager rolls back",
-        "{ let mut tx = engine::begin(&pool).await?; heroes::add_all(&mut tx, &rows).await?; }  // no commit()",
+        &[const { anchored(TOUR, "drop") }],
     );
+    // ANCHOR: drop
     {
-        let mut tx = engine::begin(pool).await?;
-        heroes::add_all(&mut tx, &krabs).await?;
-    }
+        let mut tx = db::session(pool).await?;
+        queries::add_all(&mut tx, &krabs).await?;
+    } // no commit(): the transaction is dropped here and rolls back
+    // ANCHOR_END: drop
     outcome(format!(
         "after the drop: \"mr. krabs\" -> {:?}",
-        heroes::by_name(&mut conn, "mr. krabs")
-            .await?
-            .map(|h| h.name)
+        name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
     println!(
         "\nsqlx-raw: done; {} heroes from this tour are in the database.",
-        heroes::by_app_src(&mut conn, APP_SRC).await?.len()
+        queries::by_app_src(&mut conn, APP_SRC).await?.len()
     );
     Ok(())
+}
+
+fn name_of(hero: Option<Hero>) -> Option<String> {
+    hero.map(|h| h.name)
+}
+
+/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
+/// with `app_src`. Returns the heroes in seed order.
+pub async fn add_seed(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    let teams = queries::add_teams(conn, &seed::new_teams()).await?;
+    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
+    queries::add_all(conn, &seed::new_heroes(app_src, team_id)).await
+}
+
+/// Removes what an earlier tour wrote (its heroes and the seed teams), so
+/// the tour can run any number of times and end in the same state.
+pub async fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<u64> {
+    let removed = sqlx::query!("DELETE FROM heroes WHERE app_src = $1", app_src)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let teams: Vec<&str> = seed::TEAMS.iter().map(|t| t.name).collect();
+    sqlx::query!("DELETE FROM teams WHERE name = ANY($1)", &teams as &[&str])
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
 }

@@ -17,16 +17,14 @@ use devdb::TestDatabase;
 use devdb::testing::{ScratchMigrations, TableHold};
 use sqlx::PgPool;
 use sqlx::migrate::{Migrate, Migrator};
-use sqlx_raw::engine::{self, EngineOptions};
+use sqlx_raw::db::{self, Settings};
 use sqlx_raw::migrate;
 
 const REV1: &str = "20250101000001_create_heroes";
 const REV2: &str = "20250101000002_teams_and_hero_team";
 
 async fn pool(db: &TestDatabase) -> PgPool {
-    engine::engine(db.url(), EngineOptions::default())
-        .await
-        .unwrap()
+    db::pool(db.url(), &Settings::default()).await.unwrap()
 }
 
 /// The project's migrations plus `extra` (`<version>_<name>`, up SQL), each

@@ -11,16 +11,15 @@ use devdb::TestDatabase;
 use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use heroes_model::{NewHero, seed};
 use sqlx::PgPool;
-use sqlx_raw::engine::{self, EngineOptions};
-use sqlx_raw::{Error, bulk, heroes, migrate};
+use sqlx_raw::db::{self, Settings};
+use sqlx_raw::production::bulk;
+use sqlx_raw::{Error, migrate, queries, tour};
 
 const APP: &str = "sqlx-raw-test";
 
 async fn fresh(prefix: &str) -> (TestDatabase, PgPool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let pool = engine::engine(db.url(), EngineOptions::default())
-        .await
-        .unwrap();
+    let pool = db::pool(db.url(), &Settings::default()).await.unwrap();
     migrate::up(&pool).await.unwrap();
     (db, pool)
 }
@@ -28,13 +27,13 @@ async fn fresh(prefix: &str) -> (TestDatabase, PgPool) {
 async fn seeded(prefix: &str) -> (TestDatabase, PgPool) {
     let (db, pool) = fresh(prefix).await;
     let mut tx = pool.begin().await.unwrap();
-    heroes::add_seed(&mut tx, APP).await.unwrap();
+    tour::add_seed(&mut tx, APP).await.unwrap();
     tx.commit().await.unwrap();
     (db, pool)
 }
 
 async fn count(pool: &PgPool) -> i64 {
-    heroes::count(&mut pool.acquire().await.unwrap())
+    queries::count(&mut pool.acquire().await.unwrap())
         .await
         .unwrap()
 }
@@ -62,31 +61,31 @@ async fn every_read_idiom_returns_what_the_seed_holds() {
     let (_db, pool) = seeded("sx_reads").await;
     let conn = &mut pool.acquire().await.unwrap();
 
-    let sandy = heroes::by_name(conn, "sandy").await.unwrap().unwrap();
+    let sandy = queries::by_name(conn, "sandy").await.unwrap().unwrap();
     assert_eq!(sandy.secret_name.as_deref(), Some("Sandy Cheeks"));
     assert_eq!(sandy.age, Some(25));
     assert_eq!(
-        heroes::get(conn, sandy.id).await.unwrap(),
+        queries::get(conn, sandy.id).await.unwrap(),
         Some(sandy.clone())
     );
-    assert_eq!(heroes::get(conn, -1).await.unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "nobody").await.unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "SANDY").await.unwrap(), None);
+    assert_eq!(queries::get(conn, -1).await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "SANDY").await.unwrap(), None);
     assert_eq!(
-        heroes::secret_name_of(conn, "sandy").await.unwrap(),
+        queries::secret_name_of(conn, "sandy").await.unwrap(),
         Some(Some("Sandy Cheeks".to_owned()))
     );
     assert_eq!(
-        heroes::secret_name_of(conn, "barnacle boy").await.unwrap(),
+        queries::secret_name_of(conn, "barnacle boy").await.unwrap(),
         Some(None)
     );
-    assert_eq!(heroes::secret_name_of(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::secret_name_of(conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::count(conn).await.unwrap(),
+        queries::count(conn).await.unwrap(),
         seed::HEROES.len() as i64
     );
 
-    let names: Vec<_> = heroes::by_app_src(conn, APP)
+    let names: Vec<_> = queries::by_app_src(conn, APP)
         .await
         .unwrap()
         .into_iter()
@@ -95,7 +94,7 @@ async fn every_read_idiom_returns_what_the_seed_holds() {
     let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name.to_owned()).collect();
     assert_eq!(names, expected);
 
-    for (hero, team) in heroes::with_teams(conn, APP).await.unwrap() {
+    for (hero, team) in queries::with_teams(conn, APP).await.unwrap() {
         let expected = seed::HEROES
             .iter()
             .find(|h| h.name == hero.name)
@@ -116,7 +115,7 @@ async fn update_and_delete_change_exactly_the_named_row() {
     let (_db, pool) = seeded("sx_update").await;
     let conn = &mut pool.acquire().await.unwrap();
     assert_eq!(
-        heroes::birthday(conn, "spongebob")
+        queries::birthday(conn, "spongebob")
             .await
             .unwrap()
             .unwrap()
@@ -124,20 +123,20 @@ async fn update_and_delete_change_exactly_the_named_row() {
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(conn, "sandy").await.unwrap().unwrap().age,
+        queries::by_name(conn, "sandy").await.unwrap().unwrap().age,
         Some(25)
     );
-    assert_eq!(heroes::birthday(conn, "nobody").await.unwrap(), None);
+    assert_eq!(queries::birthday(conn, "nobody").await.unwrap(), None);
     assert_eq!(
-        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(conn, "barnacle boy").await.unwrap(),
         1
     );
     assert_eq!(
-        heroes::delete_by_name(conn, "barnacle boy").await.unwrap(),
+        queries::delete_by_name(conn, "barnacle boy").await.unwrap(),
         0
     );
     assert_eq!(
-        heroes::count(conn).await.unwrap(),
+        queries::count(conn).await.unwrap(),
         seed::HEROES.len() as i64 - 1
     );
 }
@@ -152,7 +151,7 @@ async fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
         NewHero::named("sandy", APP),
     ];
     let mut tx = pool.begin().await.unwrap();
-    let err = heroes::add_all(&mut tx, &batch).await.unwrap_err();
+    let err = queries::add_all(&mut tx, &batch).await.unwrap_err();
     drop(tx);
     assert!(
         matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
@@ -167,13 +166,15 @@ async fn commit_keeps_rollback_and_drop_discard() {
     let row = |name: &str| [NewHero::named(name, APP)];
 
     let mut tx = pool.begin().await.unwrap();
-    heroes::add_all(&mut tx, &row("kept")).await.unwrap();
+    queries::add_all(&mut tx, &row("kept")).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    heroes::add_all(&mut tx, &row("rolled back")).await.unwrap();
+    queries::add_all(&mut tx, &row("rolled back"))
+        .await
+        .unwrap();
     assert!(
-        heroes::by_name(&mut tx, "rolled back")
+        queries::by_name(&mut tx, "rolled back")
             .await
             .unwrap()
             .is_some()
@@ -182,15 +183,15 @@ async fn commit_keeps_rollback_and_drop_discard() {
 
     {
         let mut tx = pool.begin().await.unwrap();
-        heroes::add_all(&mut tx, &row("dropped")).await.unwrap();
+        queries::add_all(&mut tx, &row("dropped")).await.unwrap();
         // no commit: the transaction is dropped here
     }
 
     let conn = &mut pool.acquire().await.unwrap();
-    assert!(heroes::by_name(conn, "kept").await.unwrap().is_some());
-    assert_eq!(heroes::by_name(conn, "rolled back").await.unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "dropped").await.unwrap(), None);
-    assert_eq!(heroes::count(conn).await.unwrap(), 1);
+    assert!(queries::by_name(conn, "kept").await.unwrap().is_some());
+    assert_eq!(queries::by_name(conn, "rolled back").await.unwrap(), None);
+    assert_eq!(queries::by_name(conn, "dropped").await.unwrap(), None);
+    assert_eq!(queries::count(conn).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -207,19 +208,19 @@ async fn injection_looking_and_unicode_names_round_trip_verbatim() {
     ];
     let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
     let mut tx = pool.begin().await.unwrap();
-    heroes::add_all(&mut tx, &rows).await.unwrap();
+    queries::add_all(&mut tx, &rows).await.unwrap();
     tx.commit().await.unwrap();
     let conn = &mut pool.acquire().await.unwrap();
     for name in names {
         assert_eq!(
-            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            queries::by_name(conn, name).await.unwrap().unwrap().name,
             name
         );
     }
     assert!(table_exists(&pool, "heroes").await);
 
     let mut tx = pool.begin().await.unwrap();
-    let err = heroes::add_all(&mut tx, &[NewHero::named("nul\0byte", APP)])
+    let err = queries::add_all(&mut tx, &[NewHero::named("nul\0byte", APP)])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("0x00"), "{err}");
@@ -250,7 +251,7 @@ async fn unnest_and_copy_each_load_exactly_ten_thousand_rows() {
 
     // COPY kept NULLs as NULL and quoted text verbatim.
     let conn = &mut pool.acquire().await.unwrap();
-    let first = heroes::by_name(conn, "bulk-0000000")
+    let first = queries::by_name(conn, "bulk-0000000")
         .await
         .unwrap()
         .unwrap();
@@ -259,7 +260,7 @@ async fn unnest_and_copy_each_load_exactly_ten_thousand_rows() {
         Some("Secret \"0\", of course")
     );
     assert_eq!(first.age, None);
-    let second = heroes::by_name(conn, "bulk-0000001")
+    let second = queries::by_name(conn, "bulk-0000001")
         .await
         .unwrap()
         .unwrap();
@@ -286,7 +287,7 @@ async fn copy_round_trips_awkward_names() {
     let conn = &mut pool.acquire().await.unwrap();
     for name in names {
         assert_eq!(
-            heroes::by_name(conn, name).await.unwrap().unwrap().name,
+            queries::by_name(conn, name).await.unwrap().unwrap().name,
             name
         );
     }
@@ -356,9 +357,7 @@ async fn migrations_go_down_and_back_up() {
 #[tokio::test]
 async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their_own() {
     let db = TestDatabase::create("sx_migrate_race").unwrap();
-    let pool = engine::engine(db.url(), EngineOptions::default())
-        .await
-        .unwrap();
+    let pool = db::pool(db.url(), &Settings::default()).await.unwrap();
     // A read that writes would leave sqlx's table behind.
     assert!(nothing_applied(&pool).await);
     assert!(!table_exists(&pool, "_sqlx_migrations").await);
@@ -369,7 +368,7 @@ async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their
     for _ in 0..4 {
         let url = db.url().to_owned();
         ups.spawn(async move {
-            let pool = engine::engine(&url, EngineOptions::default()).await?;
+            let pool = db::pool(&url, &Settings::default()).await?;
             migrate::up(&pool).await
         });
     }

@@ -9,8 +9,12 @@
 /// Around every example binary: shared options, parsing, exit codes, runtimes.
 pub mod app;
 pub mod deadlines;
+/// What the two diesel crates share: echo, error sorting, the migration verbs.
+#[cfg(feature = "diesel")]
+pub mod diesel;
 /// The common shape of every crate's tour output, and `ECHO=1` for sqlx.
 pub mod narrate;
+pub mod snippet;
 
 /// Reads PostgreSQL's report of a unique violation on a name column:
 /// `Some(("hero", "sandy"))` for constraint `heroes_name_key` with detail
@@ -55,6 +59,22 @@ pub fn sqlx_connection_lost(err: &sqlx::Error) -> bool {
     }
 }
 
+/// A hint for an error that comes from PgBouncer's transaction mode: a
+/// named prepared statement that the next transaction's server connection
+/// does not have (`prepared statement "__diesel_stmt_1" already exists`, `..
+/// "sqlx_s_1" does not exist`). `cure` says what this crate can do about it
+/// (sync-diesel: `STATEMENT_CACHE=off`; the others: session mode). Empty for
+/// any other error, so it can follow every database error's text.
+pub fn pooler_hint(error: &str, cure: &str) -> String {
+    let named_statement = error.contains("prepared statement \"")
+        && (error.contains("already exists") || error.contains("does not exist"));
+    if named_statement {
+        format!("; is DATABASE_URL a PgBouncer in transaction mode? {cure} (book/src/scaling.md)")
+    } else {
+        String::new()
+    }
+}
+
 /// `STATEMENT_CACHE`: `on` (the default) or `off`, whether each engine keeps
 /// its library's prepared-statement cache. `off` is for PgBouncer's
 /// transaction mode (docs/SCALING.md says which library it helps).
@@ -72,7 +92,20 @@ pub fn statement_cache_from_env() -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::unique_name_violation;
+    use super::{pooler_hint, unique_name_violation};
+
+    #[test]
+    fn only_a_missing_or_doubled_prepared_statement_gets_the_pooler_hint() {
+        let cure = "set STATEMENT_CACHE=off";
+        let hint = pooler_hint(
+            "prepared statement \"__diesel_stmt_1\" already exists",
+            cure,
+        );
+        assert!(hint.contains("STATEMENT_CACHE=off"), "{hint}");
+        assert!(hint.contains("book/src/scaling.md"), "{hint}");
+        assert!(!pooler_hint("prepared statement \"sqlx_s_2\" does not exist", cure).is_empty());
+        assert_eq!(pooler_hint("relation \"heroes\" does not exist", cure), "");
+    }
 
     #[test]
     fn the_duplicate_name_is_read_from_the_server_report() {

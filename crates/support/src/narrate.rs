@@ -4,18 +4,29 @@
 
 use heroes_model::{Hero, Team};
 
+use crate::snippet::Snippet;
+
 /// Prints the tour's title: which crate, which seed section, which database.
 pub fn title(crate_name: &str, mirrors: &str, database: &str) {
     println!("== {crate_name}: the seed's {mirrors}, in database `{database}` ==");
 }
 
-/// Prints a step heading with the seed's Python line and the crate's Rust line.
-pub fn step(number: u32, title: &str, python: &str, rust: &str) {
+/// Prints a step heading with the seed's Python line and the Rust that does
+/// the same: the anchored lines of the crate's own source (see
+/// [`crate::snippet`]), so the tour prints only code that compiles and runs.
+pub fn step(number: u32, title: &str, python: &str, rust: &[Snippet]) {
     println!("\n[{number}] {title}");
     println!("    python: {python}");
-    for (i, line) in rust.lines().enumerate() {
-        let label = if i == 0 { "rust:  " } else { "       " };
-        println!("    {label} {line}");
+    let mut first = true;
+    for (i, snippet) in rust.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        for line in snippet.code().lines() {
+            let label = if first { "rust:  " } else { "       " };
+            first = false;
+            println!("    {label} {line}");
+        }
     }
 }
 

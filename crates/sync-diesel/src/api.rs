@@ -6,34 +6,35 @@
 //! `COMMIT`) blocks its thread until PostgreSQL answers. Run on one of
 //! tokio's few worker threads, that would stall every other request on the
 //! thread meanwhile; so each call is moved to tokio's blocking thread pool
-//! with `spawn_blocking`, and the worker serves other requests while it waits.
-//! The request owns its pooled connection between calls ([`Tx`](crate::api::Tx)) and lends it
-//! to each blocking call in turn.
+//! (`spawn_blocking`, in production::blocking, which also cleans up after a
+//! cancelled request), and the worker serves other requests while it waits.
+//! The request owns its pooled connection between calls ([`Tx`](crate::api::Tx))
+//! and lends it to each blocking call in turn.
 //!
 //! The other way is a pool made for this, such as `deadpool-diesel`, whose
 //! `conn.interact(|conn| ...)` does the same hand-off; r2d2 is what the tour
 //! uses, so the server keeps it.
 
-use crate::queries::{self, Trouble};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
-use tokio::sync::oneshot;
+use support::diesel::{Trouble, trouble};
 
-use crate::engine::{PgPool, PooledPg};
-use crate::{APP_SRC, Error, Result, heroes};
+use crate::db::{Pool, PooledConnection};
+use crate::production::blocking;
+use crate::{APP_SRC, Error, Result, queries};
 
 /// The engine, as the server's state (an r2d2 handle: cheap to clone).
 #[derive(Clone)]
 pub struct Store {
-    pool: PgPool,
+    pool: Pool,
 }
 
 impl Store {
     /// Serves from `pool`.
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: Pool) -> Self {
         Self { pool }
     }
 }
@@ -43,45 +44,7 @@ pub struct Tx {
     /// `None` when the request was cancelled before it got one, or a
     /// blocking call panicked with it (r2d2 discards a connection dropped
     /// while its thread panics).
-    conn: Option<PooledPg>,
-}
-
-/// Runs `work` on tokio's blocking thread pool and waits for it without
-/// blocking the async worker. The result comes back through a channel so
-/// that the blocking side knows when nobody waits any more: a request
-/// cancelled by its client or its deadline leaves `work` running on its
-/// thread, and whatever connection `work` returns must then go back to the
-/// pool clean (`abandon`), not be dropped in the middle of a transaction.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce(&Waiting<'_>) -> T + Send + 'static,
-    abandon: impl FnOnce(T) + Send + 'static,
-) -> StoreResult<T> {
-    let (sender, receiver) = oneshot::channel();
-    tokio::task::spawn_blocking(move || {
-        let is_closed = || sender.is_closed();
-        let value = work(&Waiting(&is_closed));
-        if let Err(unwanted) = sender.send(value) {
-            abandon(unwanted);
-        }
-    });
-    receiver
-        .await
-        .map_err(|_| StoreError::Internal("a blocking database call panicked".into()))
-}
-
-/// Whether the request that asked for a blocking call still waits for it.
-struct Waiting<'a>(&'a dyn Fn() -> bool);
-
-impl Waiting<'_> {
-    fn gone(&self) -> bool {
-        (self.0)()
-    }
-}
-
-/// Rolls back what an abandoned call left open, so that the connection
-/// returns to the pool ready for the next request.
-fn roll_back(conn: &mut PooledPg) {
-    let _ = AnsiTransactionManager::rollback_transaction(&mut **conn);
+    conn: Option<PooledConnection>,
 }
 
 impl Tx {
@@ -93,12 +56,12 @@ impl Tx {
         let mut conn = self.conn.take().ok_or_else(|| {
             StoreError::Internal("the connection was lost by an earlier failure".into())
         })?;
-        let (conn, result) = blocking(
+        let (conn, result) = blocking::run(
             move |_| {
                 let result = work(&mut conn);
                 (conn, result)
             },
-            |(mut conn, _)| roll_back(&mut conn),
+            |(mut conn, _)| blocking::roll_back(&mut conn),
         )
         .await?;
         self.conn = Some(conn);
@@ -110,10 +73,11 @@ impl HeroStore for Store {
     type Tx = Tx;
     const APP_SRC: &'static str = APP_SRC;
 
+    // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Tx> {
         let pool = self.pool.clone();
-        let conn = blocking(
-            move |waiting| -> Result<Option<PooledPg>> {
+        let conn = blocking::run(
+            move |waiting| -> Result<Option<PooledConnection>> {
                 let mut conn = pool.get()?;
                 if waiting.gone() {
                     // Cancelled while waiting for the pool: give it back unused.
@@ -124,7 +88,7 @@ impl HeroStore for Store {
             },
             |begun| {
                 if let Ok(Some(mut conn)) = begun {
-                    roll_back(&mut conn);
+                    blocking::roll_back(&mut conn);
                 }
             },
         )
@@ -138,67 +102,68 @@ impl HeroStore for Store {
     }
 
     fn rollback(tx: Tx) {
-        // `Drop` cannot wait, so the ROLLBACK goes to a blocking thread. With
-        // no runtime left, dropping is still safe: r2d2 sees the open
-        // transaction and discards the connection instead of reusing it.
-        if let (Some(mut conn), Ok(runtime)) = (tx.conn, tokio::runtime::Handle::try_current()) {
-            runtime.spawn_blocking(move || {
-                let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
-            });
+        if let Some(conn) = tx.conn {
+            blocking::roll_back_later(conn); // `Drop` cannot wait for the ROLLBACK
         }
     }
+    // ANCHOR_END: unit_of_work
 
+    // ANCHOR: get_hero
     async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<Hero>> {
-        tx.run(move |conn| heroes::get(conn, id)).await
+        tx.run(move |conn| queries::get(conn, id)).await
     }
+    // ANCHOR_END: get_hero
 
     async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Hero>> {
         let name = name.to_owned();
-        tx.run(move |conn| heroes::by_name(conn, &name)).await
+        tx.run(move |conn| queries::by_name(conn, &name)).await
     }
 
     async fn list_heroes(tx: &mut Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
         let f = filter.clone();
-        tx.run(move |conn| heroes::page(conn, f.app_src.as_deref(), f.limit, f.offset))
+        tx.run(move |conn| queries::page(conn, f.app_src.as_deref(), f.limit, f.offset))
             .await
     }
 
     async fn count_heroes(tx: &mut Tx) -> StoreResult<i64> {
-        tx.run(heroes::count).await
+        tx.run(queries::count).await
     }
 
     async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        tx.run(move |conn| heroes::add_all(conn, &rows)).await
+        tx.run(move |conn| queries::add_all(conn, &rows)).await
     }
 
     async fn update_hero(tx: &mut Tx, id: i64, changes: HeroChanges) -> StoreResult<Option<Hero>> {
-        tx.run(move |conn| heroes::update(conn, id, &changes)).await
+        tx.run(move |conn| queries::update(conn, id, &changes))
+            .await
     }
 
     async fn delete_hero(tx: &mut Tx, id: i64) -> StoreResult<bool> {
-        tx.run(move |conn| heroes::delete(conn, id)).await
+        tx.run(move |conn| queries::delete(conn, id)).await
     }
 
     async fn add_team(tx: &mut Tx, team: NewTeam) -> StoreResult<Team> {
-        let mut saved = tx.run(move |conn| heroes::add_teams(conn, &[team])).await?;
+        let mut saved = tx
+            .run(move |conn| queries::add_teams(conn, &[team]))
+            .await?;
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
     }
 
     async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {
-        tx.run(move |conn| heroes::team(conn, id)).await
+        tx.run(move |conn| queries::team(conn, id)).await
     }
 
     async fn team_heroes(tx: &mut Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        tx.run(move |conn| heroes::of_team(conn, team_id)).await
+        tx.run(move |conn| queries::of_team(conn, team_id)).await
     }
 
     async fn ping(&self) -> StoreResult<PoolStatus> {
         let pool = self.pool.clone();
-        blocking(
+        blocking::run(
             move |_| -> Result<()> {
-                heroes::count(&mut *pool.get()?)?;
+                queries::count(&mut *pool.get()?)?;
                 Ok(())
             },
             drop,
@@ -222,7 +187,7 @@ impl From<Error> for StoreError {
             // r2d2 says "timed out waiting for connection" both when all are
             // busy and when none can be opened (the server is down).
             Error::Pool(_) | Error::Config(_) => Self::Unavailable(err.to_string()),
-            Error::Database(db) => match queries::trouble(&db) {
+            Error::Database(db) => match trouble(&db) {
                 Trouble::MissingReference => Self::NoSuchTeam,
                 Trouble::Unavailable => Self::Unavailable(db.to_string()),
                 Trouble::Other => Self::Internal(db.to_string()),

@@ -7,8 +7,9 @@
 use clap::{Parser, Subcommand};
 use support::app::MigrateVerb;
 
-use crate::engine::{self, PgPool};
+use crate::db::{self, Pool};
 use crate::error::{Error, Result};
+use crate::production::migrations;
 use crate::{DATABASE, drift, migrate, tour};
 
 /// Synchronous Diesel against PostgreSQL: the seed's psycopg2 section in Rust.
@@ -65,28 +66,28 @@ pub enum MigrateAction {
 /// every SQL statement, and `serve` logs one line per request.
 pub fn set_up_output(cli: &Cli) {
     if cli.common.echo {
-        engine::enable_echo();
+        db::enable_echo();
     }
 }
 
-/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
-/// `migrations`, the one-connection engine migrations run on (straight to the
-/// server when `pool` goes through PgBouncer).
-pub fn run(cli: &Cli, pool: &PgPool, migrations: PgPool) -> Result<()> {
+/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
+/// `migration_pool`, the one-connection pool migrations run on (straight to
+/// the server when `pool` goes through PgBouncer).
+pub fn run(cli: &Cli, pool: &Pool, migration_pool: Pool) -> Result<()> {
     let database = cli.database();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, &migrations, database),
-        Some(Command::Migrate { action }) => migrate_command(&migrations, action),
-        Some(Command::Serve(args)) => serve(pool, migrations, args),
+        None | Some(Command::Tour) => tour::run(pool, &migration_pool, database),
+        Some(Command::Migrate { action }) => migrate_command(&migration_pool, action),
+        Some(Command::Serve(args)) => serve(pool, migration_pool, args),
     }
 }
 
 /// Migrates to head, then serves the API on a tokio runtime: the server is
 /// async, the database calls are not (see [`crate::api`]).
-fn serve(pool: &PgPool, migrations: PgPool, args: &heroes_api::ServeArgs) -> Result<()> {
+fn serve(pool: &Pool, migration_pool: Pool, args: &heroes_api::ServeArgs) -> Result<()> {
     heroes_api::serve::init_logging(false);
-    migrate::up(&mut migrations.get()?)?;
-    drop(migrations); // its connection is not needed while serving
+    migrate::up(&mut *migration_pool.get()?)?;
+    drop(migration_pool); // its connection is not needed while serving
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -99,7 +100,7 @@ fn serve(pool: &PgPool, migrations: PgPool, args: &heroes_api::ServeArgs) -> Res
         .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
 }
 
-fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
+fn migrate_command(pool: &Pool, action: &MigrateAction) -> Result<()> {
     let mut conn = pool.get()?;
     match action {
         MigrateAction::Common(MigrateVerb::Up) => {
@@ -124,7 +125,7 @@ fn migrate_command(pool: &PgPool, action: &MigrateAction) -> Result<()> {
             }
         }
         MigrateAction::Common(MigrateVerb::Plan { all }) => {
-            support::app::print_plan(&migrate::plan(&mut conn, *all)?);
+            support::app::print_plan(&migrations::plan(&mut conn, *all)?);
         }
         MigrateAction::Common(MigrateVerb::History) => {
             support::app::print_history(

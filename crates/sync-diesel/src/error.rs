@@ -43,14 +43,18 @@ pub enum Error {
     #[error("migration failed: {0}")]
     Migration(String),
 
-    /// Any other database error.
-    #[error("database error: {0}")]
+    /// Any other database error (with a hint when it comes from PgBouncer's
+    /// transaction mode; see `production::pooler`).
+    #[error(
+        "database error: {0}{hint}",
+        hint = support::pooler_hint(&.0.to_string(), crate::production::pooler::CURE)
+    )]
     Database(DieselError),
 }
 
-impl From<crate::migrate::MigrationError> for Error {
-    fn from(err: crate::migrate::MigrationError) -> Self {
-        use crate::migrate::MigrationError;
+impl From<support::diesel::migrate::MigrationError> for Error {
+    fn from(err: support::diesel::migrate::MigrationError) -> Self {
+        use support::diesel::migrate::MigrationError;
         match err {
             MigrationError::Usage(text) => Self::Usage(text),
             MigrationError::Failed(text) => Self::Migration(text),
@@ -62,7 +66,7 @@ impl From<DieselError> for Error {
     /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
     /// else stays a database error.
     fn from(err: DieselError) -> Self {
-        match crate::queries::already_exists(&err) {
+        match support::diesel::already_exists(&err) {
             Some((what, name)) => Self::AlreadyExists { what, name },
             None => Self::Database(err),
         }

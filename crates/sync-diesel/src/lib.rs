@@ -1,34 +1,40 @@
-//! sync-diesel: the seed's "Driver Síncrono - psycopg2" section (`src/db.py`)
-//! in Rust, with synchronous Diesel.
+//! sync-diesel: the study's "Driver Síncrono - psycopg2" section
+//! (`src/db.py`) in Rust, with synchronous Diesel.
 //!
-//! Reading order: `main.rs` (runtime-free start, `DATABASE_URL`), [`engine`]
-//! (the engine and the session), [`migrate`] (the Alembic verbs over
-//! `migrations/`), [`queries`] (the study's queries as Diesel values),
-//! [`heroes`] (one function per query idiom), [`tour`] (all of it in the order
-//! of the study), [`api`] (the same queries behind an HTTP server), [`cli`]
-//! (the command line).
+//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
+//! [`migrate`] (the Alembic verbs over the workspace's `migrations/`),
+//! [`drift`] (`alembic check`), [`api`]; [`tour`] runs them in the study's
+//! order. What a deployment adds is in [`production`]; [`cli`] and [`error`]
+//! are plumbing.
+
+/// The study's queries in Diesel's query builder, on a blocking connection.
+pub mod queries;
+
+/// The engine (an r2d2 pool) and the session (`conn.transaction`).
+pub mod db;
+
+/// The workspace's `migrations/`, embedded, and the Alembic verbs.
+pub mod migrate;
+
+/// `alembic check`: diesel's `table!` schema against the database.
+pub mod drift;
 
 /// The heroes API (`serve`): a blocking driver behind the shared routes of
-/// `heroes-api`, through `spawn_blocking`.
+/// `heroes-api`.
 pub mod api;
+
+/// The tour: every idiom in the study's order, printed beside its Python.
+pub mod tour;
+
+/// What a deployment adds: checkout checks, deadlines, PgBouncer, migration
+/// plans, blocking calls from async, replica reads.
+pub mod production;
+
 /// The command line: the subcommands and what each runs.
 pub mod cli;
-/// Compares diesel's `table!` schema with the migrated database.
-pub mod drift;
-/// `create_engine` and the session: an r2d2 pool and a transaction scope.
-pub mod engine;
+
 /// Errors, each one readable line with an exit code.
 pub mod error;
-/// Every query idiom of the study, one function each.
-pub mod heroes;
-/// This crate's `migrations/`, embedded, and the Alembic verbs over them.
-pub mod migrate;
-/// The study's read queries as Diesel query values (async-diesel runs them too).
-pub mod queries;
-/// Reads from a streaming replica that see your own writes.
-pub mod replica;
-/// The tour, step by step.
-pub mod tour;
 
 pub use error::{Error, Result};
 

@@ -1,79 +1,142 @@
-//! The study's queries as Diesel query *values*. Building a query and running
-//! it are separate steps in Diesel: [`crate::heroes`] runs these with
-//! `.first(conn)` on a blocking connection, and async-diesel compiles this very
-//! file into itself (`#[path]` in its `lib.rs`) and runs the same values with
-//! `.first(conn).await`. Nothing here touches a connection, so nothing here
-//! links libpq.
+//! The study's queries in Diesel's query builder, run on a blocking
+//! `PgConnection` (what psycopg2 is to SQLAlchemy).
 //!
-//! `#[dsl::auto_type]` writes the (long) return types out for us. It does not
-//! handle INSERT/UPDATE/DELETE statements, so each crate writes those itself.
+//! A Diesel query is a value built from the `table!` schema
+//! (`heroes_model::schema`) and checked by the compiler: a misspelt column, a
+//! wrong type or a nullable column read into a non-`Option` field does not
+//! build. `.first(conn)`, `.load(conn)` and `.execute(conn)` run it. Each
+//! function takes a `&mut PgConnection`, so the caller decides the
+//! transaction: inside [`crate::db::session`] several form one unit of work.
 
-use diesel::dsl::{self, AsSelect};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, Team};
+use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
 
-/// `SELECT <hero columns> FROM heroes WHERE id = $1`.
-#[dsl::auto_type(no_type_alias)]
-pub fn get(id: i64) -> _ {
-    let hero: AsSelect<Hero, Pg> = Hero::as_select();
-    heroes::table.find(id).select(hero)
+use crate::error::Result;
+
+// ANCHOR: get
+/// `hero = session.get(Hero, hero_id)`: `None` when there is no such row.
+pub fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Hero>> {
+    let hero = heroes::table
+        .find(id)
+        .select(Hero::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(hero)
 }
+// ANCHOR_END: get
 
-/// `SELECT <hero columns> FROM heroes WHERE name = $1`.
-#[dsl::auto_type(no_type_alias)]
-pub fn by_name<'a>(name: &'a str) -> _ {
-    let hero: AsSelect<Hero, Pg> = Hero::as_select();
-    heroes::table.filter(heroes::name.eq(name)).select(hero)
+// ANCHOR: by_name
+/// `select(Hero).where(Hero.name == name)` + `scalar_one_or_none()`.
+/// `name` is UNIQUE, so at most one row can match.
+pub fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
+    let hero = heroes::table
+        .filter(heroes::name.eq(name))
+        .select(Hero::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(hero)
 }
+// ANCHOR_END: by_name
 
-/// `SELECT secret_name FROM heroes WHERE name = $1`: one column.
-#[dsl::auto_type(no_type_alias)]
-pub fn secret_name_of<'a>(name: &'a str) -> _ {
-    heroes::table
+// ANCHOR: secret_name_of
+/// `session.scalar(select(Hero.secret_name).where(...))`: one column of one
+/// row. The outer `Option` is "no such hero", the inner one a NULL column.
+pub fn secret_name_of(conn: &mut PgConnection, name: &str) -> Result<Option<Option<String>>> {
+    let secret = heroes::table
         .filter(heroes::name.eq(name))
         .select(heroes::secret_name)
+        .first(conn)
+        .optional()?;
+    Ok(secret)
 }
+// ANCHOR_END: secret_name_of
 
-/// `SELECT count(*) FROM heroes`.
-#[dsl::auto_type(no_type_alias)]
-pub fn count() -> _ {
-    heroes::table.select(dsl::count_star())
+// ANCHOR: count
+/// `session.scalar(select(func.count()).select_from(Hero))`.
+pub fn count(conn: &mut PgConnection) -> Result<i64> {
+    Ok(heroes::table.count().get_result(conn)?)
 }
+// ANCHOR_END: count
 
-/// `SELECT <hero columns> FROM heroes WHERE app_src = $1 ORDER BY id`.
-#[dsl::auto_type(no_type_alias)]
-pub fn by_app_src<'a>(app_src: &'a str) -> _ {
-    let hero: AsSelect<Hero, Pg> = Hero::as_select();
-    heroes::table
+// ANCHOR: by_app_src
+/// `select(Hero).where(Hero.app_src == app_src)` + `scalars().all()`, in id order.
+pub fn by_app_src(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    let found = heroes::table
         .filter(heroes::app_src.eq(app_src))
         .order(heroes::id)
-        .select(hero)
+        .select(Hero::as_select())
+        .load(conn)?;
+    Ok(found)
 }
+// ANCHOR_END: by_app_src
 
-/// `SELECT <hero>, <team> FROM heroes LEFT JOIN teams ON teams.id = heroes.team_id
-/// WHERE app_src = $1 ORDER BY heroes.id`: a team is `None` for heroes without one.
-#[dsl::auto_type(no_type_alias)]
-pub fn with_teams<'a>(app_src: &'a str) -> _ {
-    let hero: AsSelect<Hero, Pg> = Hero::as_select();
-    let team: AsSelect<Option<Team>, Pg> = Option::<Team>::as_select();
-    heroes::table
+// ANCHOR: with_teams
+/// `select(Hero, Team).join(Team, isouter=True)`: every hero of `app_src`
+/// with its team, or `None` for heroes without one (a LEFT JOIN).
+pub fn with_teams(conn: &mut PgConnection, app_src: &str) -> Result<Vec<(Hero, Option<Team>)>> {
+    let rows = heroes::table
         .left_join(teams::table)
         .filter(heroes::app_src.eq(app_src))
         .order(heroes::id)
-        .select((hero, team))
+        .select((Hero::as_select(), Option::<Team>::as_select()))
+        .load(conn)?;
+    Ok(rows)
+}
+// ANCHOR_END: with_teams
+
+// ANCHOR: add_all
+/// `session.add_all([...]); session.commit()`: one multi-row
+/// `INSERT ... RETURNING`. Call it inside a session: if any row fails (a
+/// duplicate name), the session rolls back and none is stored.
+pub fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
+    let saved = diesel::insert_into(heroes::table)
+        .values(rows)
+        .returning(Hero::as_returning())
+        .get_results(conn)?;
+    Ok(saved)
+}
+// ANCHOR_END: add_all
+
+// ANCHOR: birthday
+/// `hero.age += 1; session.commit()`, done in the database with
+/// `UPDATE ... SET age = age + 1 ... RETURNING` (no read-modify-write race).
+pub fn birthday(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
+    let older = diesel::update(heroes::table.filter(heroes::name.eq(name)))
+        .set(heroes::age.eq(heroes::age + 1))
+        .returning(Hero::as_returning())
+        .get_result(conn)
+        .optional()?;
+    Ok(older)
+}
+// ANCHOR_END: birthday
+
+// ANCHOR: delete_by_name
+/// `session.delete(hero); session.commit()`: how many rows went (0 or 1).
+pub fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<usize> {
+    Ok(diesel::delete(heroes::table.filter(heroes::name.eq(name))).execute(conn)?)
+}
+// ANCHOR_END: delete_by_name
+
+// What the API needs beyond the study: teams, pages, partial updates.
+
+/// Inserts teams, returning them with their ids.
+pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
+    Ok(diesel::insert_into(teams::table)
+        .values(rows)
+        .returning(Team::as_returning())
+        .get_results(conn)?)
 }
 
-/// One page of heroes in id order, for the API's `GET /heroes`: all of
-/// them, or only those of `app_src`. Boxed, because whether the filter is
-/// there is decided at run time (a boxed query is one type either way).
-pub fn page<'a>(
-    app_src: Option<&'a str>,
+/// One page of heroes in id order, all of them or only those of `app_src`.
+/// Boxed (`into_boxed()`), because whether the filter is there is decided
+/// at run time and a boxed query is one type either way.
+pub fn page(
+    conn: &mut PgConnection,
+    app_src: Option<&str>,
     limit: i64,
     offset: i64,
-) -> heroes::BoxedQuery<'a, Pg, diesel::dsl::SqlTypeOf<AsSelect<Hero, Pg>>> {
+) -> Result<Vec<Hero>> {
     let mut query = heroes::table
         .select(Hero::as_select())
         .order(heroes::id)
@@ -83,80 +146,39 @@ pub fn page<'a>(
     if let Some(app_src) = app_src {
         query = query.filter(heroes::app_src.eq(app_src));
     }
-    query
+    Ok(query.load(conn)?)
 }
 
-/// `SELECT <team columns> FROM teams WHERE id = $1`.
-#[dsl::auto_type(no_type_alias)]
-pub fn team(id: i64) -> _ {
-    let team: AsSelect<Team, Pg> = Team::as_select();
-    teams::table.find(id).select(team)
+/// Sets the columns `changes` names (diesel's `AsChangeset` skips the
+/// `None`s); `None` when there is no such hero. `changes` must not be empty.
+pub fn update(conn: &mut PgConnection, id: i64, changes: &HeroChanges) -> Result<Option<Hero>> {
+    Ok(diesel::update(heroes::table.find(id))
+        .set(changes)
+        .returning(Hero::as_returning())
+        .get_result(conn)
+        .optional()?)
 }
 
-/// `SELECT <hero columns> FROM heroes JOIN teams ON teams.id = heroes.team_id
-/// WHERE teams.id = $1 ORDER BY heroes.id`: a team's heroes, through the join.
-#[dsl::auto_type(no_type_alias)]
-pub fn of_team(team_id: i64) -> _ {
-    let hero: AsSelect<Hero, Pg> = Hero::as_select();
-    heroes::table
+/// `session.delete(hero)` by primary key: whether there was such a hero.
+pub fn delete(conn: &mut PgConnection, id: i64) -> Result<bool> {
+    Ok(diesel::delete(heroes::table.find(id)).execute(conn)? == 1)
+}
+
+/// One team by primary key.
+pub fn team(conn: &mut PgConnection, id: i64) -> Result<Option<Team>> {
+    Ok(teams::table
+        .find(id)
+        .select(Team::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A team's heroes, through the join, in id order.
+pub fn of_team(conn: &mut PgConnection, team_id: i64) -> Result<Vec<Hero>> {
+    Ok(heroes::table
         .inner_join(teams::table)
         .filter(teams::id.eq(team_id))
         .order(heroes::id)
-        .select(hero)
-}
-
-/// `echo=True` for both diesel crates: from now on every new connection (sync
-/// or async) prints each SQL statement, with its bind values, before sending it.
-pub fn enable_echo() {
-    use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
-    fn echo() -> Option<Box<dyn Instrumentation>> {
-        Some(Box::new(|event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                support::narrate::sql(query);
-            }
-        }))
-    }
-    // Fails only if another thread panicked while setting it; echo is a
-    // debugging aid, so carry on without it then.
-    let _ = set_default_instrumentation(echo);
-}
-
-/// Reads a unique-name violation from a Diesel error (sync or async, both
-/// report errors as `diesel::result::Error`): `Some(("hero", "sandy"))` when an
-/// insert hit `heroes_name_key` with the name "sandy", `None` for any other error.
-pub fn already_exists(err: &diesel::result::Error) -> Option<(&'static str, String)> {
-    use diesel::result::{DatabaseErrorKind, Error};
-    let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
-        return None;
-    };
-    support::unique_name_violation(info.constraint_name(), info.details())
-}
-
-/// What a Diesel error means to a server that must answer for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trouble {
-    /// A foreign key pointed nowhere (a hero's `team_id` names no team).
-    MissingReference,
-    /// The connection is gone or the server is ending sessions: try later.
-    Unavailable,
-    /// Anything else.
-    Other,
-}
-
-/// Sorts a Diesel error (sync or async) into a [`Trouble`]. Diesel reports
-/// no SQLSTATE, so a session the server is ending (57P01, 57P02) is told by
-/// the server's own words, "terminating connection".
-pub fn trouble(err: &diesel::result::Error) -> Trouble {
-    use diesel::result::{DatabaseErrorKind, Error};
-    let Error::DatabaseError(kind, info) = err else {
-        return Trouble::Other;
-    };
-    match kind {
-        DatabaseErrorKind::ForeignKeyViolation => Trouble::MissingReference,
-        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
-            Trouble::Unavailable
-        }
-        _ if info.message().starts_with("terminating connection") => Trouble::Unavailable,
-        _ => Trouble::Other,
-    }
+        .select(Hero::as_select())
+        .load(conn)?)
 }

@@ -1,18 +1,33 @@
 //! The tour: the seed's `src/db.py`, step by step, each step printed beside
-//! the SQLAlchemy line it mirrors.
+//! the SQLAlchemy line it mirrors. The Rust each step prints is cut out of
+//! this crate's own source by its anchors ([`support::snippet`]): the code
+//! that runs.
 
-use heroes_model::{NewHero, seed};
+use diesel::prelude::*;
+use heroes_model::schema::{heroes, teams};
+use heroes_model::{Hero, NewHero, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
+use support::snippet::{Snippet, anchored};
 
-use crate::engine::{self, PgPool};
+use crate::db::{self, Pool};
 use crate::error::{Error, Result};
-use crate::{APP_SRC, heroes, migrate};
+use crate::{APP_SRC, migrate, queries};
 
-/// Runs every step on `pool`, the engine `main.rs` built for `database`
-/// (migrating on `migrations`, its engine for migrations). Safe to run any
-/// number of times: it first removes what an earlier run wrote, and ends in
-/// the same state.
-pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+const VERBS: &str = include_str!("../../support/src/diesel/migrate.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+/// Runs every step on `pool`, the pool `main.rs` built for `database`
+/// (migrating on `migration_pool`). Safe to run any number of times: it first
+/// removes what an earlier run wrote, and ends in the same state.
+pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
     title(
         "sync-diesel",
         "\"Driver Síncrono - psycopg2\" section (src/db.py)",
@@ -22,10 +37,7 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         1,
         "The engine: a pool of connections (built in main.rs)",
         "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
-        &format!(
-            "let pool: PgPool = Pool::builder().max_size({}).build(Manager {{ inner: ConnectionManager::new(url), .. }})?;  // src/engine.rs",
-            pool.max_size()
-        ),
+        &[const { anchored(DB, "pool") }],
     );
     outcome(format!(
         "pool ready: up to {} connections, callers wait at most {} s for one",
@@ -37,10 +49,13 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         2,
         "Migrate to head",
         "alembic upgrade head",
-        "under pg_advisory_lock: conn.run_pending_migrations(MIGRATIONS)  // migrations/ embedded",
+        &[
+            const { anchored(MIGRATE, "embed") },
+            const { anchored(MIGRATE, "up") },
+            const { anchored(VERBS, "up") },
+        ],
     );
-    let applied = migrate::up(&mut migrations.get()?)?;
-    let mut conn = pool.get()?;
+    let applied = migrate::up(&mut *migration_pool.get()?)?;
     if applied.is_empty() {
         outcome("already at head: nothing to apply");
     }
@@ -52,15 +67,21 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         3,
         "Insert the seed heroes in one transaction",
         "session.add_all([Hero(name=\"spongebob\"), Hero(name=\"sandy\"), ...]); session.commit()",
-        "session(&pool, |conn| insert_into(heroes).values(&new_heroes).get_results(conn))",
+        &[
+            const { anchored(TOUR, "insert") },
+            const { anchored(DB, "session") },
+            const { query("add_all") },
+        ],
     );
-    let inserted = engine::session(pool, |conn| {
-        let removed = heroes::remove_seed(conn, APP_SRC)?;
-        if removed > 0 {
-            outcome(format!("removed {removed} heroes left by an earlier tour"));
-        }
-        heroes::add_seed(conn, APP_SRC)
+    // ANCHOR: insert
+    let (removed, inserted) = db::session(pool, |conn| {
+        let removed = remove_seed(conn, APP_SRC)?;
+        Ok((removed, add_seed(conn, APP_SRC)?))
     })?;
+    // ANCHOR_END: insert
+    if removed > 0 {
+        outcome(format!("removed {removed} heroes left by an earlier tour"));
+    }
     outcome(format!(
         "inserted {} teams and {} heroes, committed together",
         seed::TEAMS.len(),
@@ -71,57 +92,58 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         .find(|h| h.name == "spongebob")
         .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
 
+    let mut conn = pool.get()?;
     step(
         4,
         "Get by primary key",
         "hero = session.get(Hero, hero_id)",
-        "heroes.find(id).select(Hero::as_select()).first(conn).optional()?",
+        &[const { query("get") }],
     );
-    match heroes::get(&mut conn, spongebob.id)? {
+    match queries::get(&mut conn, spongebob.id)? {
         Some(found) => outcome(format!("id {} -> {}", spongebob.id, hero(&found))),
         None => outcome(format!("id {} -> None (unexpected)", spongebob.id)),
     }
     outcome(format!(
         "id -1 -> {:?} (no such row is None, not an error)",
-        heroes::get(&mut conn, -1)?
+        queries::get(&mut conn, -1)?
     ));
 
     step(
         5,
         "Select with a WHERE clause, one row or none",
         "session.execute(select(Hero).where(Hero.name == \"spongebob\")).scalar_one_or_none()",
-        "heroes.filter(name.eq(\"spongebob\")).select(Hero::as_select()).first(conn).optional()?",
+        &[const { query("by_name") }],
     );
-    if let Some(found) = heroes::by_name(&mut conn, "spongebob")? {
+    if let Some(found) = queries::by_name(&mut conn, "spongebob")? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
     outcome(format!(
         "\"nobody\" -> {:?}",
-        heroes::by_name(&mut conn, "nobody")?
+        queries::by_name(&mut conn, "nobody")?
     ));
 
     step(
         6,
         "One value: scalar()",
         "session.scalar(select(Hero.secret_name).where(Hero.name == \"sandy\"))",
-        "heroes.filter(name.eq(\"sandy\")).select(secret_name).first::<Option<String>>(conn).optional()?",
+        &[const { query("secret_name_of") }, const { query("count") }],
     );
     outcome(format!(
         "sandy's secret name -> {:?}",
-        heroes::secret_name_of(&mut conn, "sandy")?.flatten()
+        queries::secret_name_of(&mut conn, "sandy")?.flatten()
     ));
     outcome(format!(
-        "select count(*) -> {} heroes in the table",
-        heroes::count(&mut conn)?
+        "count -> {} heroes in the table",
+        queries::count(&mut conn)?
     ));
 
     step(
         7,
         "Many rows: scalars().all()",
         "session.execute(select(Hero).where(Hero.app_src == \"sync-diesel\")).scalars().all()",
-        "heroes.filter(app_src.eq(APP_SRC)).order(id).select(Hero::as_select()).load(conn)?",
+        &[const { query("by_app_src") }],
     );
-    for found in heroes::by_app_src(&mut conn, APP_SRC)? {
+    for found in queries::by_app_src(&mut conn, APP_SRC)? {
         outcome(hero(&found));
     }
 
@@ -129,9 +151,9 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         8,
         "Join hero -> team",
         "session.execute(select(Hero, Team).join(Team, isouter=True)).all()",
-        "heroes.left_join(teams).select((Hero::as_select(), Option::<Team>::as_select())).load(conn)?",
+        &[const { query("with_teams") }],
     );
-    for (found, team) in heroes::with_teams(&mut conn, APP_SRC)? {
+    for (found, team) in queries::with_teams(&mut conn, APP_SRC)? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
@@ -139,9 +161,9 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         9,
         "Update",
         "hero.age += 1; session.commit()",
-        "update(heroes.filter(name.eq(\"spongebob\"))).set(age.eq(age + 1)).returning(Hero::as_returning()).get_result(conn)?",
+        &[const { query("birthday") }],
     );
-    if let Some(older) = heroes::birthday(&mut conn, "spongebob")? {
+    if let Some(older) = queries::birthday(&mut conn, "spongebob")? {
         outcome(format!(
             "spongebob is now {}",
             older
@@ -154,36 +176,57 @@ pub fn run(pool: &PgPool, migrations: &PgPool, database: &str) -> Result<()> {
         10,
         "Delete",
         "session.delete(hero); session.commit()",
-        "delete(heroes.filter(name.eq(\"barnacle boy\"))).execute(conn)?",
+        &[const { query("delete_by_name") }],
     );
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
-        heroes::delete_by_name(&mut conn, "barnacle boy")?
+        queries::delete_by_name(&mut conn, "barnacle boy")?
     ));
 
     step(
         11,
         "A failing batch rolls back whole",
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); session.commit()  # IntegrityError",
-        "session(&pool, |conn| add_all(conn, &batch))  // Err(AlreadyExists) -> ROLLBACK",
+        &[const { anchored(TOUR, "failing_batch") }],
     );
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC),
     ];
-    match engine::session(pool, |conn| heroes::add_all(conn, &batch)) {
+    // ANCHOR: failing_batch
+    let failed = db::session(pool, |conn| queries::add_all(conn, &batch)); // Err: ROLLBACK
+    // ANCHOR_END: failing_batch
+    match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
         Err(other) => return Err(other),
         Ok(_) => outcome("unexpected: the batch was accepted"),
     }
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
-        heroes::by_name(&mut conn, "mr. krabs")?.map(|h| h.name)
+        queries::by_name(&mut conn, "mr. krabs")?.map(|h| h.name)
     ));
 
     println!(
         "\nsync-diesel: done; {} heroes from this tour are in the database.",
-        heroes::by_app_src(&mut conn, APP_SRC)?.len()
+        queries::by_app_src(&mut conn, APP_SRC)?.len()
     );
     Ok(())
+}
+
+/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
+/// with `app_src`. Returns the heroes in seed order.
+pub fn add_seed(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
+    let teams = queries::add_teams(conn, &seed::new_teams())?;
+    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
+    queries::add_all(conn, &seed::new_heroes(app_src, team_id))
+}
+
+/// Removes what an earlier tour wrote (its heroes, and the seed teams), so the
+/// tour can run any number of times and end in the same state.
+pub fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<usize> {
+    let removed =
+        diesel::delete(heroes::table.filter(heroes::app_src.eq(app_src))).execute(conn)?;
+    let names: Vec<&str> = seed::TEAMS.iter().map(|t| t.name).collect();
+    diesel::delete(teams::table.filter(teams::name.eq_any(names))).execute(conn)?;
+    Ok(removed)
 }

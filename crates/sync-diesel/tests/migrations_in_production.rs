@@ -5,7 +5,7 @@
 //! database of its own, never migrated before it starts.
 //!
 //! Extra migrations live in a scratch copy of `migrations/` that diesel reads
-//! at run time (`FileBasedMigrations`); `migrate::up_from` is the crate's own
+//! at run time (`FileBasedMigrations`); `production::migrations::up_from` is the crate's own
 //! `up` (with its lock) over such a folder.
 
 // A failed unwrap in a test is a failed test, with its message.
@@ -19,6 +19,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use sync_diesel::migrate;
+use sync_diesel::production::migrations;
 
 const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
@@ -31,7 +32,7 @@ fn connect(db: &TestDatabase) -> PgConnection {
 /// a `down.sql` that does nothing.
 fn folder(label: &str, extra: &[(&str, &str)]) -> ScratchMigrations {
     let scratch = ScratchMigrations::copy_of(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations"),
         label,
     );
     for (name, up) in extra {
@@ -153,7 +154,7 @@ fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() {
         )],
     );
     let conn = &mut connect(&db);
-    let err = migrate::up_from(conn, source(&migrations))
+    let err = migrations::up_from(conn, &source(&migrations))
         .unwrap_err()
         .to_string();
     assert!(err.contains("2025-01-02-000003_half_done"), "{err}");
@@ -187,7 +188,7 @@ fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_transaction
     );
     let conn = &mut connect(&db);
     // By default diesel wraps it in a transaction, which PostgreSQL refuses.
-    let err = migrate::up_from(conn, source(&migrations))
+    let err = migrations::up_from(conn, &source(&migrations))
         .unwrap_err()
         .to_string();
     assert!(
@@ -209,7 +210,7 @@ fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_transaction
         &up,
         "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
     );
-    let err = migrate::up_from(conn, source(&migrations))
+    let err = migrations::up_from(conn, &source(&migrations))
         .unwrap_err()
         .to_string();
     assert!(
@@ -220,7 +221,10 @@ fn create_index_concurrently_runs_when_the_migration_opts_out_of_its_transaction
         &up,
         "CREATE INDEX CONCURRENTLY heroes_age_idx ON heroes (age);\n",
     );
-    assert_eq!(migrate::up_from(conn, source(&migrations)).unwrap(), [name]);
+    assert_eq!(
+        migrations::up_from(conn, &source(&migrations)).unwrap(),
+        [name]
+    );
     let valid: bool = diesel::select(diesel::dsl::sql::<Bool>(
         "(SELECT indisvalid FROM pg_index WHERE indexrelid = 'heroes_age_idx'::regclass)",
     ))
@@ -241,7 +245,9 @@ fn an_applied_migration_edited_afterwards_goes_unnoticed() {
     );
     let conn = &mut connect(&db);
     assert_eq!(
-        migrate::up_from(conn, source(&migrations)).unwrap().len(),
+        migrations::up_from(conn, &source(&migrations))
+            .unwrap()
+            .len(),
         3
     );
 
@@ -251,7 +257,7 @@ fn an_applied_migration_edited_afterwards_goes_unnoticed() {
     );
     // Diesel records versions only: the edit is neither run nor reported.
     assert!(
-        migrate::up_from(conn, source(&migrations))
+        migrations::up_from(conn, &source(&migrations))
             .unwrap()
             .is_empty()
     );
@@ -282,11 +288,11 @@ fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
     // Production ran branch A's migration, then deploys the merge.
     let prod = TestDatabase::create("sd_mp_branches").unwrap();
     let conn = &mut connect(&prod);
-    migrate::up_from(conn, source(&folder("sd-branch-a", &[BRANCH_A]))).unwrap();
+    migrations::up_from(conn, &source(&folder("sd-branch-a", &[BRANCH_A]))).unwrap();
     let merged = folder("sd-merged", &[BRANCH_A, BRANCH_B]);
     // Diesel applies whatever is not recorded: B, though older than A.
     assert_eq!(
-        migrate::up_from(conn, source(&merged)).unwrap(),
+        migrations::up_from(conn, &source(&merged)).unwrap(),
         [BRANCH_B.0]
     );
     assert_eq!(recorded(conn)[2..], ["20250301000001", "20250201000001"]);
@@ -295,7 +301,7 @@ fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
     let fresh = TestDatabase::create("sd_mp_branches_fresh").unwrap();
     let conn = &mut connect(&fresh);
     assert_eq!(
-        migrate::up_from(conn, source(&merged)).unwrap(),
+        migrations::up_from(conn, &source(&merged)).unwrap(),
         [REV1, REV2, BRANCH_B.0, BRANCH_A.0]
     );
 
@@ -303,9 +309,9 @@ fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
     // diesel applies B and says nothing of the recorded version it cannot find.
     let staging = TestDatabase::create("sd_mp_branches_staging").unwrap();
     let conn = &mut connect(&staging);
-    migrate::up_from(conn, source(&folder("sd-staging-a", &[BRANCH_A]))).unwrap();
+    migrations::up_from(conn, &source(&folder("sd-staging-a", &[BRANCH_A]))).unwrap();
     assert_eq!(
-        migrate::up_from(conn, source(&folder("sd-staging-b", &[BRANCH_B]))).unwrap(),
+        migrations::up_from(conn, &source(&folder("sd-staging-b", &[BRANCH_B]))).unwrap(),
         [BRANCH_B.0]
     );
 }

@@ -13,22 +13,22 @@ use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use heroes_model::{NewHero, seed};
-use sync_diesel::engine::{self, EngineOptions, PgPool};
-use sync_diesel::{Error, drift, heroes, migrate};
+use sync_diesel::db::{self, Pool, Settings};
+use sync_diesel::{Error, drift, migrate, queries, tour};
 
 const APP: &str = "sync-diesel-test";
 
 /// A fresh database, migrated to head, and a pool on it.
-fn fresh(prefix: &str) -> (TestDatabase, PgPool) {
+fn fresh(prefix: &str) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let pool = engine::engine(db.url(), EngineOptions::default()).unwrap();
+    let pool = db::pool(db.url(), &Settings::default()).unwrap();
     migrate::up(&mut pool.get().unwrap()).unwrap();
     (db, pool)
 }
 
-fn seeded(prefix: &str) -> (TestDatabase, PgPool) {
+fn seeded(prefix: &str) -> (TestDatabase, Pool) {
     let (db, pool) = fresh(prefix);
-    engine::session(&pool, |conn| heroes::add_seed(conn, APP)).unwrap();
+    db::session(&pool, |conn| tour::add_seed(conn, APP)).unwrap();
     (db, pool)
 }
 
@@ -80,28 +80,28 @@ fn table_exists(conn: &mut PgConnection, table: &str) -> bool {
 fn get_by_primary_key_finds_the_row_or_returns_none() {
     let (_db, pool) = seeded("sd_get");
     let conn = &mut pool.get().unwrap();
-    let sandy = heroes::by_name(conn, "sandy").unwrap().unwrap();
-    let found = heroes::get(conn, sandy.id).unwrap().unwrap();
+    let sandy = queries::by_name(conn, "sandy").unwrap().unwrap();
+    let found = queries::get(conn, sandy.id).unwrap().unwrap();
     assert_eq!(found, sandy);
     assert_eq!(found.secret_name.as_deref(), Some("Sandy Cheeks"));
     assert_eq!(found.age, Some(25));
     assert_eq!(found.app_src, APP);
-    assert_eq!(heroes::get(conn, -1).unwrap(), None);
-    assert_eq!(heroes::get(conn, i64::MAX).unwrap(), None);
+    assert_eq!(queries::get(conn, -1).unwrap(), None);
+    assert_eq!(queries::get(conn, i64::MAX).unwrap(), None);
 }
 
 #[test]
 fn select_where_returns_one_or_none() {
     let (_db, pool) = seeded("sd_where");
     let conn = &mut pool.get().unwrap();
-    let spongebob = heroes::by_name(conn, "spongebob").unwrap().unwrap();
+    let spongebob = queries::by_name(conn, "spongebob").unwrap().unwrap();
     assert_eq!(spongebob.name, "spongebob");
     assert_eq!(spongebob.age, Some(22));
     assert!(spongebob.team_id.is_some());
-    assert_eq!(heroes::by_name(conn, "nobody").unwrap(), None);
+    assert_eq!(queries::by_name(conn, "nobody").unwrap(), None);
     // Exact match: no case folding, no prefix match.
-    assert_eq!(heroes::by_name(conn, "SpongeBob").unwrap(), None);
-    assert_eq!(heroes::by_name(conn, "sponge").unwrap(), None);
+    assert_eq!(queries::by_name(conn, "SpongeBob").unwrap(), None);
+    assert_eq!(queries::by_name(conn, "sponge").unwrap(), None);
 }
 
 #[test]
@@ -109,29 +109,29 @@ fn scalar_returns_one_value_distinguishing_missing_row_from_null() {
     let (_db, pool) = seeded("sd_scalar");
     let conn = &mut pool.get().unwrap();
     assert_eq!(
-        heroes::secret_name_of(conn, "sandy").unwrap(),
+        queries::secret_name_of(conn, "sandy").unwrap(),
         Some(Some("Sandy Cheeks".to_owned()))
     );
     assert_eq!(
-        heroes::secret_name_of(conn, "barnacle boy").unwrap(),
+        queries::secret_name_of(conn, "barnacle boy").unwrap(),
         Some(None)
     );
-    assert_eq!(heroes::secret_name_of(conn, "nobody").unwrap(), None);
-    assert_eq!(heroes::count(conn).unwrap(), seed::HEROES.len() as i64);
+    assert_eq!(queries::secret_name_of(conn, "nobody").unwrap(), None);
+    assert_eq!(queries::count(conn).unwrap(), seed::HEROES.len() as i64);
 }
 
 #[test]
 fn scalars_all_returns_every_row_of_the_app_in_id_order() {
     let (_db, pool) = seeded("sd_scalars");
     let conn = &mut pool.get().unwrap();
-    heroes::add_all(conn, &[NewHero::named("intruder", "someone-else")]).unwrap();
-    let found = heroes::by_app_src(conn, APP).unwrap();
+    queries::add_all(conn, &[NewHero::named("intruder", "someone-else")]).unwrap();
+    let found = queries::by_app_src(conn, APP).unwrap();
     let names: Vec<_> = found.iter().map(|h| h.name.as_str()).collect();
     let expected: Vec<_> = seed::HEROES.iter().map(|h| h.name).collect();
     assert_eq!(names, expected);
     assert!(found.windows(2).all(|w| w[0].id < w[1].id));
     assert!(
-        heroes::by_app_src(conn, "nobody-wrote-this")
+        queries::by_app_src(conn, "nobody-wrote-this")
             .unwrap()
             .is_empty()
     );
@@ -141,7 +141,7 @@ fn scalars_all_returns_every_row_of_the_app_in_id_order() {
 fn the_left_join_pairs_each_hero_with_its_team_or_none() {
     let (_db, pool) = seeded("sd_join");
     let conn = &mut pool.get().unwrap();
-    let pairs = heroes::with_teams(conn, APP).unwrap();
+    let pairs = queries::with_teams(conn, APP).unwrap();
     assert_eq!(pairs.len(), seed::HEROES.len());
     for (hero, team) in &pairs {
         let expected = seed::HEROES
@@ -163,22 +163,22 @@ fn the_left_join_pairs_each_hero_with_its_team_or_none() {
 fn update_and_delete_change_exactly_the_named_row() {
     let (_db, pool) = seeded("sd_update");
     let conn = &mut pool.get().unwrap();
-    let older = heroes::birthday(conn, "spongebob").unwrap().unwrap();
+    let older = queries::birthday(conn, "spongebob").unwrap().unwrap();
     assert_eq!(older.age, Some(23));
     assert_eq!(
-        heroes::by_name(conn, "spongebob").unwrap().unwrap().age,
+        queries::by_name(conn, "spongebob").unwrap().unwrap().age,
         Some(23)
     );
     assert_eq!(
-        heroes::by_name(conn, "sandy").unwrap().unwrap().age,
+        queries::by_name(conn, "sandy").unwrap().unwrap().age,
         Some(25)
     );
-    assert_eq!(heroes::birthday(conn, "nobody").unwrap(), None);
+    assert_eq!(queries::birthday(conn, "nobody").unwrap(), None);
 
-    assert_eq!(heroes::delete_by_name(conn, "barnacle boy").unwrap(), 1);
-    assert_eq!(heroes::delete_by_name(conn, "barnacle boy").unwrap(), 0);
-    assert_eq!(heroes::by_name(conn, "barnacle boy").unwrap(), None);
-    assert_eq!(heroes::count(conn).unwrap(), seed::HEROES.len() as i64 - 1);
+    assert_eq!(queries::delete_by_name(conn, "barnacle boy").unwrap(), 1);
+    assert_eq!(queries::delete_by_name(conn, "barnacle boy").unwrap(), 0);
+    assert_eq!(queries::by_name(conn, "barnacle boy").unwrap(), None);
+    assert_eq!(queries::count(conn).unwrap(), seed::HEROES.len() as i64 - 1);
 }
 
 // ---- transactions and errors --------------------------------------------------
@@ -186,13 +186,13 @@ fn update_and_delete_change_exactly_the_named_row() {
 #[test]
 fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
     let (_db, pool) = seeded("sd_dup");
-    let before = heroes::count(&mut pool.get().unwrap()).unwrap();
+    let before = queries::count(&mut pool.get().unwrap()).unwrap();
     let batch = [
         NewHero::named("mr. krabs", APP),
         NewHero::named("plankton", APP),
         NewHero::named("sandy", APP),
     ];
-    let err = engine::session(&pool, |conn| heroes::add_all(conn, &batch)).unwrap_err();
+    let err = db::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
     assert!(
         matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
         "{err:?}"
@@ -202,29 +202,29 @@ fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
         "hero 'sandy' already exists; nothing from this batch was saved"
     );
     let conn = &mut pool.get().unwrap();
-    assert_eq!(heroes::count(conn).unwrap(), before);
-    assert_eq!(heroes::by_name(conn, "mr. krabs").unwrap(), None);
+    assert_eq!(queries::count(conn).unwrap(), before);
+    assert_eq!(queries::by_name(conn, "mr. krabs").unwrap(), None);
 }
 
 #[test]
 fn a_duplicate_inside_one_batch_also_leaves_zero_rows() {
     let (_db, pool) = fresh("sd_dup_in_batch");
     let batch = [NewHero::named("twin", APP), NewHero::named("twin", APP)];
-    let err = engine::session(&pool, |conn| heroes::add_all(conn, &batch)).unwrap_err();
+    let err = db::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
     assert!(
         matches!(&err, Error::AlreadyExists { name, .. } if name == "twin"),
         "{err:?}"
     );
-    assert_eq!(heroes::count(&mut pool.get().unwrap()).unwrap(), 0);
+    assert_eq!(queries::count(&mut pool.get().unwrap()).unwrap(), 0);
 }
 
 #[test]
 fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
     let (_db, pool) = fresh("sd_rollback");
-    let result: Result<(), Error> = engine::session(&pool, |conn| {
-        heroes::add_seed(conn, APP)?;
+    let result: Result<(), Error> = db::session(&pool, |conn| {
+        tour::add_seed(conn, APP)?;
         assert_eq!(
-            heroes::count(conn)?,
+            queries::count(conn)?,
             seed::HEROES.len() as i64,
             "visible inside"
         );
@@ -232,9 +232,9 @@ fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
     });
     assert!(result.is_err());
     let conn = &mut pool.get().unwrap();
-    assert_eq!(heroes::count(conn).unwrap(), 0);
+    assert_eq!(queries::count(conn).unwrap(), 0);
     assert!(
-        heroes::remove_seed(conn, APP).unwrap() == 0,
+        tour::remove_seed(conn, APP).unwrap() == 0,
         "no teams or heroes left"
     );
 }
@@ -250,14 +250,14 @@ fn names_are_stored_verbatim_and_sql_in_them_stays_data() {
         &"x".repeat(10_000),
     ];
     let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
-    engine::session(&pool, |conn| heroes::add_all(conn, &rows)).unwrap();
+    db::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap();
     let conn = &mut pool.get().unwrap();
     for name in names {
-        let found = heroes::by_name(conn, name).unwrap().unwrap();
+        let found = queries::by_name(conn, name).unwrap().unwrap();
         assert_eq!(found.name, name);
     }
     assert!(table_exists(conn, "heroes"));
-    assert_eq!(heroes::count(conn).unwrap(), names.len() as i64);
+    assert_eq!(queries::count(conn).unwrap(), names.len() as i64);
 }
 
 #[test]
@@ -267,19 +267,19 @@ fn a_nul_byte_in_a_name_is_a_clear_error_and_nothing_is_written() {
         NewHero::named("fine", APP),
         NewHero::named("bad\0name", APP),
     ];
-    let err = engine::session(&pool, |conn| heroes::add_all(conn, &rows)).unwrap_err();
+    let err = db::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap_err();
     assert!(err.to_string().contains("0x00"), "{err}");
-    assert_eq!(heroes::count(&mut pool.get().unwrap()).unwrap(), 0);
+    assert_eq!(queries::count(&mut pool.get().unwrap()).unwrap(), 0);
 }
 
 #[test]
 fn the_pool_replaces_a_connection_the_server_killed() {
     let (db, _) = fresh("sd_killed");
-    let pool = engine::engine(
+    let pool = db::pool(
         db.url(),
-        EngineOptions {
+        &Settings {
             max_size: 1,
-            ..EngineOptions::default()
+            ..Settings::default()
         },
     )
     .unwrap();
@@ -314,8 +314,7 @@ fn the_pool_replaces_a_connection_the_server_killed() {
     // In a session nothing fails: BEGIN finds the connection closed, and the
     // session starts again on a fresh one.
     kill(replaced);
-    let (now, count) =
-        engine::session(&pool, |conn| Ok((pid(conn)?, heroes::count(conn)?))).unwrap();
+    let (now, count) = db::session(&pool, |conn| Ok((pid(conn)?, queries::count(conn)?))).unwrap();
     assert_ne!(now, replaced);
     assert_eq!(count, 0);
 }
@@ -324,18 +323,18 @@ fn the_pool_replaces_a_connection_the_server_killed() {
 fn an_exhausted_pool_times_out_instead_of_hanging() {
     let (db, _) = fresh("sd_exhausted");
     let timeout = std::time::Duration::from_millis(300);
-    let pool = engine::engine(
+    let pool = db::pool(
         db.url(),
-        EngineOptions {
+        &Settings {
             max_size: 1,
             connection_timeout: timeout,
-            ..EngineOptions::default()
+            ..Settings::default()
         },
     )
     .unwrap();
     let _held = pool.get().unwrap();
     let began = std::time::Instant::now();
-    let err = engine::session(&pool, heroes::count).unwrap_err();
+    let err = db::session(&pool, queries::count).unwrap_err();
     assert!(matches!(err, Error::Pool(_)), "{err:?}");
     assert!(began.elapsed() >= timeout);
     assert!(
@@ -419,7 +418,7 @@ fn reverting_more_than_is_applied_is_refused_and_reverts_nothing() {
     let (_db, pool) = fresh("sd_down_too_far");
     let conn = &mut pool.get().unwrap();
     let err = migrate::down(conn, 3).unwrap_err();
-    assert!(matches!(err, migrate::MigrationError::Usage(_)), "{err:?}");
+    assert!(matches!(err, Error::Usage(_)), "{err:?}");
     assert!(migrate::history(conn).unwrap().iter().all(|r| r.applied));
 }
 

@@ -94,18 +94,17 @@ const STOPS: [Stop; 4] = [
     },
 ];
 
-/// Runs one crate's own tour in `database` (queries at `db.url`, migrations
-/// at `db.migration_url`), on the engines its own `main.rs` builds.
-async fn tour(example: Example, db: devdb::Database, database: String) -> Result<(), Failure> {
-    let devdb::Database { url, migration_url } = db;
+/// Runs one crate's own tour in `database` (queries at `urls.url`,
+/// migrations at `urls.migration_url`), on the pools its own `main.rs` builds.
+async fn tour(example: Example, urls: devdb::Database, database: String) -> Result<(), Failure> {
+    let devdb::Database { url, migration_url } = urls;
     match example {
         // Blocking Diesel on a thread made for blocking, as its `serve` does.
         Example::SyncDiesel => tokio::task::spawn_blocking(move || {
-            let options = sync_diesel::engine::EngineOptions::default();
-            let pool = sync_diesel::engine::engine(&url, options)?;
-            let one = sync_diesel::engine::EngineOptions::one_connection();
-            let migrations = sync_diesel::engine::engine(&migration_url, one)?;
-            sync_diesel::tour::run(&pool, &migrations, &database)
+            use sync_diesel::db::{self, Settings};
+            let pool = db::pool(&url, &Settings::default())?;
+            let migration_pool = db::pool(&migration_url, &Settings::one_connection())?;
+            sync_diesel::tour::run(&pool, &migration_pool, &database)
         })
         .await
         .unwrap_or_else(|e| {
@@ -115,33 +114,31 @@ async fn tour(example: Example, db: devdb::Database, database: String) -> Result
         })
         .map_err(failure),
         Example::AsyncDiesel => async {
-            let options = async_diesel::engine::EngineOptions::default();
-            let engine = async_diesel::engine::Engine::connect(&url, options).await?;
-            let one = async_diesel::engine::EngineOptions::one_connection();
-            let migrations = async_diesel::engine::Engine::connect(&migration_url, one).await?;
-            async_diesel::tour::run(&engine, &migrations, &database).await
+            use async_diesel::db::{self, Settings};
+            let pool = db::pool(&url, &Settings::default()).await?;
+            let migration_pool = db::pool(&migration_url, &Settings::one_connection()).await?;
+            async_diesel::tour::run(&pool, &migration_pool, &database).await
         }
         .await
         .map_err(failure),
         Example::SqlxRaw => async {
-            let options = sqlx_raw::engine::EngineOptions::default();
-            let pool = sqlx_raw::engine::engine(&url, options).await?;
-            let one = sqlx_raw::engine::EngineOptions::one_connection();
-            let migrations = sqlx_raw::engine::engine(&migration_url, one).await?;
-            let result = sqlx_raw::tour::run(&pool, &migrations, &database).await;
-            migrations.close().await;
+            use sqlx_raw::db::{self, Settings};
+            let pool = db::pool(&url, &Settings::default()).await?;
+            let migration_pool = db::pool(&migration_url, &Settings::one_connection()).await?;
+            let result = sqlx_raw::tour::run(&pool, &migration_pool, &database).await;
+            migration_pool.close().await;
             pool.close().await;
             result
         }
         .await
         .map_err(failure),
         Example::SeaOrm => async {
-            let db = seaorm_migrate::engine::connect(&url).await?;
-            let one = seaorm_migrate::engine::EngineOptions::one_connection();
-            let migrations = seaorm_migrate::engine::connect_with(&migration_url, one).await?;
-            let result = seaorm_migrate::tour::run(&db, &migrations, &database).await;
-            migrations.close_by_ref().await?;
-            db.close_by_ref().await?;
+            use seaorm_migrate::db::{self, Settings};
+            let pool = db::pool(&url, &Settings::default()).await?;
+            let migration_pool = db::pool(&migration_url, &Settings::one_connection()).await?;
+            let result = seaorm_migrate::tour::run(&pool, &migration_pool, &database).await;
+            migration_pool.close_by_ref().await?;
+            pool.close_by_ref().await?;
             result
         }
         .await
@@ -166,7 +163,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.echo {
         // Diesel (both crates) reports statements through its instrumentation,
         // sqlx and SeaORM through `tracing`: turn both on.
-        sync_diesel::engine::enable_echo();
+        sync_diesel::db::enable_echo();
         support::narrate::echo_sqlx_statements();
     }
     println!("Rust PostgreSQL Driver Exploration: the tour\n");

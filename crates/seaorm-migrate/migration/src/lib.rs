@@ -4,7 +4,8 @@
 //! an `up` and a `down`, listed in order in [`Migrator::migrations`]. `seaorm-migrate
 //! migrate generate NAME` adds a new file here and registers it below, as
 //! `alembic revision -m NAME` does. The builder emits the same SQL as the other
-//! crates' migrations (DESIGN.md, revision 1 and 2).
+//! crates' migrations (revision 1 and 2 of the reference SQL in the workspace's
+//! `migrations/`; conformance scenario 9 compares the schemas).
 //!
 //! This crate only knows the migration prelude; the entities live in
 //! heroes-model. Both preludes export a `ColumnDef`, so they are kept apart.

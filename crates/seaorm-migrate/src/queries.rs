@@ -1,9 +1,12 @@
-//! Every query idiom of the study through SeaORM's API. Each function is
-//! generic over `ConnectionTrait`, so it runs on the `DatabaseConnection` or
-//! inside a `DatabaseTransaction` (the session), as the caller chooses.
+//! The study's queries through SeaORM's entity API.
+//!
+//! Each function is generic over `ConnectionTrait`, so it runs on the
+//! `DatabaseConnection` (a pooled connection per statement) or inside a
+//! `DatabaseTransaction` from [`crate::db::session`], as the caller chooses.
+//! The entities (`hero`, `team`) live in heroes-model's `entity` module.
 
 use heroes_model::entity::{hero, team};
-use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
+use heroes_model::{Hero, NewHero, NewTeam, Team};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -12,6 +15,83 @@ use sea_orm::{
 
 use crate::error::Result;
 
+// ANCHOR: get
+/// `await db.get(HeroModel, hero_id)`: `Entity::find_by_id(id).one(db)`.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<Hero>> {
+    Ok(hero::Entity::find_by_id(id).one(db).await?.map(Hero::from))
+}
+// ANCHOR_END: get
+
+// ANCHOR: by_name
+/// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
+pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<Hero>> {
+    Ok(hero::Entity::find()
+        .filter(hero::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .map(Hero::from))
+}
+// ANCHOR_END: by_name
+
+// ANCHOR: secret_name_of
+/// `await db.scalar(select(HeroModel.secret_name).where(...))`: one column,
+/// via `select_only().column(..).into_tuple()`. The outer `Option` is "no such
+/// hero", the inner one a NULL column.
+pub async fn secret_name_of(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<Option<String>>> {
+    Ok(hero::Entity::find()
+        .select_only()
+        .column(hero::Column::SecretName)
+        .filter(hero::Column::Name.eq(name))
+        .into_tuple::<Option<String>>()
+        .one(db)
+        .await?)
+}
+// ANCHOR_END: secret_name_of
+
+// ANCHOR: count
+/// `select(func.count()).select_from(HeroModel)`: `PaginatorTrait::count`.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
+    Ok(hero::Entity::find().count(db).await?)
+}
+// ANCHOR_END: count
+
+// ANCHOR: by_app_src
+/// `select(HeroModel).where(HeroModel.app_src == app_src)` + `scalars().all()`.
+pub async fn by_app_src(db: &impl ConnectionTrait, app_src: &str) -> Result<Vec<Hero>> {
+    Ok(hero::Entity::find()
+        .filter(hero::Column::AppSrc.eq(app_src))
+        .order_by_asc(hero::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Hero::from)
+        .collect())
+}
+// ANCHOR_END: by_app_src
+
+// ANCHOR: with_teams
+/// The join, through the entity relation: `find_also_related(team::Entity)`
+/// is a LEFT JOIN; teamless heroes come with `None`.
+pub async fn with_teams(
+    db: &impl ConnectionTrait,
+    app_src: &str,
+) -> Result<Vec<(Hero, Option<Team>)>> {
+    Ok(hero::Entity::find()
+        .find_also_related(team::Entity)
+        .filter(hero::Column::AppSrc.eq(app_src))
+        .order_by_asc(hero::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(h, t)| (Hero::from(h), t.map(Team::from)))
+        .collect())
+}
+// ANCHOR_END: with_teams
+
+// ANCHOR: add_all
 /// A new hero as SeaORM's `ActiveModel`: the columns to set, `id` and
 /// `created_at` left to the database.
 pub fn active_hero(row: &NewHero) -> hero::ActiveModel {
@@ -35,6 +115,33 @@ pub async fn add_all(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<Vec<
         .await?;
     Ok(saved.into_iter().map(Hero::from).collect())
 }
+// ANCHOR_END: add_all
+
+// ANCHOR: birthday
+/// `hero.age += 1; await session.commit()`, in SQL: `update_many` with a
+/// column expression, `RETURNING` the changed row.
+pub async fn birthday(db: &impl ConnectionTrait, name: &str) -> Result<Option<Hero>> {
+    let changed = hero::Entity::update_many()
+        .col_expr(hero::Column::Age, Expr::col(hero::Column::Age).add(1))
+        .filter(hero::Column::Name.eq(name))
+        .exec_with_returning(db)
+        .await?;
+    Ok(changed.into_iter().next().map(Hero::from))
+}
+// ANCHOR_END: birthday
+
+// ANCHOR: delete_by_name
+/// `await session.delete(hero)`: `delete_many().filter(..)`; rows removed.
+pub async fn delete_by_name(db: &impl ConnectionTrait, name: &str) -> Result<u64> {
+    Ok(hero::Entity::delete_many()
+        .filter(hero::Column::Name.eq(name))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+// ANCHOR_END: delete_by_name
+
+// What the API needs beyond the study: teams, pages, partial updates.
 
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Vec<Team>> {
@@ -46,112 +153,6 @@ pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Ve
     .exec_with_returning(db)
     .await?;
     Ok(saved.into_iter().map(Team::from).collect())
-}
-
-/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
-/// with `app_src`. Returns the heroes in seed order.
-pub async fn add_seed(db: &impl ConnectionTrait, app_src: &str) -> Result<Vec<Hero>> {
-    let teams = add_teams(db, &seed::new_teams()).await?;
-    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
-    add_all(db, &seed::new_heroes(app_src, team_id)).await
-}
-
-/// Removes what an earlier tour wrote (its heroes and the seed teams).
-pub async fn remove_seed(db: &impl ConnectionTrait, app_src: &str) -> Result<u64> {
-    let removed = hero::Entity::delete_many()
-        .filter(hero::Column::AppSrc.eq(app_src))
-        .exec(db)
-        .await?
-        .rows_affected;
-    team::Entity::delete_many()
-        .filter(team::Column::Name.is_in(seed::TEAMS.iter().map(|t| t.name)))
-        .exec(db)
-        .await?;
-    Ok(removed)
-}
-
-/// `await db.get(HeroModel, hero_id)`: `Entity::find_by_id(id).one(db)`.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<Hero>> {
-    Ok(hero::Entity::find_by_id(id).one(db).await?.map(Hero::from))
-}
-
-/// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
-pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<Hero>> {
-    Ok(hero::Entity::find()
-        .filter(hero::Column::Name.eq(name))
-        .one(db)
-        .await?
-        .map(Hero::from))
-}
-
-/// `await db.scalar(select(HeroModel.secret_name).where(...))`: one column,
-/// via `select_only().column(..).into_tuple()`. The outer `Option` is "no such
-/// hero", the inner one a NULL column.
-pub async fn secret_name_of(
-    db: &impl ConnectionTrait,
-    name: &str,
-) -> Result<Option<Option<String>>> {
-    Ok(hero::Entity::find()
-        .select_only()
-        .column(hero::Column::SecretName)
-        .filter(hero::Column::Name.eq(name))
-        .into_tuple::<Option<String>>()
-        .one(db)
-        .await?)
-}
-
-/// `select(func.count()).select_from(HeroModel)`: `PaginatorTrait::count`.
-pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
-    Ok(hero::Entity::find().count(db).await?)
-}
-
-/// `select(HeroModel).where(HeroModel.app_src == app_src)` + `scalars().all()`.
-pub async fn by_app_src(db: &impl ConnectionTrait, app_src: &str) -> Result<Vec<Hero>> {
-    Ok(hero::Entity::find()
-        .filter(hero::Column::AppSrc.eq(app_src))
-        .order_by_asc(hero::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Hero::from)
-        .collect())
-}
-
-/// The join, through the entity relation: `find_also_related(team::Entity)`
-/// is a LEFT JOIN; teamless heroes come with `None`.
-pub async fn with_teams(
-    db: &impl ConnectionTrait,
-    app_src: &str,
-) -> Result<Vec<(Hero, Option<Team>)>> {
-    Ok(hero::Entity::find()
-        .find_also_related(team::Entity)
-        .filter(hero::Column::AppSrc.eq(app_src))
-        .order_by_asc(hero::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(h, t)| (Hero::from(h), t.map(Team::from)))
-        .collect())
-}
-
-/// `hero.age += 1; await session.commit()`, in SQL: `update_many` with a
-/// column expression, `RETURNING` the changed row.
-pub async fn birthday(db: &impl ConnectionTrait, name: &str) -> Result<Option<Hero>> {
-    let changed = hero::Entity::update_many()
-        .col_expr(hero::Column::Age, Expr::col(hero::Column::Age).add(1))
-        .filter(hero::Column::Name.eq(name))
-        .exec_with_returning(db)
-        .await?;
-    Ok(changed.into_iter().next().map(Hero::from))
-}
-
-/// `await session.delete(hero)`: `delete_many().filter(..)`; rows removed.
-pub async fn delete_by_name(db: &impl ConnectionTrait, name: &str) -> Result<u64> {
-    Ok(hero::Entity::delete_many()
-        .filter(hero::Column::Name.eq(name))
-        .exec(db)
-        .await?
-        .rows_affected)
 }
 
 /// One page of heroes (all, or only `app_src`'s), in id order:

@@ -3,10 +3,10 @@
 //! A replica replays the primary's WAL a moment after each commit, so a read
 //! sent there right after a write can miss it. Two ways to read your writes:
 //! read from the primary within the unit of work, or note where the
-//! primary's WAL ends after the commit ([`wal_position`](crate::replica::wal_position)) and let the read
+//! primary's WAL ends after the commit ([`wal_position`](crate::production::replica::wal_position)) and let the read
 //! wait, with a bound, until the replica has replayed that far
-//! ([`wait_for_replay`](crate::replica::wait_for_replay)). An engine on the replica's URL is an ordinary
-//! engine; writes sent to it fail with SQLSTATE 25006 (read-only transaction).
+//! ([`wait_for_replay`](crate::production::replica::wait_for_replay)). A pool on the replica's URL is an ordinary
+//! pool; writes sent to it fail with SQLSTATE 25006 (read-only transaction).
 //!
 //! The same two queries as sync-diesel's `replica.rs`, on purpose: one crate
 //! read alone shows the whole of it; only the execution (`.await`) differs.
@@ -17,7 +17,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
 
-use crate::engine::Engine;
+use crate::db::Pool;
 use crate::error::{Error, Result};
 
 #[derive(QueryableByName)]
@@ -37,7 +37,7 @@ struct Replayed {
 /// default) has written its record by then; an asynchronous one
 /// (`synchronous_commit = off`) may not have, and the wait could return
 /// before the write is on the replica.
-pub async fn wal_position(primary: &Engine) -> Result<String> {
+pub async fn wal_position(primary: &Pool) -> Result<String> {
     let row: Lsn = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
         .get_result(&mut primary.get().await?)
         .await?;
@@ -47,7 +47,7 @@ pub async fn wal_position(primary: &Engine) -> Result<String> {
 /// Waits until the server behind `replica` has replayed the WAL up to `lsn`
 /// (`pg_last_wal_replay_lsn()`), polling every 2 ms for at most `deadline`.
 /// A primary has nothing to replay and answers at once.
-pub async fn wait_for_replay(replica: &Engine, lsn: &str, deadline: Duration) -> Result<()> {
+pub async fn wait_for_replay(replica: &Pool, lsn: &str, deadline: Duration) -> Result<()> {
     let mut conn = replica.get().await?;
     let began = Instant::now();
     loop {

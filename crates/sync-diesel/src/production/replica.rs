@@ -3,9 +3,9 @@
 //! A replica replays the primary's WAL a moment after each commit, so a read
 //! sent there right after a write can miss it. Two ways to read your writes:
 //! read from the primary within the unit of work, or note where the
-//! primary's WAL ends after the commit ([`wal_position`](crate::replica::wal_position)) and let the read
+//! primary's WAL ends after the commit ([`wal_position`](crate::production::replica::wal_position)) and let the read
 //! wait, with a bound, until the replica has replayed that far
-//! ([`wait_for_replay`](crate::replica::wait_for_replay)). A pool on the replica's URL is an ordinary engine;
+//! ([`wait_for_replay`](crate::production::replica::wait_for_replay)). A pool on the replica's URL is an ordinary engine;
 //! writes sent to it fail with SQLSTATE 25006 (read-only transaction).
 
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::engine::PgPool;
+use crate::db::Pool;
 use crate::error::{Error, Result};
 
 #[derive(QueryableByName)]
@@ -33,7 +33,7 @@ struct Replayed {
 /// default) has written its record by then; an asynchronous one
 /// (`synchronous_commit = off`) may not have, and the wait could return
 /// before the write is on the replica.
-pub fn wal_position(primary: &PgPool) -> Result<String> {
+pub fn wal_position(primary: &Pool) -> Result<String> {
     let row: Lsn = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
         .get_result(&mut primary.get()?)?;
     Ok(row.lsn)
@@ -42,7 +42,7 @@ pub fn wal_position(primary: &PgPool) -> Result<String> {
 /// Waits until the server behind `replica` has replayed the WAL up to `lsn`
 /// (`pg_last_wal_replay_lsn()`), polling every 2 ms for at most `deadline`.
 /// A primary has nothing to replay and answers at once.
-pub fn wait_for_replay(replica: &PgPool, lsn: &str, deadline: Duration) -> Result<()> {
+pub fn wait_for_replay(replica: &Pool, lsn: &str, deadline: Duration) -> Result<()> {
     let mut conn = replica.get()?;
     let began = Instant::now();
     loop {

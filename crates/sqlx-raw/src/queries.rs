@@ -1,78 +1,19 @@
-//! Every query idiom of the study as plain SQL, checked at compile time.
+//! The study's queries as plain SQL, checked at compile time.
 //!
-//! `query!`, `query_as!` and `query_scalar!` send each statement to PostgreSQL
-//! while compiling (or read the answer saved in `.sqlx/`), so a typo in a
-//! column, a wrong parameter type or a nullable column read into a non-`Option`
-//! field is a build error, not a run-time one. Each function takes a
-//! `&mut PgConnection`: a pooled connection, or `&mut *tx` inside a transaction.
+//! `query_as!`, `query_scalar!` and `query!` send each statement to
+//! PostgreSQL while compiling (or read its answer saved in `.sqlx/`), so a
+//! misspelt column, a wrong parameter type or a nullable column read into a
+//! non-`Option` field is a build error, not a run-time one. Each function
+//! takes a `&mut PgConnection`: `&mut *pool.acquire().await?` for a query on
+//! its own, or a transaction from [`crate::db::session`], which derefs to one;
+//! the caller decides where the transaction ends.
 
-use heroes_model::{Hero, NewHero, NewTeam, Team, seed};
+use heroes_model::{Hero, NewHero, NewTeam, Team};
 use sqlx::PgConnection;
 
 use crate::error::Result;
 
-/// `session.add_all([...])`: the whole batch in **one** statement, whatever
-/// its size: each column travels as one array parameter and `UNNEST` turns the
-/// arrays back into rows (sqlx has no multi-row `VALUES` builder for `query!`,
-/// and one statement per row would be one round trip per row).
-pub async fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
-    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-    let secret_names: Vec<Option<&str>> = rows.iter().map(|r| r.secret_name.as_deref()).collect();
-    let ages: Vec<Option<i32>> = rows.iter().map(|r| r.age).collect();
-    let app_srcs: Vec<&str> = rows.iter().map(|r| r.app_src.as_str()).collect();
-    let team_ids: Vec<Option<i64>> = rows.iter().map(|r| r.team_id).collect();
-    Ok(sqlx::query_as!(
-        Hero,
-        r#"INSERT INTO heroes (name, secret_name, age, app_src, team_id)
-           SELECT * FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::text[], $5::int8[])
-           RETURNING id, name, secret_name, age, app_src, created_at, team_id"#,
-        &names as &[&str],
-        &secret_names as &[Option<&str>],
-        &ages as &[Option<i32>],
-        &app_srcs as &[&str],
-        &team_ids as &[Option<i64>],
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// Inserts teams, returning them with their ids.
-pub async fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
-    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-    let headquarters: Vec<Option<&str>> = rows.iter().map(|r| r.headquarters.as_deref()).collect();
-    Ok(sqlx::query_as!(
-        Team,
-        r#"INSERT INTO teams (name, headquarters)
-           SELECT * FROM UNNEST($1::text[], $2::text[])
-           RETURNING id, name, headquarters"#,
-        &names as &[&str],
-        &headquarters as &[Option<&str>],
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// Inserts the seed cast (teams first, then heroes pointing at them), stamped
-/// with `app_src`. Returns the heroes in seed order.
-pub async fn add_seed(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
-    let teams = add_teams(conn, &seed::new_teams()).await?;
-    let team_id = |name: &str| teams.iter().find(|t| t.name == name).map(|t| t.id);
-    add_all(conn, &seed::new_heroes(app_src, team_id)).await
-}
-
-/// Removes what an earlier tour wrote (its heroes and the seed teams).
-pub async fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<u64> {
-    let removed = sqlx::query!("DELETE FROM heroes WHERE app_src = $1", app_src)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let teams: Vec<&str> = seed::TEAMS.iter().map(|t| t.name).collect();
-    sqlx::query!("DELETE FROM teams WHERE name = ANY($1)", &teams as &[&str])
-        .execute(&mut *conn)
-        .await?;
-    Ok(removed)
-}
-
+// ANCHOR: get
 /// `session.get(Hero, id)`: by primary key; `None` when there is no such row.
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Hero>> {
     Ok(sqlx::query_as!(
@@ -83,7 +24,9 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Option<Hero>> {
     .fetch_optional(conn)
     .await?)
 }
+// ANCHOR_END: get
 
+// ANCHOR: by_name
 /// `select(Hero).where(Hero.name == name)` + `scalar_one_or_none()`.
 pub async fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
     Ok(sqlx::query_as!(
@@ -94,7 +37,9 @@ pub async fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>
     .fetch_optional(conn)
     .await?)
 }
+// ANCHOR_END: by_name
 
+// ANCHOR: secret_name_of
 /// `session.scalar(select(Hero.secret_name).where(...))`: the outer `Option`
 /// is "no such hero", the inner one a NULL column.
 pub async fn secret_name_of(conn: &mut PgConnection, name: &str) -> Result<Option<Option<String>>> {
@@ -104,7 +49,9 @@ pub async fn secret_name_of(conn: &mut PgConnection, name: &str) -> Result<Optio
             .await?,
     )
 }
+// ANCHOR_END: secret_name_of
 
+// ANCHOR: count
 /// `session.scalar(select(func.count()).select_from(Hero))`. The `"count!"`
 /// alias tells sqlx the value is never NULL (it cannot know for `count(*)`).
 pub async fn count(conn: &mut PgConnection) -> Result<i64> {
@@ -114,7 +61,9 @@ pub async fn count(conn: &mut PgConnection) -> Result<i64> {
             .await?,
     )
 }
+// ANCHOR_END: count
 
+// ANCHOR: by_app_src
 /// `select(Hero).where(Hero.app_src == app_src)` + `scalars().all()`, in id order.
 pub async fn by_app_src(conn: &mut PgConnection, app_src: &str) -> Result<Vec<Hero>> {
     Ok(sqlx::query_as!(
@@ -126,7 +75,9 @@ pub async fn by_app_src(conn: &mut PgConnection, app_src: &str) -> Result<Vec<He
     .fetch_all(conn)
     .await?)
 }
+// ANCHOR_END: by_app_src
 
+// ANCHOR: with_teams
 /// Every hero of `app_src` with its team, or `None` (a LEFT JOIN). The `?`
 /// aliases mark the team columns nullable: they are NULL for teamless heroes.
 pub async fn with_teams(
@@ -167,7 +118,36 @@ pub async fn with_teams(
         })
         .collect())
 }
+// ANCHOR_END: with_teams
 
+// ANCHOR: add_all
+/// `session.add_all([...])`: the whole batch in **one** statement, whatever
+/// its size: each column travels as one array parameter and `UNNEST` turns the
+/// arrays back into rows (sqlx has no multi-row `VALUES` builder for `query!`,
+/// and one statement per row would be one round trip per row).
+pub async fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let secret_names: Vec<Option<&str>> = rows.iter().map(|r| r.secret_name.as_deref()).collect();
+    let ages: Vec<Option<i32>> = rows.iter().map(|r| r.age).collect();
+    let app_srcs: Vec<&str> = rows.iter().map(|r| r.app_src.as_str()).collect();
+    let team_ids: Vec<Option<i64>> = rows.iter().map(|r| r.team_id).collect();
+    Ok(sqlx::query_as!(
+        Hero,
+        r#"INSERT INTO heroes (name, secret_name, age, app_src, team_id)
+           SELECT * FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::text[], $5::int8[])
+           RETURNING id, name, secret_name, age, app_src, created_at, team_id"#,
+        &names as &[&str],
+        &secret_names as &[Option<&str>],
+        &ages as &[Option<i32>],
+        &app_srcs as &[&str],
+        &team_ids as &[Option<i64>],
+    )
+    .fetch_all(conn)
+    .await?)
+}
+// ANCHOR_END: add_all
+
+// ANCHOR: birthday
 /// `hero.age += 1; session.commit()`, as one `UPDATE ... RETURNING`.
 pub async fn birthday(conn: &mut PgConnection, name: &str) -> Result<Option<Hero>> {
     Ok(sqlx::query_as!(
@@ -179,13 +159,34 @@ pub async fn birthday(conn: &mut PgConnection, name: &str) -> Result<Option<Hero
     .fetch_optional(conn)
     .await?)
 }
+// ANCHOR_END: birthday
 
+// ANCHOR: delete_by_name
 /// `session.delete(hero); session.commit()`: rows removed (0 or 1).
 pub async fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<u64> {
     Ok(sqlx::query!("DELETE FROM heroes WHERE name = $1", name)
         .execute(conn)
         .await?
         .rows_affected())
+}
+// ANCHOR_END: delete_by_name
+
+// What the API needs beyond the study: teams, pages, partial updates.
+
+/// Inserts teams, returning them with their ids.
+pub async fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let headquarters: Vec<Option<&str>> = rows.iter().map(|r| r.headquarters.as_deref()).collect();
+    Ok(sqlx::query_as!(
+        Team,
+        r#"INSERT INTO teams (name, headquarters)
+           SELECT * FROM UNNEST($1::text[], $2::text[])
+           RETURNING id, name, headquarters"#,
+        &names as &[&str],
+        &headquarters as &[Option<&str>],
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// `scalars().all()` one page at a time, for the API's `GET /heroes`: every
@@ -243,14 +244,6 @@ pub async fn update(
     .await?)
 }
 
-/// `Some(value)` (set it, maybe to NULL) → `(true, value)`; `None` → `(false, NULL)`.
-fn flag<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
-    match change {
-        Some(value) => (true, value),
-        None => (false, None),
-    }
-}
-
 /// `session.delete(hero)` by primary key: whether there was such a hero.
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool> {
     let deleted = sqlx::query!("DELETE FROM heroes WHERE id = $1", id)
@@ -283,4 +276,12 @@ pub async fn of_team(conn: &mut PgConnection, team_id: i64) -> Result<Vec<Hero>>
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// `Some(value)` (set it, maybe to NULL) → `(true, value)`; `None` → `(false, NULL)`.
+fn flag<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
+    match change {
+        Some(value) => (true, value),
+        None => (false, None),
+    }
 }

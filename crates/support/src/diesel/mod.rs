@@ -1,0 +1,63 @@
+//! What the two diesel crates share and neither teaches: `ECHO=1` as a diesel
+//! instrumentation, reading a diesel error, and the migration verbs over the
+//! workspace's `migrations/` ([`migrate`]). sync-diesel runs them on a
+//! blocking `PgConnection`, async-diesel on diesel-async's connection wrapper;
+//! both report errors as `diesel::result::Error`.
+
+pub mod migrate;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+use diesel::result::{DatabaseErrorKind, Error};
+
+/// `echo=True` for both diesel crates: from now on every new connection (sync
+/// or async) prints each SQL statement, with its bind values, before sending it.
+pub fn enable_echo() {
+    fn echo() -> Option<Box<dyn Instrumentation>> {
+        Some(Box::new(|event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                crate::narrate::sql(query);
+            }
+        }))
+    }
+    // Fails only if another thread panicked while setting it; echo is a
+    // debugging aid, so carry on without it then.
+    let _ = set_default_instrumentation(echo);
+}
+
+/// Reads a unique-name violation from a diesel error: `Some(("hero",
+/// "sandy"))` when an insert hit `heroes_name_key` with the name "sandy",
+/// `None` for any other error.
+pub fn already_exists(err: &Error) -> Option<(&'static str, String)> {
+    let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
+        return None;
+    };
+    crate::unique_name_violation(info.constraint_name(), info.details())
+}
+
+/// What a diesel error means to a caller that must answer for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    /// A foreign key pointed nowhere (a hero's `team_id` names no team).
+    MissingReference,
+    /// The connection is gone or the server is ending sessions: try later.
+    Unavailable,
+    /// Anything else.
+    Other,
+}
+
+/// Sorts a diesel error into a [`Trouble`]. Diesel reports no SQLSTATE, so a
+/// session the server is ending (57P01, 57P02) is told by the server's own
+/// words, "terminating connection".
+pub fn trouble(err: &Error) -> Trouble {
+    let Error::DatabaseError(kind, info) = err else {
+        return Trouble::Other;
+    };
+    match kind {
+        DatabaseErrorKind::ForeignKeyViolation => Trouble::MissingReference,
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            Trouble::Unavailable
+        }
+        _ if info.message().starts_with("terminating connection") => Trouble::Unavailable,
+        _ => Trouble::Other,
+    }
+}
