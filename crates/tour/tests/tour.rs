@@ -87,3 +87,112 @@ fn a_malformed_database_url_is_one_line_and_exit_code_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: DATABASE_URL"), "{stderr}");
 }
+
+/// The Rust a tour prints, as (crate, lines) blocks: each `rust:` line and
+/// the lines under it, cut at a blank line (two snippets of one step) or at
+/// the step's first result.
+fn printed_rust(stdout: &str) -> Vec<(String, Vec<String>)> {
+    const STOPS: [&str; 4] = ["sync-diesel", "async-diesel", "sqlx-raw", "seaorm-migrate"];
+    let mut blocks = Vec::new();
+    let mut krate = String::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in stdout.lines() {
+        if let Some(name) = STOPS
+            .iter()
+            .find(|name| line.starts_with("#### ") && line.contains(&format!(". {name} ")))
+        {
+            krate = (*name).to_owned();
+        }
+        if let Some(code) = line.strip_prefix("    rust:   ") {
+            if let Some(done) = current.take() {
+                blocks.push((krate.clone(), done));
+            }
+            current = Some(vec![code.to_owned()]);
+        } else if let Some(lines) = current.as_mut() {
+            match line.strip_prefix("           ") {
+                Some(code) => lines.push(code.to_owned()),
+                None => {
+                    blocks.push((krate.clone(), std::mem::take(lines)));
+                    current = line.is_empty().then(Vec::new);
+                }
+            }
+        }
+    }
+    blocks.retain(|(_, lines)| !lines.is_empty());
+    blocks
+}
+
+/// A source file's code lines, trimmed: no blank, doc-comment or anchor lines
+/// (what `Snippet::code` leaves out when the tour prints).
+fn code_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("///")
+                && !l.starts_with("//!")
+                && !l.starts_with("// ANCHOR")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every `.rs` file under `dir`, read.
+fn sources(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<String>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            found.push((path, code_lines(&text)));
+        }
+    }
+    found
+}
+
+/// Snippets true by construction: every block of Rust a tour prints is a run
+/// of consecutive lines of its crate's own source (or of the diesel verbs
+/// both diesel crates share in `support`), so what a reader sees is the code
+/// that ran. A tour printing a line typed by hand fails here; a missing
+/// anchor does not even build (`support::snippet::anchored` in a const block).
+#[test]
+fn every_rust_line_a_tour_prints_is_in_the_crates_source() {
+    let dbs = TourDatabases {
+        prefix: format!("tour_s{}_", std::process::id()),
+    };
+    let out = Command::cargo_bin("tour")
+        .unwrap()
+        .args(["--db-prefix", &dbs.prefix])
+        .env_remove("ECHO")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let blocks = printed_rust(&stdout);
+    for name in ["sync-diesel", "async-diesel", "sqlx-raw", "seaorm-migrate"] {
+        let count = blocks.iter().filter(|(k, _)| k == name).count();
+        assert!(count >= 12, "{name}: only {count} blocks of Rust printed");
+    }
+    for (krate, block) in &blocks {
+        let mut files = sources(&crates.join(krate).join("src"));
+        files.extend(sources(&crates.join("support").join("src")));
+        let wanted = code_lines(&block.join("\n"));
+        let found = files.iter().any(|(_, lines)| {
+            lines
+                .windows(wanted.len())
+                .any(|window| window == wanted.as_slice())
+        });
+        assert!(
+            found,
+            "{krate}'s tour printed Rust that is not in its source:\n{}",
+            block.join("\n")
+        );
+    }
+}
