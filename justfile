@@ -105,12 +105,33 @@ lint-migrations:
 ci:
     bash .ci/run
 
-# Every conformance scenario against every crate; writes docs/behaviour.md.
+# The tutorial: builds book/ into target/book and checks every include, anchor
+# and link (mdBook only logs a missing include); installs mdBook 0.5 when
+# missing. `mdbook serve book` serves it on http://localhost:3000.
+book:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! mdbook --version 2>/dev/null | grep -q '^mdbook v0\.5\.'; then
+        cargo install mdbook --version '^0.5' --locked
+    fi
+    log=$(mktemp)
+    trap 'rm -f "$log"' EXIT
+    mdbook build book 2>&1 | tee "$log"
+    if grep -E '^\s*(ERROR|WARN)' "$log" >/dev/null; then
+        echo "error: mdbook reported a problem (above)" >&2
+        exit 1
+    fi
+    cargo test -q -p tour --test book
+    echo "the book is in target/book/index.html"
+
+# Every conformance scenario against every crate; writes book/src/behaviour.md.
 conformance:
-    cargo run -q -p conformance -- report --out docs/behaviour.md
+    cargo run -q -p conformance -- report --out book/src/behaviour.md
 
 # The measured comparison: every crate, raw tokio-postgres, pgbench, psql \copy
 # and SQLAlchemy (psycopg2, asyncpg), plus cold build cost; writes
-# docs/COMPARISON.md and docs/charts/ (~15 min; `--quick` for a smoke run).
+# docs/COMPARISON.json, book/src/comparison.md with its charts, and every report
+# block of the READMEs and the book (~25 min; `--quick --out /tmp/c.md --json
+# /tmp/c.json` for a smoke run that leaves them alone).
 report *args:
     cargo run --release -q -p bench -- report {{args}}

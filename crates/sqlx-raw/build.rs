@@ -2,8 +2,8 @@
 //!
 //! `sqlx::migrate!` reads the folder while compiling, but on stable Rust
 //! cargo does not know the macro read it: without this line a new migration
-//! is left out of the binary until something else changes (we saw
-//! `migrate history` miss one). `sqlx migrate build-script` writes the same.
+//! is left out of the binary until something else changes.
+//! `sqlx migrate build-script` writes the same.
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");

@@ -494,7 +494,7 @@ fn the_tour_prints_the_pool_code_that_runs_and_the_size_it_built() {
 
 /// The tour and `serve` through PgBouncer in the best mode this crate
 /// supports as written, session mode (diesel-async prepares named statements whatever its cache setting, which transaction mode cannot carry); the
-/// migrations go to the cluster behind it (docs/SCALING.md).
+/// migrations go to the cluster behind it (book/src/scaling.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
     let db = TestDatabase::create("ad_bouncer").unwrap();

@@ -1,5 +1,5 @@
 //! Migrations where production hurts, for diesel_migrations driven through
-//! diesel-async (docs/MIGRATIONS.md): two deploys at once, a migration that
+//! diesel-async (book/src/migrations-in-production.md): two deploys at once, a migration that
 //! fails halfway, one that cannot run in a transaction, an applied migration
 //! edited afterwards, two branches merged. Each test has a database of its
 //! own, never migrated before it starts.

@@ -66,8 +66,8 @@ static INSERTS: AtomicU64 = AtomicU64::new(0);
 impl Rust {
     /// Connects contender `name` to `url` with its crate's default pool;
     /// `ping_every_checkout: true` instead tests every connection as it
-    /// leaves the pool, the crates' default before #13 (and each library's
-    /// own), to measure what that costs.
+    /// leaves the pool, each library's own default, to measure what that
+    /// costs.
     pub async fn connect(name: &str, url: &str, ping_every_checkout: bool) -> BenchResult<Self> {
         let pool = Pool {
             size: POOL_SIZE as u32,

@@ -1,12 +1,13 @@
 //! The measured comparison: the four example crates, raw tokio-postgres,
 //! pgbench, `psql \copy` and the seed's own SQLAlchemy stack under the same
 //! workloads, interleaved in one run, plus each crate's build cost; written
-//! as `docs/COMPARISON.md` with SVG charts (`just report`).
+//! as `book/src/comparison.md` with SVG charts (`just report`).
 
 pub mod baselines;
 pub mod buildcost;
 pub mod contenders;
 pub mod dataset;
+pub mod figures;
 pub mod http;
 pub mod measure;
 pub mod report;

@@ -1,7 +1,9 @@
 //! bench: measures the four example crates, raw tokio-postgres, pgbench,
 //! `psql \copy` and SQLAlchemy (psycopg2, asyncpg) under the same workloads in
 //! one interleaved run, builds each crate cold for its build cost, and writes
-//! `docs/COMPARISON.md` with SVG charts in `docs/charts/`.
+//! the figures to `docs/COMPARISON.json`, the book's chapter
+//! `book/src/comparison.md` with SVG charts in `book/src/charts/`, and every
+//! report block in the README, the crate READMEs and the book.
 //!
 //! Run with:
 //! ```text
@@ -9,7 +11,7 @@
 //! cargo run --release -p bench -- report                   # the same
 //! cargo run --release -p bench -- report --no-build-cost   # skip the cold builds
 //! cargo run -p bench -- report --quick --out /tmp/c.md     # smoke run, about a minute
-//! cargo run -p bench -- render                             # rewrite the report from docs/COMPARISON.json
+//! cargo run -p bench -- render                             # rewrite the chapter and the blocks from docs/COMPARISON.json
 //! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
 //! ```
 
@@ -18,14 +20,11 @@ use std::process::{Command, ExitCode};
 
 use bench::baselines::Tools;
 use bench::measure::{Bench, Config};
+use bench::report::ANALYSIS;
 use bench::results::Results;
-use bench::{buildcost, dataset, report};
+use bench::{buildcost, dataset, figures, report};
 use clap::{Parser, Subcommand};
 use conformance::{Stack as _, stacks};
-
-/// What the report says about the slow cases: written by hand from the
-/// measurements, kept beside the code that measures them.
-const ANALYSIS: &str = include_str!("../ANALYSIS.md");
 
 /// The benchmark's command line.
 #[derive(Debug, Parser)]
@@ -39,10 +38,13 @@ struct Cli {
 enum Cmd {
     /// Measure everything and write the report.
     Report {
-        /// Where to write the report (charts go to `charts/` beside it, the
-        /// raw figures to the same name with `.json`).
-        #[arg(long, default_value = "docs/COMPARISON.md")]
+        /// Where to write the report (charts go to `charts/` beside it).
+        #[arg(long, default_value = "book/src/comparison.md")]
         out: PathBuf,
+        /// Where to write the figures. At the default, the report blocks of
+        /// the README, the crate READMEs and the book are rewritten too.
+        #[arg(long, default_value = JSON)]
+        json: PathBuf,
         /// A smoke run: every workload and contender once, briefly; no build cost.
         #[arg(long)]
         quick: bool,
@@ -77,32 +79,38 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
-    /// Write the report again from a run's figures (e.g. after editing
-    /// ANALYSIS.md), without measuring.
+    /// Write the report and the prose's report blocks again from a run's
+    /// figures (e.g. after editing ANALYSIS.md or adding a block), without
+    /// measuring.
     Render {
         /// The figures a `report` run saved.
-        #[arg(long, default_value = "docs/COMPARISON.json")]
+        #[arg(long, default_value = JSON)]
         from: PathBuf,
         /// Where to write the report.
-        #[arg(long, default_value = "docs/COMPARISON.md")]
+        #[arg(long, default_value = "book/src/comparison.md")]
         out: PathBuf,
     },
 }
 
+/// The committed figures, relative to the workspace root.
+const JSON: &str = "docs/COMPARISON.json";
+
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
-    let (out, quick, no_build_cost, rebuild, database) = match Cli::parse().command {
+    let (out, json, quick, no_build_cost, rebuild, database) = match Cli::parse().command {
         Cmd::Report {
             out,
+            json,
             quick,
             no_build_cost,
             rebuild,
             database,
-        } => (out, quick, no_build_cost, rebuild, database),
+        } => (out, json, quick, no_build_cost, rebuild, database),
         Cmd::ServeCrate { name, args } => return serve_crate(&name, args),
         Cmd::Scale { database, quick } => return scale_only(&database, quick),
         Cmd::Render { from, out } => {
@@ -128,7 +136,7 @@ fn main() -> ExitCode {
         (false, true) => Build::Measure,
         (false, false) => Build::ReuseOrMeasure,
     };
-    match run(&url, &database, &out, quick, build) {
+    match run(&url, &database, &out, &json, quick, build) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -171,8 +179,15 @@ fn build_fingerprint() -> String {
     )
 }
 
-fn run(url: &str, database: &str, out: &Path, quick: bool, build: Build) -> Result<(), String> {
-    let previous: Option<Results> = std::fs::read_to_string(out.with_extension("json"))
+fn run(
+    url: &str,
+    database: &str,
+    out: &Path,
+    json_path: &Path,
+    quick: bool,
+    build: Build,
+) -> Result<(), String> {
+    let previous: Option<Results> = std::fs::read_to_string(json_path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     let began = std::time::Instant::now();
@@ -242,12 +257,33 @@ fn run(url: &str, database: &str, out: &Path, quick: bool, build: Build) -> Resu
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
+    if let Some(parent) = json_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
-    let json_path = out.with_extension("json");
-    std::fs::write(&json_path, json)
+    std::fs::write(json_path, json)
         .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
     report::write(&results, out, ANALYSIS)?;
     eprintln!("wrote {} and {}", out.display(), json_path.display());
+    rewrite_prose(json_path, &results)
+}
+
+/// Rewrites the report blocks of the README, the crate READMEs and the book
+/// when `json` is the committed figures (a `--json` elsewhere, as the smoke
+/// test uses, leaves the prose alone).
+fn rewrite_prose(json: &Path, results: &Results) -> Result<(), String> {
+    let committed = workspace().join(JSON);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(json, &committed) {
+        return Ok(());
+    }
+    for file in figures::rewrite_all(&workspace(), results)? {
+        eprintln!("rewrote the report blocks of {}", file.display());
+    }
     Ok(())
 }
 
@@ -309,7 +345,7 @@ fn render(from: &Path, out: &Path) -> Result<(), String> {
         .map_err(|e| format!("{} is not a run's figures: {e}", from.display()))?;
     report::write(&results, out, ANALYSIS)?;
     eprintln!("wrote {}", out.display());
-    Ok(())
+    rewrite_prose(from, &results)
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {

@@ -25,7 +25,8 @@ pub const SQLALCHEMY: [(&str, &str); 2] = [
 ];
 
 /// The name of `krate` measured with a test of every connection at checkout
-/// (the crates' pool default before #13, and each library's own default).
+/// (each library's own default, which the crates turn off: see each crate's
+/// `production::checkout`).
 pub fn variant_name(krate: &str) -> String {
     format!("{krate}, ping per checkout (before)")
 }

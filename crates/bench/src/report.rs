@@ -1,4 +1,5 @@
-//! `docs/COMPARISON.md` and its SVG charts, from a run's [`Results`].
+//! `book/src/comparison.md` (the book's measured comparison) and its SVG
+//! charts, from a run's [`Results`].
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,6 +10,10 @@ use crate::contenders::{BenchResult, RUST};
 use crate::measure::{BULK, CONCURRENT, PGBENCH, PSQL_COPY, SQLALCHEMY, variant_name};
 use crate::results::{Results, Sample};
 use crate::workloads::Workload;
+
+/// What the report says about the slow cases: written by hand from the
+/// measurements, kept beside the code that measures them.
+pub const ANALYSIS: &str = include_str!("../ANALYSIS.md");
 
 /// The floor every ratio is taken against.
 pub const RAW: &str = "tokio-postgres";
@@ -23,14 +28,14 @@ const CRATES: [&str; 4] = [RUST[0], RUST[1], RUST[2], RUST[3]];
 /// the report says why (see the analysis section).
 pub const SLOW: f64 = 0.9;
 
-fn ratio(value: f64, reference: Option<f64>) -> String {
+pub(crate) fn ratio(value: f64, reference: Option<f64>) -> String {
     match reference {
         Some(r) if r > 0.0 => format!("{:.2}×", value / r),
         _ => "–".to_owned(),
     }
 }
 
-fn per_sec(v: f64) -> String {
+pub(crate) fn per_sec(v: f64) -> String {
     if v >= 100.0 {
         let n = v.round() as u64;
         let s = n.to_string();
@@ -47,7 +52,7 @@ fn per_sec(v: f64) -> String {
     }
 }
 
-fn micros(us: f64) -> String {
+pub(crate) fn micros(us: f64) -> String {
     if us >= 10_000.0 {
         format!("{:.1} ms", us / 1000.0)
     } else if us >= 1000.0 {
@@ -640,10 +645,10 @@ pub fn scale_section(md: &mut String, results: &Results) {
          Get by primary key from {clients} concurrent clients (tokio tasks; OS threads for sync-diesel), each one read at a time, \
          against the local cluster (`max_connections = 300`): straight to the server with a pool of {clients} (a connection per client, \
          more than the server allows) and with the crate's default 8, and through devdb's PgBouncer 1.18 (8 server connections) in the \
-         best mode each crate supports for this read (docs/SCALING.md); then 8 clients on the primary and on the streaming replica. \
+         best mode each crate supports for this read (book/src/scaling.md); then 8 clients on the primary and on the streaming replica. \
          A client whose read fails counts the failure, waits 10 ms and goes on. `crates/bench/src/scale.rs`, run by `just report` \
          (alone: `cargo run --release -p bench -- scale`). What each pool does when the server refuses a connection, and why each crate \
-         has the PgBouncer mode it has: [SCALING.md](SCALING.md#measured-500-clients-pgbouncer-the-replica).\n"
+         has the PgBouncer mode it has: [the book's Scaling chapter](scaling.md#measured-500-clients-pgbouncer-the-replica).\n"
     );
     let _ = writeln!(
         md,

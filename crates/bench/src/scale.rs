@@ -1,7 +1,7 @@
 //! Beyond one pool: get by primary key with 500 concurrent clients, straight
 //! to the server (more connections than its `max_connections = 300` allow)
 //! and through PgBouncer, and reads on the streaming replica beside the same
-//! reads on the primary (docs/SCALING.md).
+//! reads on the primary (book/src/scaling.md).
 //!
 //! Every crate is asked the same thing through its own engine; a failed
 //! operation is counted and the client carries on, so a row shows what the
@@ -79,7 +79,7 @@ impl ScaleConfig {
 
 /// One get by primary key (the `k`-th id) on `rust`; `in_transaction`
 /// wraps it in BEGIN/COMMIT (what PgBouncer's transaction mode needs of
-/// sqlx, docs/SCALING.md; only sqlx-raw and seaorm-migrate are asked to).
+/// sqlx, book/src/scaling.md; only sqlx-raw and seaorm-migrate are asked to).
 async fn get(rust: &Rust, k: u64, in_transaction: bool) -> BenchResult<usize> {
     match rust {
         Rust::SqlxRaw(pool) if in_transaction => {
@@ -226,7 +226,7 @@ impl Run {
 }
 
 /// The run through PgBouncer, in the best mode `krate` supports for its
-/// reads (docs/SCALING.md), with `clients` clients.
+/// reads (book/src/scaling.md), with `clients` clients.
 fn through_pgbouncer(
     devdb: &devdb::DevDb,
     database: &str,

@@ -23,6 +23,8 @@ fn a_quick_run_fills_every_cell_of_the_report() {
     let run = Command::new(env!("CARGO_BIN_EXE_bench"))
         .args(["report", "--quick", "--database", db.name(), "--out"])
         .arg(&out)
+        .arg("--json")
+        .arg(out.with_extension("json"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);

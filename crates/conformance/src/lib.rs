@@ -6,7 +6,7 @@
 //! database's state through an independent connection ([`observer`]), not
 //! only what the stack returned. `cargo test --workspace` runs every scenario
 //! for every stack (`tests/conformance.rs`); `just conformance` runs them all
-//! again and writes the answers to `docs/behaviour.md` ([`report`]).
+//! again and writes the answers to `book/src/behaviour.md` ([`report`]).
 //!
 //! Adding a fifth crate means implementing [`Stack`] for it and adding one
 //! line to `tests/conformance.rs` and to [`report::run_all`], nothing else.

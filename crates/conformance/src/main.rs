@@ -1,11 +1,11 @@
 //! conformance: asks all four example crates the same questions and writes
-//! the answers as `docs/behaviour.md`. The same scenarios run as tests in
+//! the answers as `book/src/behaviour.md`. The same scenarios run as tests in
 //! `cargo test --workspace`.
 //!
 //! Run with:
 //! ```text
-//! just conformance                                        # writes docs/behaviour.md
-//! cargo run -p conformance -- report --out docs/behaviour.md
+//! just conformance                                        # writes book/src/behaviour.md
+//! cargo run -p conformance -- report --out book/src/behaviour.md
 //! cargo run -p conformance -- cli sqlx-raw migrate history   # a crate's own command line
 //! ```
 
@@ -29,7 +29,7 @@ enum Command {
     /// Run every scenario against every crate and write the behaviour table.
     Report {
         /// Where to write it.
-        #[arg(long, default_value = "docs/behaviour.md")]
+        #[arg(long, default_value = "book/src/behaviour.md")]
         out: PathBuf,
     },
     /// Run one crate's command line in-process (what its binary runs).

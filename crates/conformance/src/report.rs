@@ -1,5 +1,5 @@
 //! The behaviour table: every scenario run against every stack, written as
-//! `docs/behaviour.md` (`just conformance`).
+//! `book/src/behaviour.md` (`just conformance`).
 
 use std::ffi::OsString;
 use std::fmt::Write as _;

@@ -93,18 +93,18 @@ fn every_scenario_has_a_test() {
 /// a scenario or a crate without running `just conformance` fails here.
 #[test]
 fn the_committed_behaviour_table_covers_every_cell() {
-    let table = include_str!("../../../docs/behaviour.md");
+    let table = include_str!("../../../book/src/behaviour.md");
     for scenario in conformance::scenarios::SCENARIOS {
         for stack in conformance::report::STACKS {
             let cell = format!("`{}::{}`", stack.module, scenario.test);
             assert!(
                 table.contains(&cell),
-                "docs/behaviour.md has no cell {cell}; run `just conformance`"
+                "book/src/behaviour.md has no cell {cell}; run `just conformance`"
             );
         }
     }
     assert!(
         !table.contains("❌"),
-        "docs/behaviour.md records a failure; fix it and run `just conformance`"
+        "book/src/behaviour.md records a failure; fix it and run `just conformance`"
     );
 }

@@ -135,7 +135,7 @@ fn assert_fails_with(outcomes: Vec<Result<usize, String>>, expected: &[&str]) {
         let err = outcome
             .as_ref()
             .expect_err("expected a failure through transaction mode");
-        // Shown with `--nocapture`: the text docs/SCALING.md quotes.
+        // Shown with `--nocapture`: the text book/src/scaling.md quotes.
         eprintln!("observed: {err}");
         assert!(
             expected.iter().any(|text| err.contains(text)),
@@ -265,7 +265,7 @@ fn lock_frees_within_5s(direct: &mut postgres::Client, key: i64) -> bool {
 
 /// What a session advisory lock does through each mode: the lock every
 /// migrator here holds while it runs (sqlx's own, and the one this project
-/// adds around diesel's and SeaORM's; docs/MIGRATIONS.md). Hence: migrate on
+/// adds around diesel's and SeaORM's; book/src/migrations-in-production.md). Hence: migrate on
 /// a direct connection, never through transaction mode.
 #[test]
 fn session_advisory_locks_through_each_pgbouncer_mode() {

@@ -36,7 +36,7 @@ fn pgbouncer_in_each_mode_and_the_replica_start_answer_and_stop_with_the_cluster
         );
         // A simple query: the extended protocol's prepare and execute can
         // land on two server connections in transaction mode (see
-        // docs/SCALING.md).
+        // book/src/scaling.md).
         let rows = client(&url)
             .simple_query("SELECT current_database()")
             .unwrap();

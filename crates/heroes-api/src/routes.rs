@@ -214,6 +214,7 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> 
         (status = 404, description = "No such hero", body = Problem, content_type = PROBLEM_JSON),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
+// ANCHOR: get_hero
 async fn get_hero<S: HeroStore>(
     ApiPath(id): ApiPath<i64>,
     mut db: Session<S>,
@@ -224,6 +225,7 @@ async fn get_hero<S: HeroStore>(
     let hero = hero.ok_or_else(|| Problem::not_found(format!("no hero has id {id}")))?;
     Ok(Json(hero.into()))
 }
+// ANCHOR_END: get_hero
 
 /// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
 #[utoipa::path(get, path = "/heroes/by-name/{name}", tag = "heroes",

@@ -36,6 +36,7 @@ impl<S: HeroStore> Session<S> {
         Self { store, tx: None }
     }
 
+    // ANCHOR: session
     /// The open transaction, beginning it on first use (pool checkout + `BEGIN`).
     pub async fn tx(&mut self) -> Result<&mut S::Tx, StoreError> {
         let tx = match self.tx.take() {
@@ -62,6 +63,7 @@ impl<S: HeroStore> Drop for Session<S> {
         }
     }
 }
+// ANCHOR_END: session
 
 impl<S: HeroStore> FromRequestParts<S> for Session<S> {
     type Rejection = Infallible;

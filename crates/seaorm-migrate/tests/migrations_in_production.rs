@@ -1,5 +1,5 @@
 //! Migrations where production hurts, for sea-orm-migration
-//! (docs/MIGRATIONS.md): two deploys at once, a migration that fails
+//! (book/src/migrations-in-production.md): two deploys at once, a migration that fails
 //! halfway, one that cannot run in a transaction, an applied migration
 //! edited afterwards, and two branches that each added a migration after the
 //! same parent. Each test has a database of its own, never migrated before

@@ -535,7 +535,7 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 
 /// The tour and `serve` through PgBouncer in the best mode this crate
 /// supports as written, session mode: SeaORM runs on sqlx, which names every statement, cached or not; the
-/// migrations go to the cluster behind it (docs/SCALING.md).
+/// migrations go to the cluster behind it (book/src/scaling.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
     let db = TestDatabase::create("so_bouncer").unwrap();
@@ -552,7 +552,7 @@ fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
 /// transaction: sqlx prepares it (Parse, Describe, Sync) before it binds and
 /// runs it, PgBouncer takes that Sync as the end of a transaction and resets
 /// the server connection (`DISCARD ALL`), and the statement is gone
-/// (docs/SCALING.md; in a transaction, every call works: the conformance
+/// (book/src/scaling.md; in a transaction, every call works: the conformance
 /// suite's pgbouncer tests).
 #[test]
 fn the_tour_stops_in_transaction_mode_at_its_first_statement_outside_a_transaction() {

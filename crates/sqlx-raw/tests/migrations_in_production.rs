@@ -1,4 +1,4 @@
-//! Migrations where production hurts, for sqlx's migrator (docs/MIGRATIONS.md):
+//! Migrations where production hurts, for sqlx's migrator (book/src/migrations-in-production.md):
 //! two deploys at once, a migration that fails halfway, one that cannot run
 //! in a transaction, an applied migration edited afterwards, and two branches
 //! that each added a migration after the same parent. Each test has a
@@ -326,7 +326,7 @@ async fn lock_holder(direct: &mut sqlx::PgConnection) -> Option<i32> {
 }
 
 /// What sqlx's migrator lock does through PgBouncer's transaction mode
-/// (docs/SCALING.md). `lock()` runs on whichever server connection PgBouncer
+/// (book/src/scaling.md). `lock()` runs on whichever server connection PgBouncer
 /// gives it; once another client's transaction is on that one, the
 /// migrator's `unlock()` is given another: it returns Ok, and the lock stays
 /// held by a backend its client no longer talks to, so every later migrator
@@ -343,7 +343,7 @@ async fn through_transaction_mode_the_migrators_unlock_misses_its_lock() {
         .parse()
         .unwrap();
     // No statement cache: the statements themselves then go through (see
-    // the table in docs/SCALING.md); only the lock is left to show.
+    // the table in book/src/scaling.md); only the lock is left to show.
     let through = through.statement_cache_capacity(0);
     let mut direct = sqlx::PgConnection::connect(db.url()).await.unwrap();
 

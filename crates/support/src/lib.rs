@@ -77,7 +77,7 @@ pub fn pooler_hint(error: &str, cure: &str) -> String {
 
 /// `STATEMENT_CACHE`: `on` (the default) or `off`, whether each engine keeps
 /// its library's prepared-statement cache. `off` is for PgBouncer's
-/// transaction mode (docs/SCALING.md says which library it helps).
+/// transaction mode (book/src/scaling.md says which library it helps).
 pub fn statement_cache_from_env() -> Result<bool, String> {
     match std::env::var("STATEMENT_CACHE")
         .ok()

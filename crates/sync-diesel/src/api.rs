@@ -47,6 +47,7 @@ pub struct Tx {
     conn: Option<PooledConnection>,
 }
 
+// ANCHOR: tx_run
 impl Tx {
     /// Lends the connection to `work` on a blocking thread and takes it back.
     async fn run<T: Send + 'static>(
@@ -68,6 +69,7 @@ impl Tx {
         Ok(result?)
     }
 }
+// ANCHOR_END: tx_run
 
 impl HeroStore for Store {
     type Tx = Tx;

@@ -1,4 +1,4 @@
-//! Migrations where production hurts, for diesel_migrations (docs/MIGRATIONS.md):
+//! Migrations where production hurts, for diesel_migrations (book/src/migrations-in-production.md):
 //! two deploys at once, a migration that fails halfway, one that cannot run
 //! in a transaction, an applied migration edited afterwards, and two branches
 //! that each added a migration after the same parent. Each test has a

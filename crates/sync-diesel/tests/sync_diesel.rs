@@ -554,7 +554,7 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
 
 /// The tour and `serve` through PgBouncer in the best mode this crate
 /// supports as written, transaction mode with the statement cache off (diesel then sends unnamed statements); the
-/// migrations go to the cluster behind it (docs/SCALING.md).
+/// migrations go to the cluster behind it (book/src/scaling.md).
 #[test]
 fn the_tour_and_serve_run_through_pgbouncer_in_transaction_mode() {
     let db = TestDatabase::create("sd_bouncer").unwrap();

@@ -20,6 +20,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20250101_000001_create_heroes;
 mod m20250101_000002_teams_and_hero_team;
 
+// ANCHOR: migrator
 /// Every migration, oldest first.
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+// ANCHOR_END: migrator
 
 /// Table and column names, shared by the migrations.
 #[derive(DeriveIden)]

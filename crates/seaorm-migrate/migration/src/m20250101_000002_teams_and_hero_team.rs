@@ -28,6 +28,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // ANCHOR: team_link
         // Deleting a team leaves its heroes teamless rather than deleting them.
         manager
             .alter_table(
@@ -46,6 +47,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // ANCHOR_END: team_link
         // PostgreSQL does not index foreign keys by itself.
         manager
             .create_index(

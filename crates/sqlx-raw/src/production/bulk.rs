@@ -50,6 +50,7 @@ pub async fn load_unnest(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)
     Ok(done)
 }
 
+// ANCHOR: copy
 /// Inserts `rows` with one `COPY ... FROM STDIN (FORMAT csv)` in a
 /// transaction. `progress` is called with the rows sent so far.
 pub async fn load_copy(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)) -> Result<u64> {
@@ -79,6 +80,7 @@ pub async fn load_copy(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)) 
     debug_assert_eq!(loaded, sent);
     Ok(loaded)
 }
+// ANCHOR_END: copy
 
 /// Removes every row `load` wrote, so it can run again with the same names.
 pub async fn purge(pool: &PgPool) -> Result<u64> {

@@ -26,6 +26,7 @@ use super::Settings;
 /// handed out.
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
+// ANCHOR: checks
 /// `options` with this project's checkout check: a ping only after an idle
 /// spell, or on every checkout when `settings.ping_every_checkout`.
 pub fn checks(options: PgPoolOptions, settings: &Settings) -> PgPoolOptions {
@@ -42,6 +43,7 @@ pub fn checks(options: PgPoolOptions, settings: &Settings) -> PgPoolOptions {
         })
     })
 }
+// ANCHOR_END: checks
 
 /// Whether `BEGIN` failed because its connection was already gone: a socket
 /// or protocol error, SQLSTATE class 08, 57P01 or 57P02.

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 
 use crate::error::{Error, Result};
 
+// ANCHOR: read_your_writes
 /// Where the primary has written its WAL to (`pg_current_wal_lsn()`): call
 /// it after a commit, on the primary. A synchronous commit (PostgreSQL's
 /// default) has written its record by then; an asynchronous one
@@ -48,3 +49,4 @@ pub async fn wait_for_replay(replica: &PgPool, lsn: &str, deadline: Duration) ->
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+// ANCHOR_END: read_your_writes

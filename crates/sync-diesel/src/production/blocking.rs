@@ -24,6 +24,7 @@ impl Waiting<'_> {
     }
 }
 
+// ANCHOR: run
 /// Runs `work` on tokio's blocking thread pool and waits for it; when nobody
 /// waits any more by the time it ends, `abandon` gets its result instead.
 pub async fn run<T: Send + 'static>(
@@ -42,6 +43,7 @@ pub async fn run<T: Send + 'static>(
         .await
         .map_err(|_| StoreError::Internal("a blocking database call panicked".into()))
 }
+// ANCHOR_END: run
 
 /// Rolls back what an abandoned call left open, so that the connection
 /// returns to the pool ready for the next request.

@@ -70,6 +70,7 @@ impl ManageConnection for Manager {
         Ok(conn)
     }
 
+    // ANCHOR: is_valid
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
         let idle_for = PoolNotes::of(conn).map(|notes| notes.returned.elapsed());
         // No notes (someone replaced the instrumentation): always ping.
@@ -78,6 +79,7 @@ impl ManageConnection for Manager {
         }
         Ok(())
     }
+    // ANCHOR_END: is_valid
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         // r2d2 asks this as the connection comes back to the pool.
