@@ -1,5 +1,5 @@
 //! What a run measured, kept as JSON beside the report
-//! (`docs/bench/results.json`) so the report can be re-rendered and checked.
+//! (`docs/COMPARISON.json`) so the report can be re-rendered and checked.
 
 use serde::{Deserialize, Serialize};
 

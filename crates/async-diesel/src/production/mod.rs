@@ -1,12 +1,12 @@
 //! What a deployment adds to the lesson, each piece named once from the
 //! lesson where it matters:
 //!
-//! - [`checkout`]: no ping on every checkout, yet no dead connection handed
+//! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out (tokio-postgres' `is_closed`, `BEGIN` retried once);
-//! - [`deadlines`]: the login deadline and `statement_timeout`;
-//! - [`pooler`]: the statement cache, and what PgBouncer allows;
-//! - [`migrations`]: `migrate plan`, and migrations from other sources;
-//! - [`replica`]: reading your own writes on a streaming replica.
+//! - [`deadlines`](crate::production::deadlines): the login deadline and `statement_timeout`;
+//! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
+//! - [`migrations`](crate::production::migrations): `migrate plan`, and migrations from other sources;
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica.
 
 pub mod checkout;
 pub mod deadlines;

@@ -1,13 +1,13 @@
 //! What a deployment adds to the lesson, each piece named once from the
 //! lesson where it matters:
 //!
-//! - [`checkout`]: no ping on every checkout, yet no dead connection handed
+//! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out (a ping after an idle spell, `BEGIN` retried once);
-//! - [`deadlines`]: a login deadline SeaORM and sqlx lack, and
+//! - [`deadlines`](crate::production::deadlines): a login deadline SeaORM and sqlx lack, and
 //!   `statement_timeout`;
-//! - [`pooler`]: the statement cache, and what PgBouncer allows;
-//! - [`migrations`]: the migration lock SeaORM does not take, `migrate plan`;
-//! - [`replica`]: reading your own writes on a streaming replica.
+//! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
+//! - [`migrations`](crate::production::migrations): the migration lock SeaORM does not take, `migrate plan`;
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica.
 
 pub mod checkout;
 pub mod deadlines;

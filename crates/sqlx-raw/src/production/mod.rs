@@ -1,13 +1,13 @@
 //! What a deployment adds to the lesson, each piece named once from the
 //! lesson where it matters:
 //!
-//! - [`checkout`]: no ping on every checkout, yet no dead connection handed
+//! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out (a ping after an idle spell, `BEGIN` retried once);
-//! - [`deadlines`]: a login deadline sqlx lacks, and `statement_timeout`;
-//! - [`pooler`]: the statement cache, and what PgBouncer allows;
-//! - [`migrations`]: migrating on a connection of its own, `migrate plan`;
-//! - [`replica`]: reading your own writes on a streaming replica;
-//! - [`bulk`]: loading many rows (UNNEST, COPY).
+//! - [`deadlines`](crate::production::deadlines): a login deadline sqlx lacks, and `statement_timeout`;
+//! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
+//! - [`migrations`](crate::production::migrations): migrating on a connection of its own, `migrate plan`;
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica;
+//! - [`bulk`](crate::production::bulk): loading many rows (UNNEST, COPY).
 
 pub mod bulk;
 pub mod checkout;

@@ -1,6 +1,6 @@
 //! What the two diesel crates share and neither teaches: `ECHO=1` as a diesel
 //! instrumentation, reading a diesel error, and the migration verbs over the
-//! workspace's `migrations/` ([`migrate`]). sync-diesel runs them on a
+//! workspace's `migrations/` ([`migrate`](crate::diesel::migrate)). sync-diesel runs them on a
 //! blocking `PgConnection`, async-diesel on diesel-async's connection wrapper;
 //! both report errors as `diesel::result::Error`.
 

@@ -1,13 +1,13 @@
 //! What a deployment adds to the lesson, each piece named once from the
 //! lesson where it matters:
 //!
-//! - [`checkout`]: no ping on every checkout, yet no dead connection handed
+//! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out; connections opened on demand only;
-//! - [`deadlines`]: libpq's login deadline and `statement_timeout`;
-//! - [`pooler`]: the statement cache, and what PgBouncer allows;
-//! - [`migrations`]: `migrate plan`, and migrations from other sources;
-//! - [`blocking`]: a blocking call from an async server, cancelled safely;
-//! - [`replica`]: reading your own writes on a streaming replica.
+//! - [`deadlines`](crate::production::deadlines): libpq's login deadline and `statement_timeout`;
+//! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
+//! - [`migrations`](crate::production::migrations): `migrate plan`, and migrations from other sources;
+//! - [`blocking`](crate::production::blocking): a blocking call from an async server, cancelled safely;
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica.
 
 pub mod blocking;
 pub mod checkout;

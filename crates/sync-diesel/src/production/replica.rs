@@ -3,9 +3,9 @@
 //! A replica replays the primary's WAL a moment after each commit, so a read
 //! sent there right after a write can miss it. Two ways to read your writes:
 //! read from the primary within the unit of work, or note where the
-//! primary's WAL ends after the commit ([`wal_position`](crate::production::replica::wal_position)) and let the read
+//! primary's WAL ends after the commit ([`wal_position`]) and let the read
 //! wait, with a bound, until the replica has replayed that far
-//! ([`wait_for_replay`](crate::production::replica::wait_for_replay)). A pool on the replica's URL is an ordinary engine;
+//! ([`wait_for_replay`]). A pool on the replica's URL is an ordinary engine;
 //! writes sent to it fail with SQLSTATE 25006 (read-only transaction).
 
 use std::time::{Duration, Instant};
