@@ -13,13 +13,12 @@
 
 use std::time::{Duration, Instant};
 
-use deadpool::Runtime;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 
 use crate::error::{Error, Result};
-use crate::production::{self, checkout, deadlines};
+use crate::production::{self, checkout};
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_async_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -78,22 +77,18 @@ pub async fn pool(url: &str, settings: &Settings) -> Result<Pool> {
     if settings.max_size == 0 {
         return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
     }
-    let url = deadlines::in_url(url, &settings.production)?;
-    let config = checkout::manager_config(&settings.production);
-    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-    let inner = deadpool::managed::Pool::builder(manager)
+    // `AsyncDieselConnectionManager::new(url)`, checked and bounded (production::manager).
+    let manager = production::manager(url, &settings.production)?;
+    let builder = deadpool::managed::Pool::builder(manager)
         .max_size(settings.max_size)
-        .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(settings.wait_timeout))
-        .create_timeout(Some(settings.production.deadlines.connect)) // production::deadlines
-        .recycle_timeout(Some(Duration::from_secs(5)))
-        .build()
-        .map_err(|e| Error::Pool(e.to_string()))?;
+        .wait_timeout(Some(settings.wait_timeout));
+    // `builder.build()`, with what a deployment adds (production::build).
+    let inner = production::build(builder, &settings.production)?;
     let pool = Pool {
         inner,
         settings: *settings,
     };
-    drop(pool.get().await?);
+    drop(pool.get().await?); // the first connection now, so a bad URL fails here
     Ok(pool)
 }
 // ANCHOR_END: pool

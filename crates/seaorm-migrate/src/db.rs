@@ -7,12 +7,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::error::Result;
-use crate::production::{self, checkout, deadlines};
+use crate::production::{self, checkout};
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_async_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -61,9 +59,8 @@ pub async fn pool(url: &str, settings: &Settings) -> Result<DatabaseConnection> 
         .acquire_timeout(settings.acquire_timeout)
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Info);
-    checkout::checks(&mut options, &settings.production);
-    production::sqlx_options(&mut options, &settings.production);
-    deadlines::within_connect_deadline(Database::connect(options), &settings.production).await
+    // `Database::connect(options)`, with what a deployment adds (production::connect).
+    production::connect(options, &settings.production).await
 }
 // ANCHOR_END: pool
 

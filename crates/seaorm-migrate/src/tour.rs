@@ -195,11 +195,11 @@ pub async fn run(
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
         &[const { anchored(TOUR, "failing_batch") }],
     );
+    // ANCHOR: failing_batch
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
-        NewHero::named("sandy", APP_SRC),
+        NewHero::named("sandy", APP_SRC), // already there: the batch fails whole
     ];
-    // ANCHOR: failing_batch
     let failed: Result<()> = async {
         let txn = db::session(pool).await?;
         queries::add_all(&txn, &batch).await?; // Err: `?` returns, txn is dropped: ROLLBACK

@@ -12,7 +12,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use crate::error::Result;
-use crate::production::{self, checkout, deadlines};
+use crate::production::{self, checkout};
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_async_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -57,10 +57,8 @@ pub async fn pool(url: &str, settings: &Settings) -> Result<PgPool> {
     let options = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout);
-    let pool = checkout::checks(options, &settings.production)
-        .connect_lazy_with(production::connect_options(url, &settings.production)?);
-    deadlines::open_first_connection(&pool, &settings.production).await?;
-    Ok(pool)
+    // `options.connect(url)`, with what a deployment adds (production::connect).
+    production::connect(options, url, &settings.production).await
 }
 // ANCHOR_END: pool
 

@@ -179,7 +179,6 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
     ));
 
     let krabs = [NewHero::named("mr. krabs", APP_SRC)];
-    let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)];
     step(
         11,
         "A failing batch rolls back whole",
@@ -187,6 +186,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         &[const { anchored(TOUR, "failing_batch") }],
     );
     // ANCHOR: failing_batch
+    let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)]; // sandy is already there
     let failed: Result<()> = async {
         let mut tx = db::session(pool).await?;
         queries::add_all(&mut tx, &batch).await?; // Err: `?` returns, tx is dropped: ROLLBACK

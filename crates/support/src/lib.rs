@@ -14,6 +14,7 @@ pub mod deadlines;
 pub mod diesel;
 /// The common shape of every crate's tour output, and `ECHO=1` for sqlx.
 pub mod narrate;
+pub mod production;
 pub mod snippet;
 
 /// Reads PostgreSQL's report of a unique violation on a name column:

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel::r2d2;
 
 use crate::error::{Error, Result};
-use crate::production::{self, checkout, deadlines};
+use crate::production::{self, checkout};
 
 /// The engine: an r2d2 pool of `PgConnection`s, opened and checked by
 /// [`checkout::Manager`].
@@ -64,16 +64,12 @@ impl Settings {
 /// connection is opened here, so a wrong URL or a server that is down is
 /// reported now rather than at the first query.
 pub fn pool(url: &str, settings: &Settings) -> Result<Pool> {
-    let url = deadlines::in_url(url, &settings.production)?;
-    let pool = Pool::builder()
+    let builder = Pool::builder()
         .max_size(settings.max_size)
-        .connection_timeout(settings.connection_timeout)
-        .min_idle(Some(0)) // connections are opened on demand only (production::checkout)
-        .test_on_check_out(true) // asks the manager, which pings only after an idle spell
-        .build(checkout::Manager::new(&url, &settings.production))
-        .map_err(Error::Pool)?;
-    deadlines::open_first_connection(&pool, &settings.production)?;
-    Ok(pool)
+        .connection_timeout(settings.connection_timeout);
+    // `builder.build(ConnectionManager::new(url))`, with what a deployment
+    // adds (production::build).
+    production::build(builder, url, &settings.production)
 }
 // ANCHOR_END: pool
 

@@ -189,11 +189,11 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); session.commit()  # IntegrityError",
         &[const { anchored(TOUR, "failing_batch") }],
     );
+    // ANCHOR: failing_batch
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
-        NewHero::named("sandy", APP_SRC),
+        NewHero::named("sandy", APP_SRC), // already there: the batch fails whole
     ];
-    // ANCHOR: failing_batch
     let failed = db::session(pool, |conn| queries::add_all(conn, &batch)); // Err: ROLLBACK
     // ANCHOR_END: failing_batch
     match failed {

@@ -179,43 +179,56 @@ fn every_include_finds_its_file_and_anchor() {
     assert!(checked >= 60, "only {checked} includes in the book");
 }
 
+/// The links of `file` (its text `text`) that lead nowhere: to no file, or
+/// to no heading of a markdown file. From the book (`in_book`), a link may
+/// not leave `book/src`, whose built pages are all a reader has.
+fn dead_links(file: &Path, text: &str, in_book: bool) -> Vec<String> {
+    let mut broken = Vec::new();
+    let folder = file.parent().unwrap();
+    for (line, target) in links(text) {
+        if target.starts_with("http://") || target.starts_with("https://") {
+            continue;
+        }
+        let (path, fragment) = match target.split_once('#') {
+            Some((path, fragment)) => (path, Some(fragment)),
+            None => (target.as_str(), None),
+        };
+        let at = format!("{}:{line}", file.display());
+        if in_book && (path.contains("..") || path.starts_with('/')) {
+            broken.push(format!(
+                "{at}: {target} leaves the book (name a repository file as `code` instead)"
+            ));
+            continue;
+        }
+        let target_file = if path.is_empty() {
+            file.to_path_buf()
+        } else {
+            folder.join(path)
+        };
+        if !target_file.exists() {
+            broken.push(format!("{at}: no {path}"));
+            continue;
+        }
+        if let Some(fragment) = fragment
+            && target_file.extension().is_some_and(|x| x == "md")
+            && !heading_ids(&std::fs::read_to_string(&target_file).unwrap()).contains(fragment)
+        {
+            broken.push(format!("{at}: {path} has no heading #{fragment}"));
+        }
+    }
+    broken
+}
+
 #[test]
 fn every_link_between_chapters_finds_its_chapter_and_heading() {
     let mut broken = Vec::new();
     for chapter in summary_chapters() {
-        let text = std::fs::read_to_string(book_src().join(&chapter)).unwrap();
-        for (line, target) in links(&text) {
-            if target.starts_with("http://") || target.starts_with("https://") {
-                continue;
-            }
-            let (path, fragment) = match target.split_once('#') {
-                Some((path, fragment)) => (path, Some(fragment)),
-                None => (target.as_str(), None),
-            };
-            let file = if path.is_empty() {
-                chapter.clone()
-            } else {
-                path.to_owned()
-            };
-            if file.contains("..") || file.starts_with('/') {
-                broken.push(format!(
-                    "{chapter}:{line}: {target} leaves the book (name a repository file as `code` instead)"
-                ));
-                continue;
-            }
-            let Ok(target_text) = std::fs::read_to_string(book_src().join(&file)) else {
-                broken.push(format!("{chapter}:{line}: no {file}"));
-                continue;
-            };
-            if let Some(fragment) = fragment
-                && file.ends_with(".md")
-                && !heading_ids(&target_text).contains(fragment)
-            {
-                broken.push(format!(
-                    "{chapter}:{line}: {file} has no heading #{fragment}"
-                ));
-            }
-        }
+        let file = book_src().join(&chapter);
+        broken.extend(dead_links(
+            &file,
+            &std::fs::read_to_string(&file).unwrap(),
+            true,
+        ));
     }
     assert!(broken.is_empty(), "dead links:\n{}", broken.join("\n"));
 }
@@ -256,34 +269,11 @@ fn readmes() -> Vec<PathBuf> {
 fn every_link_in_the_readmes_finds_its_file_and_heading() {
     let mut broken = Vec::new();
     for readme in readmes() {
-        let text = std::fs::read_to_string(&readme).unwrap();
-        let folder = readme.parent().unwrap();
-        for (line, target) in links(&text) {
-            if target.starts_with("http://") || target.starts_with("https://") {
-                continue;
-            }
-            let (path, fragment) = match target.split_once('#') {
-                Some((path, fragment)) => (path, Some(fragment)),
-                None => (target.as_str(), None),
-            };
-            let file = if path.is_empty() {
-                readme.clone()
-            } else {
-                folder.join(path)
-            };
-            if !file.exists() {
-                broken.push(format!("{}:{line}: no {path}", readme.display()));
-                continue;
-            }
-            if let Some(fragment) = fragment
-                && !heading_ids(&std::fs::read_to_string(&file).unwrap()).contains(fragment)
-            {
-                broken.push(format!(
-                    "{}:{line}: {path} has no heading #{fragment}",
-                    readme.display()
-                ));
-            }
-        }
+        broken.extend(dead_links(
+            &readme,
+            &std::fs::read_to_string(&readme).unwrap(),
+            false,
+        ));
     }
     assert!(broken.is_empty(), "dead links:\n{}", broken.join("\n"));
 }

@@ -20,23 +20,31 @@ impl Drop for TourDatabases {
     }
 }
 
-#[test]
-fn the_tour_runs_every_built_example_and_names_the_rest() {
+/// Runs the tour binary in databases of its own (prefixed with `tag`),
+/// with or without `ECHO`; returns its stdout once it has succeeded.
+fn run_tour(tag: &str, echo: bool) -> String {
     let dbs = TourDatabases {
-        prefix: format!("tour_t{}_", std::process::id()),
+        prefix: format!("tour_{tag}{}_", std::process::id()),
     };
-    let out = Command::cargo_bin("tour")
-        .unwrap()
-        .args(["--db-prefix", &dbs.prefix])
-        .env_remove("ECHO")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut tour = Command::cargo_bin("tour").unwrap();
+    tour.args(["--db-prefix", &dbs.prefix]);
+    if echo {
+        tour.env("ECHO", "1");
+    } else {
+        tour.env_remove("ECHO");
+    }
+    let out = tour.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_tour_runs_every_built_example_and_names_the_rest() {
+    let stdout = run_tour("t", false);
     assert!(stdout.contains("Database: "), "{stdout}");
     assert!(stdout.contains("sync-diesel: done; 5 heroes"), "{stdout}");
     assert!(stdout.contains("async-diesel: done; 5 heroes"), "{stdout}");
@@ -52,21 +60,7 @@ fn the_tour_runs_every_built_example_and_names_the_rest() {
 
 #[test]
 fn echo_prints_the_statements_of_every_stack() {
-    let dbs = TourDatabases {
-        prefix: format!("tour_e{}_", std::process::id()),
-    };
-    let out = Command::cargo_bin("tour")
-        .unwrap()
-        .args(["--db-prefix", &dbs.prefix])
-        .env("ECHO", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = run_tour("e", true);
     // Diesel quotes identifiers, sqlx-raw's SQL is as written.
     assert!(stdout.contains("SQL> INSERT INTO \"heroes\""), "{stdout}");
     assert!(
@@ -159,21 +153,7 @@ fn sources(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<String>)> {
 /// anchor does not even build (`support::snippet::anchored` in a const block).
 #[test]
 fn every_rust_line_a_tour_prints_is_in_the_crates_source() {
-    let dbs = TourDatabases {
-        prefix: format!("tour_s{}_", std::process::id()),
-    };
-    let out = Command::cargo_bin("tour")
-        .unwrap()
-        .args(["--db-prefix", &dbs.prefix])
-        .env_remove("ECHO")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = run_tour("s", false);
     let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let blocks = printed_rust(&stdout);
     for name in ["sync-diesel", "async-diesel", "sqlx-raw", "seaorm-migrate"] {

@@ -14,37 +14,44 @@ pub mod migrations;
 pub mod pooler;
 pub mod replica;
 
-/// The settings a deployment adds to [`crate::db::Settings`].
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
-    /// `STATEMENT_TIMEOUT_MS`).
-    pub deadlines: support::deadlines::Deadlines,
-    /// Keep a prepared-statement cache on each connection (`STATEMENT_CACHE`,
-    /// default on); see [`pooler`].
-    pub statement_cache: bool,
-    /// Run `SELECT 1` on each connection as it leaves the pool (deadpool's
-    /// `RecyclingMethod::Verified`, diesel-async's default): one round trip
-    /// per checkout. Off here (see [`checkout`]); the benchmark turns it on to
-    /// measure what it costs.
-    pub ping_every_checkout: bool,
+use std::time::Duration;
+
+use deadpool::Runtime;
+use deadpool::managed::PoolBuilder;
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+
+use crate::error::{Error, Result};
+
+/// The pool's manager: how it opens and checks connections.
+pub type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
+
+/// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
+/// the statement cache, the checkout ping (the same in all four crates).
+pub use support::production::Settings;
+
+/// `AsyncDieselConnectionManager::new(url)`, with the deadlines in the URL
+/// ([`deadlines::in_url`]) and the checkout check and statement cache
+/// setting ([`checkout::manager_config`]).
+pub fn manager(url: &str, settings: &Settings) -> Result<Manager> {
+    let url = deadlines::in_url(url, settings)?;
+    Ok(Manager::new_with_config(
+        url,
+        checkout::manager_config(settings),
+    ))
 }
 
-impl Settings {
-    /// The deadlines and statement cache from the environment, no ping on
-    /// checkout. A bad value was refused earlier, with its own error, by
-    /// `devdb::database`.
-    pub fn from_env() -> Self {
-        Self {
-            deadlines: support::deadlines::Deadlines::from_env_or_default(),
-            statement_cache: support::statement_cache_from_env().unwrap_or(true),
-            ping_every_checkout: false,
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self::from_env()
-    }
+/// `builder.build()`, with the deadlines deadpool applies: opening a
+/// connection, login included, within the connect deadline, and a bounded
+/// check on the way out of the pool.
+pub fn build(
+    builder: PoolBuilder<Manager>,
+    settings: &Settings,
+) -> Result<deadpool::managed::Pool<Manager>> {
+    builder
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(settings.deadlines.connect))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| Error::Pool(e.to_string()))
 }

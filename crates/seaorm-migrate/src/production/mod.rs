@@ -15,40 +15,26 @@ pub mod migrations;
 pub mod pooler;
 pub mod replica;
 
-use sea_orm::ConnectOptions;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-/// The settings a deployment adds to [`crate::db::Settings`].
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
-    /// `STATEMENT_TIMEOUT_MS`).
-    pub deadlines: support::deadlines::Deadlines,
-    /// Keep a prepared-statement cache on each connection (`STATEMENT_CACHE`,
-    /// default on); see [`pooler`].
-    pub statement_cache: bool,
-    /// Ping every connection as it leaves the pool, SeaORM's own default:
-    /// one round trip per checkout. Off here (see [`checkout`]); the
-    /// benchmark turns it on to measure what it costs.
-    pub ping_every_checkout: bool,
-}
+use crate::error::Result;
 
-impl Settings {
-    /// The deadlines and statement cache from the environment, no ping on
-    /// checkout. A bad value was refused earlier, with its own error, by
-    /// `devdb::database`.
-    pub fn from_env() -> Self {
-        Self {
-            deadlines: support::deadlines::Deadlines::from_env_or_default(),
-            statement_cache: support::statement_cache_from_env().unwrap_or(true),
-            ping_every_checkout: false,
-        }
-    }
-}
+/// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
+/// the statement cache, the checkout ping (the same in all four crates).
+pub use support::production::Settings;
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self::from_env()
-    }
+/// What `Database::connect(options)` does, with what a deployment adds: the
+/// checkout check ([`checkout::checks`]), the statement deadline and the
+/// statement cache setting ([`sqlx_options`]), and the connection made within
+/// the login deadline ([`deadlines::within_connect_deadline`]), so that a
+/// wrong URL or a server that is down is reported at start-up.
+pub async fn connect(
+    mut options: ConnectOptions,
+    settings: &Settings,
+) -> Result<DatabaseConnection> {
+    checkout::checks(&mut options, settings);
+    sqlx_options(&mut options, settings);
+    deadlines::within_connect_deadline(Database::connect(options), settings).await
 }
 
 /// The settings SeaORM passes on to sqlx's connect options: the statement

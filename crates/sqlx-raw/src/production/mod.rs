@@ -18,48 +18,25 @@ pub mod replica;
 
 use std::str::FromStr as _;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::Result;
 
-/// The settings a deployment adds to [`crate::db::Settings`].
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
-    /// `STATEMENT_TIMEOUT_MS`).
-    pub deadlines: support::deadlines::Deadlines,
-    /// Keep a prepared-statement cache on each connection (`STATEMENT_CACHE`,
-    /// default on); see [`pooler`].
-    pub statement_cache: bool,
-    /// Ping every connection as it leaves the pool, sqlx's own default: one
-    /// round trip per checkout. Off here (see [`checkout`]); the benchmark
-    /// turns it on to measure what it costs.
-    pub ping_every_checkout: bool,
-}
+/// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
+/// the statement cache, the checkout ping (the same in all four crates).
+pub use support::production::Settings;
 
-impl Settings {
-    /// The deadlines and statement cache from the environment, no ping on
-    /// checkout. A bad value was refused earlier, with its own error, by
-    /// `devdb::database`.
-    pub fn from_env() -> Self {
-        Self {
-            deadlines: support::deadlines::Deadlines::from_env_or_default(),
-            statement_cache: support::statement_cache_from_env().unwrap_or(true),
-            ping_every_checkout: false,
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self::from_env()
-    }
-}
-
-/// `url` as sqlx's connect options, with the statement deadline and the
-/// statement cache setting applied.
-pub fn connect_options(url: &str, settings: &Settings) -> Result<PgConnectOptions> {
-    let options = PgConnectOptions::from_str(url)?;
-    let options = deadlines::statement_timeout(options, settings);
-    Ok(pooler::statement_cache(options, settings))
+/// What `options.connect(url)` does, with what a deployment adds: the
+/// checkout check ([`checkout::checks`]), the statement deadline and the
+/// statement cache setting on every connection, and the first connection
+/// opened within the login deadline ([`deadlines::open_first_connection`]),
+/// so that a wrong URL or a server that is down is reported at start-up.
+pub async fn connect(options: PgPoolOptions, url: &str, settings: &Settings) -> Result<PgPool> {
+    let connect = PgConnectOptions::from_str(url)?;
+    let connect =
+        pooler::statement_cache(deadlines::statement_timeout(connect, settings), settings);
+    let pool = checkout::checks(options, settings).connect_lazy_with(connect);
+    deadlines::open_first_connection(&pool, settings).await?;
+    Ok(pool)
 }

@@ -16,37 +16,28 @@ pub mod migrations;
 pub mod pooler;
 pub mod replica;
 
-/// The settings a deployment adds to [`crate::db::Settings`].
-#[derive(Clone, Copy, Debug)]
-pub struct Settings {
-    /// Connect-and-login and statement deadlines (`PGCONNECT_TIMEOUT`,
-    /// `STATEMENT_TIMEOUT_MS`).
-    pub deadlines: support::deadlines::Deadlines,
-    /// Keep a prepared-statement cache on each connection (`STATEMENT_CACHE`,
-    /// default on); see [`pooler`].
-    pub statement_cache: bool,
-    /// Ping every connection as it leaves the pool (r2d2's
-    /// `test_on_check_out` with diesel's own check): one round trip per
-    /// checkout. Off here (see [`checkout`]); the benchmark turns it on to
-    /// measure what it costs.
-    pub ping_every_checkout: bool,
-}
+use diesel::r2d2::Builder;
 
-impl Settings {
-    /// The deadlines and statement cache from the environment, no ping on
-    /// checkout. A bad value was refused earlier, with its own error, by
-    /// `devdb::database`.
-    pub fn from_env() -> Self {
-        Self {
-            deadlines: support::deadlines::Deadlines::from_env_or_default(),
-            statement_cache: support::statement_cache_from_env().unwrap_or(true),
-            ping_every_checkout: false,
-        }
-    }
-}
+use crate::db::Pool;
+use crate::error::{Error, Result};
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self::from_env()
-    }
+/// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
+/// the statement cache, the checkout ping (the same in all four crates).
+pub use support::production::Settings;
+
+/// What `builder.build(ConnectionManager::new(url))` does, with what a
+/// deployment adds: the deadlines in the URL libpq reads
+/// ([`deadlines::in_url`]), connections opened on demand only and checked
+/// without a round trip ([`checkout::Manager`]), and the first connection
+/// opened at once ([`deadlines::open_first_connection`]), so that a wrong URL
+/// or a server that is down is reported at start-up.
+pub fn build(builder: Builder<checkout::Manager>, url: &str, settings: &Settings) -> Result<Pool> {
+    let url = deadlines::in_url(url, settings)?;
+    let pool = builder
+        .min_idle(Some(0)) // opened by the caller that needs one: see checkout
+        .test_on_check_out(true) // asks the manager, which pings only after an idle spell
+        .build(checkout::Manager::new(&url, settings))
+        .map_err(Error::Pool)?;
+    deadlines::open_first_connection(&pool, settings)?;
+    Ok(pool)
 }
