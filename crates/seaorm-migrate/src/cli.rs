@@ -191,34 +191,49 @@ async fn run_with(
             }
         }
         Command::Migrate { action } => {
-            let db = migration_pool; // migrations go to the server itself
+            // Migrations go to the server itself, on their own pool.
             match action {
                 MigrateAction::Up { num } => {
-                    support::app::print_migrations("applied", &migrate::up(db, *num).await?);
+                    support::app::print_migrations(
+                        "applied",
+                        &migrate::up(migration_pool, *num).await?,
+                    );
                 }
                 MigrateAction::Down { num } => {
-                    support::app::print_migrations("reverted", &migrate::down(db, *num).await?);
+                    support::app::print_migrations(
+                        "reverted",
+                        &migrate::down(migration_pool, *num).await?,
+                    );
                 }
                 MigrateAction::DownTo { revision } => {
                     support::app::print_migrations(
                         "reverted",
-                        &migrate::down_to(db, revision).await?,
+                        &migrate::down_to(migration_pool, revision).await?,
                     );
                 }
                 MigrateAction::Fresh => {
-                    support::app::print_migrations("applied", &migrate::fresh(db).await?);
+                    support::app::print_migrations(
+                        "applied",
+                        &migrate::fresh(migration_pool).await?,
+                    );
                 }
                 MigrateAction::Refresh => {
-                    support::app::print_migrations("applied", &migrate::refresh(db).await?);
+                    support::app::print_migrations(
+                        "applied",
+                        &migrate::refresh(migration_pool).await?,
+                    );
                 }
                 MigrateAction::Reset => {
-                    support::app::print_migrations("reverted", &migrate::reset(db).await?);
+                    support::app::print_migrations(
+                        "reverted",
+                        &migrate::reset(migration_pool).await?,
+                    );
                 }
                 MigrateAction::Plan { all } => {
-                    support::app::print_plan(&migrations::plan(db, *all).await?);
+                    support::app::print_plan(&migrations::plan(migration_pool, *all).await?);
                 }
                 MigrateAction::Status => support::app::print_history(
-                    migrate::status(db)
+                    migrate::status(migration_pool)
                         .await?
                         .into_iter()
                         .map(|r| (r.applied, r.name)),

@@ -103,20 +103,22 @@ async fn run_with(cli: &Cli, pool: &PgPool, migration_pool: &PgPool) -> Result<(
     match &cli.command {
         None | Some(Command::Tour) => tour::run(pool, migration_pool, database).await,
         Some(Command::Migrate { action }) => {
-            let pool = migration_pool;
             match action {
                 MigrateAction::Up => {
-                    support::app::print_migrations("applied", &migrate::up(pool).await?);
+                    support::app::print_migrations("applied", &migrate::up(migration_pool).await?);
                 }
                 MigrateAction::Down { steps } => {
-                    support::app::print_migrations("reverted", &migrate::down(pool, *steps).await?);
+                    support::app::print_migrations(
+                        "reverted",
+                        &migrate::down(migration_pool, *steps).await?,
+                    );
                 }
                 MigrateAction::Plan { all } => {
-                    support::app::print_plan(&migrations::plan(pool, *all).await?);
+                    support::app::print_plan(&migrations::plan(migration_pool, *all).await?);
                 }
                 MigrateAction::History => {
                     support::app::print_history(
-                        migrate::history(pool)
+                        migrate::history(migration_pool)
                             .await?
                             .into_iter()
                             .map(|r| (r.applied, r.name)),
