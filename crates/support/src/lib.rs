@@ -1,10 +1,12 @@
 //! What the example binaries share that is not their lesson: the options they
 //! all take, exit codes, a tokio runtime for synchronous callers, the printed
-//! shape of the tours, and reading a duplicate name out of PostgreSQL's error.
+//! shape of the tours and the source snippets they print, the settings a
+//! deployment adds, reading a duplicate name out of PostgreSQL's error, and
+//! (feature `diesel`) the migration verbs both diesel crates run.
 //!
-//! Nothing here talks to the database (that is `devdb`) or describes the model
-//! (that is `heroes-model`); each example's `main.rs` shows its own runtime,
-//! `DATABASE_URL` and engine, and calls [`app::exit`] at the end.
+//! Nothing here opens a connection of its own (that is `devdb`) or describes
+//! the model (that is `heroes-model`); each example's `main.rs` shows its own
+//! runtime, `DATABASE_URL` and pool, and calls [`app::exit`] at the end.
 
 /// Around every example binary: shared options, parsing, exit codes, runtimes.
 pub mod app;
