@@ -565,7 +565,13 @@ fn the_tour_stops_in_transaction_mode_at_its_first_statement_outside_a_transacti
         false,
         // The statement's number depends on which pooled connection runs
         // the read and what it ran before.
-        &["prepared statement \"sqlx_s_", "\" does not exist"],
+        &[
+            "prepared statement \"sqlx_s_",
+            "\" does not exist",
+            // The way out, on the same line (production::pooler::CURE).
+            "is DATABASE_URL a PgBouncer in transaction mode?",
+            "session mode (devdb url --via pgbouncer-session)",
+        ],
         "find_by_id(id).one(db)",
     );
 }
