@@ -11,14 +11,14 @@
 //! [`crate::queries`]' functions.
 
 use diesel_async::{AnsiTransactionManager, TransactionManager};
-use heroes_api::types::HeroFilter;
+use heroes_api::export::Rows;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 
 use support::diesel::{Trouble, trouble};
 
 use crate::db::{Pool, PooledConnection};
-use crate::{APP_SRC, Error, queries};
+use crate::{APP_SRC, Error, beyond, production, queries};
 
 /// The engine, as the server's state (a deadpool handle: cheap to clone).
 #[derive(Clone)]
@@ -77,9 +77,16 @@ impl HeroStore for Store {
         Ok(queries::by_name(&mut tx.0, name).await?)
     }
 
-    async fn list_heroes(tx: &mut Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
-        let app_src = filter.app_src.as_deref();
-        Ok(queries::page(&mut tx.0, app_src, filter.limit, filter.offset).await?)
+    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
+        Ok(beyond::search(&mut tx.0, search).await?)
+    }
+
+    async fn export_heroes(self, search: HeroSearch, out: Rows) {
+        production::export::heroes(&self.pool, &search, &out).await;
+    }
+
+    fn max_connections(&self) -> u32 {
+        u32::try_from(self.pool.settings().max_size).unwrap_or(u32::MAX)
     }
 
     async fn count_heroes(tx: &mut Tx) -> StoreResult<i64> {
@@ -103,6 +110,14 @@ impl HeroStore for Store {
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn list_teams(tx: &mut Tx) -> StoreResult<Vec<Team>> {
+        Ok(queries::teams(&mut tx.0).await?)
+    }
+
+    async fn teams_with_heroes(tx: &mut Tx) -> StoreResult<Vec<TeamWithHeroes>> {
+        Ok(beyond::teams_with_heroes(&mut tx.0).await?)
     }
 
     async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {

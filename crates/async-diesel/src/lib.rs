@@ -4,12 +4,15 @@
 //!
 //! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
 //! [`migrate`] (the Alembic verbs through diesel-async's connection wrapper),
-//! [`concurrency`] (what only async gives), [`api`]; [`tour`] runs them in the
-//! study's order. What a deployment adds is in [`production`]; [`cli`] and
+//! [`concurrency`] (what only async gives), [`api`], then [`beyond`]
+//! (relations, filters, large results); [`tour`] runs them in the study's order. What a deployment adds is in [`production`]; [`cli`] and
 //! [`error`] are plumbing.
 
 /// The study's queries in Diesel's query builder, awaited.
 pub mod queries;
+
+/// Beyond the study: relations, dynamic filters and streaming large results.
+pub mod beyond;
 
 /// The async engine (a deadpool pool) and the session.
 pub mod db;

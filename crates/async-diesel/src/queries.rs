@@ -144,26 +144,6 @@ pub async fn add_teams(conn: &mut AsyncPgConnection, rows: &[NewTeam]) -> Result
         .await?)
 }
 
-/// One page of heroes in id order, all of them or only those of `app_src`
-/// (a boxed query: the filter is decided at run time).
-pub async fn page(
-    conn: &mut AsyncPgConnection,
-    app_src: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Hero>> {
-    let mut query = heroes::table
-        .select(Hero::as_select())
-        .order(heroes::id)
-        .limit(limit)
-        .offset(offset)
-        .into_boxed();
-    if let Some(app_src) = app_src {
-        query = query.filter(heroes::app_src.eq(app_src));
-    }
-    Ok(query.load(conn).await?)
-}
-
 /// Sets the columns `changes` names (diesel's `AsChangeset` skips the
 /// `None`s); `None` when there is no such hero. `changes` must not be empty.
 pub async fn update(
@@ -183,6 +163,11 @@ pub async fn update(
 pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<bool> {
     let deleted = diesel::delete(heroes::table.find(id)).execute(conn).await?;
     Ok(deleted == 1)
+}
+
+/// Every team, in id order.
+pub async fn teams(conn: &mut AsyncPgConnection) -> Result<Vec<Team>> {
+    Ok(teams::table.order(teams::id).load(conn).await?)
 }
 
 /// One team by primary key.

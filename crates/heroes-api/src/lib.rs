@@ -17,6 +17,8 @@
 //!                                             succeeds, rolls back when it fails or is cancelled)
 //! ```
 
+/// `GET /heroes/export`: streaming rows through a bounded channel.
+pub mod export;
 /// Errors as RFC 9457 problem documents, and what a store may report.
 pub mod problem;
 /// The routes, their handlers, the middleware and the OpenAPI document.
@@ -31,7 +33,7 @@ pub mod store;
 pub mod types;
 
 pub use problem::{Problem, StoreError};
-pub use routes::{ApiDoc, router};
+pub use routes::{ApiDoc, Deadlines, router};
 pub use serve::{ServeArgs, serve};
 pub use session::Session;
 pub use store::{HeroStore, PoolStatus, StoreResult};

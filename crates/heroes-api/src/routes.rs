@@ -6,32 +6,36 @@
 //! |---|---|---|
 //! | `GET /heroes/{id}` | `await db.get(HeroModel, hero_id)` | [`HeroStore::get_hero`] |
 //! | `GET /heroes/by-name/{name}` | `(await db.execute(select(...).where(...))).scalar_one_or_none()` | [`HeroStore::hero_by_name`] |
-//! | `GET /heroes` | `(await db.execute(select(...).where(...))).scalars().all()` | [`HeroStore::list_heroes`] |
+//! | `GET /heroes` | `select(...)` + a `.where()` per filter given, `.scalars().all()` | [`HeroStore::list_heroes`] |
+//! | `GET /heroes/export` | `await db.stream_scalars(select(...))` | [`HeroStore::export_heroes`] |
 //! | `GET /heroes/count` | `await db.scalar(select(func.count())...)` | [`HeroStore::count_heroes`] |
 //! | `POST /heroes` | `db.add_all([...]); await db.commit()` | [`HeroStore::add_heroes`] |
 //! | `PATCH /heroes/{id}` | `hero.age = ...; await db.commit()` | [`HeroStore::update_hero`] |
 //! | `DELETE /heroes/{id}` | `await db.delete(hero); await db.commit()` | [`HeroStore::delete_hero`] |
 //! | `POST /teams` | `db.add(team); await db.commit()` | [`HeroStore::add_team`] |
+//! | `GET /teams?include=heroes` | `select(TeamModel).options(selectinload(TeamModel.heroes))` | [`HeroStore::teams_with_heroes`] |
 //! | `GET /teams/{id}/heroes` | `select(HeroModel).join(TeamModel)...` | [`HeroStore::team_heroes`] |
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router, middleware};
 use serde::de::DeserializeOwned;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 
+use crate::export::ExportSlots;
 use crate::problem::PROBLEM_JSON;
 use crate::types::{
-    Count, Health, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH, OneOrMany, TeamIn, TeamOut,
-    path_id,
+    Count, ExportParams, Health, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH, OneOrMany,
+    TeamIn, TeamOut, TeamsParams, path_id,
 };
 use crate::{HeroStore, PoolStatus, Problem, Session};
 
@@ -41,14 +45,40 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long `/readyz` waits for the database.
 pub const READY_DEADLINE: Duration = Duration::from_secs(1);
 
+/// How long an export may stream when no other deadline is given.
+pub const EXPORT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The two deadlines a server enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Each request's, until its response begins (`TimeoutLayer`).
+    pub request: Duration,
+    /// How long `/heroes/export` may stream its body after that.
+    pub export: Duration,
+}
+
+impl From<Duration> for Deadlines {
+    /// `request`, with exports allowed [`EXPORT_DEADLINE`].
+    fn from(request: Duration) -> Self {
+        Self {
+            request,
+            export: EXPORT_DEADLINE,
+        }
+    }
+}
+
 /// The API for store `S`: every route, with one log line per request
 /// (tower-http `TraceLayer`), a deadline per request (`TimeoutLayer`, 503
 /// when it passes), a 1 MiB body limit, and problem+json for every error,
 /// including the ones axum and tower-http produce themselves.
-pub fn router<S: HeroStore>(store: S, deadline: Duration) -> Router {
+pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router {
+    let deadlines = deadlines.into();
+    let deadline = deadlines.request;
+    let slots = ExportSlots::for_pool(store.max_connections());
     Router::new()
         .route("/heroes", get(list_heroes::<S>).post(create_heroes::<S>))
         .route("/heroes/count", get(count_heroes::<S>))
+        .route("/heroes/export", get(export_heroes::<S>))
         .route("/heroes/by-name/{name}", get(hero_by_name::<S>))
         .route(
             "/heroes/{id}",
@@ -56,12 +86,14 @@ pub fn router<S: HeroStore>(store: S, deadline: Duration) -> Router {
                 .patch(update_hero::<S>)
                 .delete(delete_hero::<S>),
         )
-        .route("/teams", post(create_team::<S>))
+        .route("/teams", get(list_teams::<S>).post(create_team::<S>))
         .route("/teams/{id}/heroes", get(team_heroes::<S>))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz::<S>))
         .route("/openapi.json", get(openapi_json))
         .fallback(no_such_route)
+        .layer(Extension(slots))
+        .layer(Extension(deadlines))
         // Layers wrap what is above them: the body limit and the deadline
         // apply to the handlers, bare error responses are then given a
         // problem body, and the trace sees the final status.
@@ -93,8 +125,8 @@ pub fn router<S: HeroStore>(store: S, deadline: Duration) -> Router {
         description = "The study's heroes, served by each example crate: the same contract four ways."
     ),
     paths(
-        get_hero, hero_by_name, list_heroes, count_heroes, create_heroes, update_hero,
-        delete_hero, create_team, team_heroes, healthz, readyz
+        get_hero, hero_by_name, list_heroes, export_heroes, count_heroes, create_heroes,
+        update_hero, delete_hero, list_teams, create_team, team_heroes, healthz, readyz
     ),
     components(schemas(
         HeroOut, HeroIn, HeroPatch, TeamIn, TeamOut, Count, Health, PoolStatus, Problem,
@@ -246,22 +278,61 @@ async fn hero_by_name<S: HeroStore>(
     Ok(Json(hero.into()))
 }
 
-/// `select(HeroModel).where(HeroModel.app_src == ...)` + `scalars().all()`.
+/// `select(HeroModel)` with a `.where()` for each filter given, then
+/// `.order_by()`, `.limit()`, `.offset()` and `scalars().all()`.
 #[utoipa::path(get, path = "/heroes", tag = "heroes",
     params(ListParams),
     responses(
-        (status = 200, description = "One page of heroes, in id order", body = Vec<HeroOut>),
+        (status = 200, description = "One page of the matching heroes, in the order asked", body = Vec<HeroOut>),
         (status = 400, description = "A query parameter is not a number, or is unknown", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "limit or offset out of range", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "A value is out of range, or order_by is not id, name or age", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn list_heroes<S: HeroStore>(
     ApiQuery(params): ApiQuery<ListParams>,
     mut db: Session<S>,
 ) -> Result<Json<Vec<HeroOut>>, Problem> {
-    let filter = params.validate().map_err(Problem::unprocessable)?;
-    let heroes = S::list_heroes(db.tx().await?, &filter).await?;
+    let search = params.validate().map_err(Problem::unprocessable)?;
+    let heroes = S::list_heroes(db.tx().await?, &search).await?;
     db.commit().await?;
     Ok(Json(heroes.into_iter().map(HeroOut::from).collect()))
+}
+
+/// `await db.stream_scalars(select(HeroModel).where(...))`, written out as
+/// NDJSON while it is read (see [`crate::export`]).
+#[utoipa::path(get, path = "/heroes/export", tag = "heroes",
+    params(ExportParams),
+    responses(
+        (status = 200, description = "Every matching hero, one JSON object per line, in id order", body = HeroOut, content_type = "application/x-ndjson"),
+        (status = 400, description = "A query parameter is not a number, or is unknown", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "A value is out of range", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "Too many exports are running, or the database is unavailable", body = Problem, content_type = PROBLEM_JSON),
+    ))]
+async fn export_heroes<S: HeroStore>(
+    State(store): State<S>,
+    Extension(slots): Extension<ExportSlots>,
+    Extension(deadlines): Extension<Deadlines>,
+    ApiQuery(params): ApiQuery<ExportParams>,
+) -> Result<Response, Problem> {
+    let search = params.validate().map_err(Problem::unprocessable)?;
+    let slot = slots.try_take().ok_or_else(|| {
+        Problem::unavailable(format!(
+            "{} exports are running, as many as this server streams at once; try again later",
+            slots.count()
+        ))
+    })?;
+    let (out, mut rows) = tokio::sync::mpsc::channel(crate::export::BUFFER_ROWS);
+    tokio::spawn(async move {
+        store.export_heroes(search, out).await;
+        drop(slot);
+    });
+    // Wait for the first row (or the end, or a failure) before answering,
+    // so that a pool time-out or a lost database is still a 503.
+    let first = rows.recv().await;
+    if let Some(Err(err)) = first {
+        return Err(err.into());
+    }
+    let body = crate::export::body(first, rows, deadlines.export);
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 
 /// `await db.scalar(select(func.count()).select_from(HeroModel))`.
@@ -373,6 +444,32 @@ async fn delete_hero<S: HeroStore>(
     } else {
         Err(Problem::not_found(format!("no hero has id {id}")))
     }
+}
+
+/// Every team; with `include=heroes`, each with its heroes:
+/// `select(TeamModel).options(selectinload(TeamModel.heroes))`.
+#[utoipa::path(get, path = "/teams", tag = "teams",
+    params(TeamsParams),
+    responses(
+        (status = 200, description = "Every team in id order, with its heroes if asked", body = Vec<TeamOut>),
+        (status = 400, description = "An unknown query parameter", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "include is not 'heroes'", body = Problem, content_type = PROBLEM_JSON),
+    ))]
+async fn list_teams<S: HeroStore>(
+    ApiQuery(params): ApiQuery<TeamsParams>,
+    mut db: Session<S>,
+) -> Result<Json<Vec<TeamOut>>, Problem> {
+    let include_heroes = params.include_heroes().map_err(Problem::unprocessable)?;
+    let tx = db.tx().await?;
+    let teams: Vec<TeamOut> = if include_heroes {
+        let teams = S::teams_with_heroes(tx).await?;
+        teams.into_iter().map(TeamOut::from).collect()
+    } else {
+        let teams = S::list_teams(tx).await?;
+        teams.into_iter().map(TeamOut::from).collect()
+    };
+    db.commit().await?;
+    Ok(Json(teams))
 }
 
 /// `db.add(team)` + `await db.commit()`.

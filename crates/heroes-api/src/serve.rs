@@ -10,7 +10,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::{HeroStore, router};
+use crate::{Deadlines, HeroStore, router};
 
 /// How long a SIGTERM or Ctrl-C waits for requests in flight before the
 /// server stops anyway.
@@ -27,12 +27,20 @@ pub struct ServeArgs {
     /// 503 and its transaction is rolled back.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+
+    /// How long `GET /heroes/export` may stream, in milliseconds; past it
+    /// the response is cut and the export's query cancelled.
+    #[arg(long, env = "EXPORT_TIMEOUT_MS", default_value_t = 300_000)]
+    pub export_timeout_ms: u64,
 }
 
 impl ServeArgs {
-    /// The request deadline.
-    pub fn deadline(&self) -> Duration {
-        Duration::from_millis(self.request_timeout_ms)
+    /// The request and export deadlines.
+    pub fn deadline(&self) -> Deadlines {
+        Deadlines {
+            request: Duration::from_millis(self.request_timeout_ms),
+            export: Duration::from_millis(self.export_timeout_ms),
+        }
     }
 }
 
@@ -70,7 +78,7 @@ pub async fn serve<S: HeroStore>(store: S, args: &ServeArgs) -> std::io::Result<
 pub async fn serve_on<S: HeroStore>(
     listener: TcpListener,
     store: S,
-    deadline: Duration,
+    deadline: impl Into<Deadlines>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;

@@ -9,12 +9,12 @@
 
 use std::future::Future;
 
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::StoreError;
-use crate::types::HeroFilter;
+use crate::export::Rows;
 
 /// Shorthand for what a store returns.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -68,12 +68,31 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
         name: &str,
     ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
 
-    /// `select(HeroModel).where(HeroModel.app_src == ...)` + `scalars().all()`,
-    /// in id order, one page.
+    /// One page of the heroes `search` matches, in its order: a query built
+    /// from optional filters (`select(HeroModel)` + a `.where()` per filter
+    /// given). `search.limit` is always set.
     fn list_heroes(
         tx: &mut Self::Tx,
-        filter: &HeroFilter,
+        search: &HeroSearch,
     ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+
+    /// Sends every hero `search` matches into `out`, in id order, streaming:
+    /// rows are read from PostgreSQL as `out` takes them, so memory stays
+    /// bounded whatever the row count (`stream_scalars`, `yield_per`). Runs
+    /// on a connection of its own, outside any transaction. When `out` is
+    /// closed early (the client left, or the export's deadline passed) it
+    /// must stop at once and give a *clean* connection back to the pool, or
+    /// none: a connection dropped mid-result would make its next user wait
+    /// for every unread row. A failure is sent into `out` as an `Err`.
+    fn export_heroes(
+        self,
+        search: HeroSearch,
+        out: Rows,
+    ) -> impl Future<Output = ()> + Send + 'static;
+
+    /// The most connections the pool opens: `/heroes/export` lets at most a
+    /// quarter of them (at least one) stream at once.
+    fn max_connections(&self) -> u32;
 
     /// `await db.scalar(select(func.count()).select_from(HeroModel))`.
     fn count_heroes(tx: &mut Self::Tx) -> impl Future<Output = StoreResult<i64>> + Send;
@@ -104,6 +123,16 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
         tx: &mut Self::Tx,
         id: i64,
     ) -> impl Future<Output = StoreResult<Option<Team>>> + Send;
+
+    /// Every team, in id order.
+    fn list_teams(tx: &mut Self::Tx) -> impl Future<Output = StoreResult<Vec<Team>>> + Send;
+
+    /// Every team with its heroes, both in id order, in at most two
+    /// statements whatever the number of teams (`selectinload`,
+    /// `joinedload`), never one per team.
+    fn teams_with_heroes(
+        tx: &mut Self::Tx,
+    ) -> impl Future<Output = StoreResult<Vec<TeamWithHeroes>>> + Send;
 
     /// The team's heroes, in id order: `heroes JOIN teams`.
     fn team_heroes(

@@ -6,7 +6,7 @@
 //! that breaks these rules, so the database is never asked to reject one.
 
 use chrono::{DateTime, Utc};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Order, Team};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -161,6 +161,10 @@ pub struct TeamOut {
     pub name: String,
     /// Where the team meets, if known.
     pub headquarters: Option<String>,
+    /// The team's heroes in id order, with `GET /teams?include=heroes`;
+    /// absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heroes: Option<Vec<HeroOut>>,
 }
 
 impl From<Team> for TeamOut {
@@ -169,6 +173,40 @@ impl From<Team> for TeamOut {
             id: t.id,
             name: t.name,
             headquarters: t.headquarters,
+            heroes: None,
+        }
+    }
+}
+
+impl From<(Team, Vec<Hero>)> for TeamOut {
+    fn from((team, heroes): (Team, Vec<Hero>)) -> Self {
+        Self {
+            heroes: Some(heroes.into_iter().map(HeroOut::from).collect()),
+            ..team.into()
+        }
+    }
+}
+
+/// The query string of `GET /teams`.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TeamsParams {
+    /// `heroes` to nest each team's heroes in it (at most two statements,
+    /// whatever the number of teams).
+    pub include: Option<String>,
+}
+
+impl TeamsParams {
+    /// Whether the heroes are wanted; anything but `heroes` is an error.
+    pub fn include_heroes(&self) -> Result<bool, String> {
+        match self.include.as_deref() {
+            None => Ok(false),
+            Some("heroes") => Ok(true),
+            Some(other) => Err(format!(
+                "include can only be 'heroes', got '{}'",
+                other.escape_debug()
+            )),
         }
     }
 }
@@ -204,33 +242,51 @@ pub struct Count {
     pub count: i64,
 }
 
-/// The query string of `GET /heroes`.
+/// The query string of `GET /heroes`: every filter optional, combined with AND.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only heroes written by this program (e.g. `sqlx-raw`).
     pub app_src: Option<String>,
+    /// The name contains this text, ignoring case; `%` and `_` are plain characters.
+    pub name_contains: Option<String>,
+    /// Age at least this (0 or more); heroes of unknown age are left out.
+    pub min_age: Option<i32>,
+    /// Age at most this (0 or more, not below `min_age`).
+    pub max_age: Option<i32>,
+    /// Only this team's heroes (an id, 1 or more).
+    pub team_id: Option<i64>,
+    /// `id` (default), `name` or `age`; a leading `-` sorts largest first.
+    /// Ties are broken by id.
+    pub order_by: Option<String>,
     /// Page size, 1 to 1000 (default 100).
     pub limit: Option<i64>,
     /// Rows to skip, 0 or more (default 0).
     pub offset: Option<i64>,
 }
 
-/// A validated [`ListParams`]: what a store's list query receives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeroFilter {
-    /// Only heroes with this `app_src`; all when `None`.
+/// The query string of `GET /heroes/export`: the filters of [`ListParams`],
+/// no page (every matching hero) and id order.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// As in `GET /heroes`.
     pub app_src: Option<String>,
-    /// At most this many, 1..=1000.
-    pub limit: i64,
-    /// After skipping this many, in id order.
-    pub offset: i64,
+    /// As in `GET /heroes`.
+    pub name_contains: Option<String>,
+    /// As in `GET /heroes`.
+    pub min_age: Option<i32>,
+    /// As in `GET /heroes`.
+    pub max_age: Option<i32>,
+    /// As in `GET /heroes`.
+    pub team_id: Option<i64>,
 }
 
 impl ListParams {
-    /// Checks the ranges and fills in the defaults.
-    pub fn validate(self) -> Result<HeroFilter, String> {
+    /// Checks every value and fills in the defaults: what a store's search receives.
+    pub fn validate(self) -> Result<HeroSearch, String> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(format!("limit must be from 1 to {MAX_LIMIT}, got {limit}"));
@@ -239,11 +295,57 @@ impl ListParams {
         if offset < 0 {
             return Err(format!("offset must be 0 or more, got {offset}"));
         }
-        let app_src = self.app_src.map(|s| text("app_src", s)).transpose()?;
-        Ok(HeroFilter {
-            app_src,
-            limit,
+        let order = match self.order_by {
+            None => Order::default(),
+            Some(text) => Order::parse(&text).ok_or_else(|| {
+                format!(
+                    "order_by must be id, name or age, with an optional leading -, got '{}'",
+                    text.escape_debug()
+                )
+            })?,
+        };
+        let filters = ExportParams {
+            app_src: self.app_src,
+            name_contains: self.name_contains,
+            min_age: self.min_age,
+            max_age: self.max_age,
+            team_id: self.team_id,
+        };
+        Ok(HeroSearch {
+            order,
+            limit: Some(limit),
             offset,
+            ..filters.validate()?
+        })
+    }
+}
+
+impl ExportParams {
+    /// Checks every value: every matching hero, in id order.
+    pub fn validate(self) -> Result<HeroSearch, String> {
+        let age_bound = |field: &str, value: Option<i32>| match value {
+            Some(age) if age < 0 => Err(format!("{field} must be 0 or more, got {age}")),
+            other => Ok(other),
+        };
+        let min_age = age_bound("min_age", self.min_age)?;
+        let max_age = age_bound("max_age", self.max_age)?;
+        if let (Some(min), Some(max)) = (min_age, max_age)
+            && min > max
+        {
+            return Err(format!(
+                "min_age ({min}) must not be more than max_age ({max})"
+            ));
+        }
+        Ok(HeroSearch {
+            name_contains: self
+                .name_contains
+                .map(|s| text("name_contains", s))
+                .transpose()?,
+            min_age,
+            max_age,
+            team_id: self.team_id.map(|id| positive("team_id", id)).transpose()?,
+            app_src: self.app_src.map(|s| text("app_src", s)).transpose()?,
+            ..HeroSearch::default()
         })
     }
 }
@@ -335,16 +437,55 @@ mod tests {
     #[test]
     fn list_limits_have_a_default_and_a_range() {
         let params = |limit, offset| ListParams {
-            app_src: None,
             limit,
             offset,
+            ..ListParams::default()
         };
         assert_eq!(
             params(None, None).validate().map(|f| f.limit),
-            Ok(DEFAULT_LIMIT)
+            Ok(Some(DEFAULT_LIMIT))
         );
         assert!(params(Some(0), None).validate().is_err());
         assert!(params(Some(MAX_LIMIT + 1), None).validate().is_err());
         assert!(params(None, Some(-1)).validate().is_err());
+    }
+
+    #[test]
+    fn filters_are_checked_and_name_the_parameter() {
+        let bad = |params: ListParams| params.validate().err().unwrap_or_default();
+        let age = |min_age, max_age| ListParams {
+            min_age,
+            max_age,
+            ..ListParams::default()
+        };
+        assert!(bad(age(Some(-1), None)).contains("min_age"));
+        assert!(bad(age(None, Some(-3))).contains("max_age"));
+        assert!(bad(age(Some(30), Some(20))).contains("min_age (30)"));
+        assert_eq!(
+            age(Some(20), Some(20)).validate().map(|s| s.min_age),
+            Ok(Some(20))
+        );
+        let order = |text: &str| ListParams {
+            order_by: Some(text.to_owned()),
+            ..ListParams::default()
+        };
+        assert!(bad(order("secret_name")).contains("order_by"));
+        assert_eq!(
+            order("-age").validate().map(|s| s.order),
+            Ok(heroes_model::Order {
+                by: heroes_model::SortKey::Age,
+                descending: true
+            })
+        );
+        let team = ListParams {
+            team_id: Some(0),
+            ..ListParams::default()
+        };
+        assert!(bad(team).contains("team_id"));
+        let nul = ExportParams {
+            name_contains: Some("a\0b".to_owned()),
+            ..ExportParams::default()
+        };
+        assert!(nul.validate().is_err_and(|e| e.contains("name_contains")));
     }
 }

@@ -25,6 +25,10 @@ pub mod seed;
 /// Comparing the columns the code declares with those the database has.
 pub mod drift;
 
+/// A search's optional filters, order and page ([`HeroSearch`]).
+pub mod search;
+pub use search::{HeroSearch, Order, SortKey};
+
 /// diesel's `table!` schema for both tables (feature `diesel`).
 #[cfg(feature = "diesel")]
 pub mod schema;
@@ -37,8 +41,9 @@ pub mod entity;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "diesel",
-    derive(diesel::Queryable, diesel::Selectable, diesel::Identifiable),
-    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+    derive(diesel::Queryable, diesel::Selectable, diesel::Identifiable, diesel::Associations),
+    // `belongs_to`: `Hero::belonging_to(&teams)` and `grouped_by` (team_id).
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg), belongs_to(Team))
 )]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Hero {
@@ -143,6 +148,9 @@ pub struct Team {
     /// Where the team meets, if known.
     pub headquarters: Option<String>,
 }
+
+/// A team with its heroes, in id order: what loading a relation gives.
+pub type TeamWithHeroes = (Team, Vec<Hero>);
 
 /// A team to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,13 +8,13 @@
 //! [`crate::queries`]' functions, which take any `ConnectionTrait`: the
 //! transaction here, the `DatabaseConnection` in the tour.
 
+use heroes_api::export::Rows;
 use heroes_api::problem::sqlstate_is_unavailable;
-use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr};
 
-use crate::{APP_SRC, Error, db, queries};
+use crate::{APP_SRC, Error, beyond, db, production, queries};
 
 /// The engine, as the server's state (`DatabaseConnection` is a pool handle).
 #[derive(Clone, Debug)]
@@ -27,11 +27,6 @@ impl Store {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
-
-/// `u64` for SeaORM's `limit`/`offset`; the API has checked they are not negative.
-fn unsigned(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 impl HeroStore for Store {
@@ -58,9 +53,19 @@ impl HeroStore for Store {
         Ok(queries::by_name(tx, name).await?)
     }
 
-    async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
-        let (limit, offset) = (unsigned(filter.limit), unsigned(filter.offset));
-        Ok(queries::page(tx, filter.app_src.as_deref(), limit, offset).await?)
+    async fn list_heroes(tx: &mut Self::Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
+        Ok(beyond::search(tx, search).await?)
+    }
+
+    async fn export_heroes(self, search: HeroSearch, out: Rows) {
+        production::export::heroes(&self.db, &search, &out).await;
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections()
     }
 
     async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
@@ -89,6 +94,14 @@ impl HeroStore for Store {
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn list_teams(tx: &mut Self::Tx) -> StoreResult<Vec<Team>> {
+        Ok(queries::teams(tx).await?)
+    }
+
+    async fn teams_with_heroes(tx: &mut Self::Tx) -> StoreResult<Vec<TeamWithHeroes>> {
+        Ok(beyond::teams_with_heroes(tx).await?)
     }
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {

@@ -3,12 +3,16 @@
 //!
 //! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
 //! [`migrate`] (every Alembic verb over the `migration` crate), [`drift`]
-//! (`alembic check`), [`create_all`] (`Base.metadata.create_all`), [`api`];
-//! [`tour`] runs them in the study's order. What a deployment adds is in
+//! (`alembic check`), [`create_all`] (`Base.metadata.create_all`), [`api`],
+//! then [`beyond`] (relations, filters, large results); [`tour`] runs them in
+//! the study's order. What a deployment adds is in
 //! [`production`]; [`cli`] and [`error`] are plumbing.
 
 /// The study's queries through SeaORM's entity API.
 pub mod queries;
+
+/// Beyond the study: relations, dynamic filters and streaming large results.
+pub mod beyond;
 
 /// The engine (`DatabaseConnection`) and the session (`DatabaseTransaction`).
 pub mod db;

@@ -155,27 +155,6 @@ pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Ve
     Ok(saved.into_iter().map(Team::from).collect())
 }
 
-/// One page of heroes (all, or only `app_src`'s), in id order:
-/// `find().filter(..).order_by_asc(..).limit(..).offset(..).all()`.
-pub async fn page(
-    db: &impl ConnectionTrait,
-    app_src: Option<&str>,
-    limit: u64,
-    offset: u64,
-) -> Result<Vec<Hero>> {
-    let mut query = hero::Entity::find();
-    if let Some(app_src) = app_src {
-        query = query.filter(hero::Column::AppSrc.eq(app_src));
-    }
-    let rows = query
-        .order_by_asc(hero::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(Hero::from).collect())
-}
-
 /// Sets the columns `changes` names, in one `UPDATE ... RETURNING`: an
 /// `ActiveModel` whose untouched fields are `NotSet` updates only the
 /// others. `None` when there is no such hero. `changes` must not be empty.
@@ -206,6 +185,15 @@ pub async fn update(
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
     let result = hero::Entity::delete_by_id(id).exec(db).await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Every team, in id order.
+pub async fn teams(db: &impl ConnectionTrait) -> Result<Vec<Team>> {
+    let rows = team::Entity::find()
+        .order_by_asc(team::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Team::from).collect())
 }
 
 /// One team by primary key.

@@ -8,13 +8,13 @@
 //! needs no code here. Each query is one of [`crate::queries`], run on the
 //! transaction's connection.
 
+use heroes_api::export::Rows;
 use heroes_api::problem::sqlstate_is_unavailable;
-use heroes_api::types::HeroFilter;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::{APP_SRC, Error, db, queries};
+use crate::{APP_SRC, Error, beyond, db, production, queries};
 
 /// The engine, as the server's state: cloning a `PgPool` clones a handle.
 #[derive(Clone, Debug)]
@@ -53,9 +53,16 @@ impl HeroStore for Store {
         Ok(queries::by_name(tx, name).await?)
     }
 
-    async fn list_heroes(tx: &mut Self::Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
-        let app_src = filter.app_src.as_deref();
-        Ok(queries::page(tx, app_src, filter.limit, filter.offset).await?)
+    async fn list_heroes(tx: &mut Self::Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
+        Ok(beyond::search(tx, search).await?)
+    }
+
+    async fn export_heroes(self, search: HeroSearch, out: Rows) {
+        production::export::heroes(&self.pool, &search, &out).await;
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
@@ -83,6 +90,14 @@ impl HeroStore for Store {
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn list_teams(tx: &mut Self::Tx) -> StoreResult<Vec<Team>> {
+        Ok(queries::teams(tx).await?)
+    }
+
+    async fn teams_with_heroes(tx: &mut Self::Tx) -> StoreResult<Vec<TeamWithHeroes>> {
+        Ok(beyond::teams_with_heroes(tx).await?)
     }
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {

@@ -2,11 +2,15 @@
 //! database at compile time (or against the committed `.sqlx/` data).
 //!
 //! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
-//! [`migrate`], [`api`]; [`tour`] runs them in the study's order. What a
+//! [`migrate`], [`api`], then [`beyond`] (relations, filters, large results);
+//! [`tour`] runs them in the study's order. What a
 //! deployment adds is in [`production`]; [`cli`] and [`error`] are plumbing.
 
 /// The study's queries, one compile-time-checked SQL statement each.
 pub mod queries;
+
+/// Beyond the study: relations, dynamic filters and streaming large results.
+pub mod beyond;
 
 /// The engine (`PgPool`) and the session (a transaction).
 pub mod db;

@@ -189,28 +189,6 @@ pub async fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<
     .await?)
 }
 
-/// `scalars().all()` one page at a time, for the API's `GET /heroes`: every
-/// hero, or only those of `app_src`, in id order. `$1::text IS NULL` lets one
-/// prepared statement serve both cases.
-pub async fn page(
-    conn: &mut PgConnection,
-    app_src: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Hero>> {
-    Ok(sqlx::query_as!(
-        Hero,
-        "SELECT id, name, secret_name, age, app_src, created_at, team_id
-           FROM heroes WHERE ($1::text IS NULL OR app_src = $1)
-          ORDER BY id LIMIT $2 OFFSET $3",
-        app_src,
-        limit,
-        offset
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
 /// Sets the columns `changes` names on hero `id`, in one `UPDATE ...
 /// RETURNING`; `None` when there is no such hero. A nullable column takes a
 /// "set it" flag beside its value, so that NULL can mean "clear it".
@@ -251,6 +229,15 @@ pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<bool> {
         .await?
         .rows_affected();
     Ok(deleted == 1)
+}
+
+/// Every team, in id order.
+pub async fn teams(conn: &mut PgConnection) -> Result<Vec<Team>> {
+    Ok(
+        sqlx::query_as!(Team, "SELECT id, name, headquarters FROM teams ORDER BY id")
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// One team by primary key.

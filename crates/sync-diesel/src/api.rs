@@ -17,14 +17,14 @@
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
-use heroes_api::types::HeroFilter;
+use heroes_api::export::Rows;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use support::diesel::{Trouble, trouble};
 
 use crate::db::{Pool, PooledConnection};
-use crate::production::blocking;
-use crate::{APP_SRC, Error, Result, queries};
+use crate::production::{blocking, export};
+use crate::{APP_SRC, Error, Result, beyond, queries};
 
 /// The engine, as the server's state (an r2d2 handle: cheap to clone).
 #[derive(Clone)]
@@ -121,10 +121,17 @@ impl HeroStore for Store {
         tx.run(move |conn| queries::by_name(conn, &name)).await
     }
 
-    async fn list_heroes(tx: &mut Tx, filter: &HeroFilter) -> StoreResult<Vec<Hero>> {
-        let f = filter.clone();
-        tx.run(move |conn| queries::page(conn, f.app_src.as_deref(), f.limit, f.offset))
-            .await
+    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
+        let search = search.clone();
+        tx.run(move |conn| beyond::search(conn, &search)).await
+    }
+
+    async fn export_heroes(self, search: HeroSearch, out: Rows) {
+        export::heroes(self.pool, search, out).await;
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.pool.max_size()
     }
 
     async fn count_heroes(tx: &mut Tx) -> StoreResult<i64> {
@@ -151,6 +158,14 @@ impl HeroStore for Store {
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
+    }
+
+    async fn list_teams(tx: &mut Tx) -> StoreResult<Vec<Team>> {
+        tx.run(queries::teams).await
+    }
+
+    async fn teams_with_heroes(tx: &mut Tx) -> StoreResult<Vec<TeamWithHeroes>> {
+        tx.run(beyond::teams_with_heroes).await
     }
 
     async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {

@@ -3,12 +3,15 @@
 //!
 //! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
 //! [`migrate`] (the Alembic verbs over the workspace's `migrations/`),
-//! [`drift`] (`alembic check`), [`api`]; [`tour`] runs them in the study's
-//! order. What a deployment adds is in [`production`]; [`cli`] and [`error`]
+//! [`drift`] (`alembic check`), [`api`], then [`beyond`] (relations, filters,
+//! large results); [`tour`] runs them in the study's order. What a deployment adds is in [`production`]; [`cli`] and [`error`]
 //! are plumbing.
 
 /// The study's queries in Diesel's query builder, on a blocking connection.
 pub mod queries;
+
+/// Beyond the study: relations, dynamic filters and streaming large results.
+pub mod beyond;
 
 /// The engine (an r2d2 pool) and the session (`conn.transaction`).
 pub mod db;

@@ -128,27 +128,6 @@ pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>>
         .get_results(conn)?)
 }
 
-/// One page of heroes in id order, all of them or only those of `app_src`.
-/// Boxed (`into_boxed()`), because whether the filter is there is decided
-/// at run time and a boxed query is one type either way.
-pub fn page(
-    conn: &mut PgConnection,
-    app_src: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Hero>> {
-    let mut query = heroes::table
-        .select(Hero::as_select())
-        .order(heroes::id)
-        .limit(limit)
-        .offset(offset)
-        .into_boxed();
-    if let Some(app_src) = app_src {
-        query = query.filter(heroes::app_src.eq(app_src));
-    }
-    Ok(query.load(conn)?)
-}
-
 /// Sets the columns `changes` names (diesel's `AsChangeset` skips the
 /// `None`s); `None` when there is no such hero. `changes` must not be empty.
 pub fn update(conn: &mut PgConnection, id: i64, changes: &HeroChanges) -> Result<Option<Hero>> {
@@ -162,6 +141,11 @@ pub fn update(conn: &mut PgConnection, id: i64, changes: &HeroChanges) -> Result
 /// `session.delete(hero)` by primary key: whether there was such a hero.
 pub fn delete(conn: &mut PgConnection, id: i64) -> Result<bool> {
     Ok(diesel::delete(heroes::table.find(id)).execute(conn)? == 1)
+}
+
+/// Every team, in id order.
+pub fn teams(conn: &mut PgConnection) -> Result<Vec<Team>> {
+    Ok(teams::table.order(teams::id).load(conn)?)
 }
 
 /// One team by primary key.

@@ -6,10 +6,12 @@
 //! - [`deadlines`](crate::production::deadlines): the login deadline and `statement_timeout`;
 //! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
 //! - [`migrations`](crate::production::migrations): `migrate plan`, and migrations from other sources;
-//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica.
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica;
+//! - [`export`](crate::production::export): streaming an export to a client that may leave.
 
 pub mod checkout;
 pub mod deadlines;
+pub mod export;
 pub mod migrations;
 pub mod pooler;
 pub mod replica;

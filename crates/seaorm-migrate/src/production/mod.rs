@@ -7,10 +7,12 @@
 //!   `statement_timeout`;
 //! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
 //! - [`migrations`](crate::production::migrations): the migration lock SeaORM does not take, `migrate plan`;
-//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica.
+//! - [`replica`](crate::production::replica): reading your own writes on a streaming replica;
+//! - [`export`](crate::production::export): streaming an export to a client that may leave.
 
 pub mod checkout;
 pub mod deadlines;
+pub mod export;
 pub mod migrations;
 pub mod pooler;
 pub mod replica;

@@ -7,11 +7,13 @@
 //! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
 //! - [`migrations`](crate::production::migrations): migrating on a connection of its own, `migrate plan`;
 //! - [`replica`](crate::production::replica): reading your own writes on a streaming replica;
-//! - [`bulk`](crate::production::bulk): loading many rows (UNNEST, COPY).
+//! - [`bulk`](crate::production::bulk): loading many rows (UNNEST, COPY);
+//! - [`export`](crate::production::export): streaming an export to a client that may leave.
 
 pub mod bulk;
 pub mod checkout;
 pub mod deadlines;
+pub mod export;
 pub mod migrations;
 pub mod pooler;
 pub mod replica;

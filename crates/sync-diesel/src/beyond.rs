@@ -1,0 +1,132 @@
+//! Beyond the study: related rows, filters that are given or not, and more
+//! rows than fit in memory, in Diesel's query builder.
+//!
+//! Diesel has no lazy relationships to trip over: related rows are loaded
+//! only by a query you write, and the two ways to write it are below.
+
+use diesel::pg::{Pg, PgRowByRowLoadingMode};
+use diesel::prelude::*;
+use heroes_model::schema::{heroes, teams};
+use heroes_model::{Hero, HeroSearch, SortKey, Team, TeamWithHeroes};
+
+use crate::error::{Error, Result};
+
+// ANCHOR: n_plus_one
+/// The trap: the teams, then one more query per team for its heroes. This is
+/// what touching `team.heroes` in a loop does with SQLAlchemy's lazy loading
+/// (and what raises `MissingGreenlet` in an `AsyncSession`). Returns the
+/// statements it sent beside the teams: 1 + one per team.
+pub fn teams_one_by_one(conn: &mut PgConnection) -> Result<(Vec<TeamWithHeroes>, usize)> {
+    let teams: Vec<Team> = teams::table.order(teams::id).load(conn)?;
+    let mut statements = 1;
+    let mut loaded = Vec::with_capacity(teams.len());
+    for team in teams {
+        let heroes = Hero::belonging_to(&team)
+            .select(Hero::as_select())
+            .order(heroes::id)
+            .load(conn)?;
+        statements += 1;
+        loaded.push((team, heroes));
+    }
+    Ok((loaded, statements))
+}
+// ANCHOR_END: n_plus_one
+
+// ANCHOR: grouped
+/// `selectinload`: two queries whatever the number of teams. `belonging_to`
+/// asks for the heroes of all the teams at once (`team_id = ANY($1)`), and
+/// `grouped_by` sorts them into one `Vec` per team, in the teams' order.
+pub fn teams_with_heroes(conn: &mut PgConnection) -> Result<Vec<TeamWithHeroes>> {
+    let teams: Vec<Team> = teams::table.order(teams::id).load(conn)?;
+    let heroes: Vec<Hero> = Hero::belonging_to(&teams)
+        .select(Hero::as_select())
+        .order(heroes::id)
+        .load(conn)?;
+    let grouped = heroes.grouped_by(&teams);
+    Ok(teams.into_iter().zip(grouped).collect())
+}
+// ANCHOR_END: grouped
+
+// ANCHOR: joined
+/// `joinedload`: one `LEFT JOIN`, each row a `(Team, Option<Hero>)` (the
+/// hero is `None` for a team without heroes), folded into one entry per
+/// team. Rows arrive sorted by team, so a team's heroes are consecutive.
+pub fn teams_joined(conn: &mut PgConnection) -> Result<Vec<TeamWithHeroes>> {
+    let rows: Vec<(Team, Option<Hero>)> = teams::table
+        .left_join(heroes::table)
+        .select((Team::as_select(), Option::<Hero>::as_select()))
+        .order((teams::id, heroes::id))
+        .load(conn)?;
+    let mut teams: Vec<TeamWithHeroes> = Vec::new();
+    for (team, hero) in rows {
+        match teams.last_mut() {
+            Some((last, heroes)) if last.id == team.id => heroes.extend(hero),
+            _ => teams.push((team, hero.into_iter().collect())),
+        }
+    }
+    Ok(teams)
+}
+// ANCHOR_END: joined
+
+// ANCHOR: search
+/// The query for the filters that are given: `into_boxed()` turns the query
+/// into one type whatever filters are added, so that each `if` can add one.
+/// Every value is a bound parameter; only the text of the query varies.
+pub fn filtered(search: &HeroSearch) -> heroes::BoxedQuery<'static, Pg> {
+    let mut query = heroes::table.into_boxed();
+    if let Some(pattern) = search.name_pattern() {
+        query = query.filter(heroes::name.ilike(pattern));
+    }
+    if let Some(min) = search.min_age {
+        query = query.filter(heroes::age.ge(min));
+    }
+    if let Some(max) = search.max_age {
+        query = query.filter(heroes::age.le(max));
+    }
+    if let Some(team_id) = search.team_id {
+        query = query.filter(heroes::team_id.eq(team_id));
+    }
+    if let Some(app_src) = search.app_src.clone() {
+        query = query.filter(heroes::app_src.eq(app_src));
+    }
+    query = match (search.order.by, search.order.descending) {
+        (SortKey::Id, false) => query.order(heroes::id),
+        (SortKey::Id, true) => query.order(heroes::id.desc()),
+        (SortKey::Name, false) => query.order(heroes::name),
+        (SortKey::Name, true) => query.order(heroes::name.desc()),
+        (SortKey::Age, false) => query.order(heroes::age),
+        (SortKey::Age, true) => query.order(heroes::age.desc()),
+    };
+    query.then_order_by(heroes::id)
+}
+
+/// One page of [`filtered`].
+pub fn search(conn: &mut PgConnection, search: &HeroSearch) -> Result<Vec<Hero>> {
+    let mut query = filtered(search).offset(search.offset);
+    if let Some(limit) = search.limit {
+        query = query.limit(limit);
+    }
+    Ok(query.select(Hero::as_select()).load(conn)?)
+}
+// ANCHOR_END: search
+
+// ANCHOR: stream
+/// Every matching hero in id order, one at a time: `load_iter` in libpq's
+/// row-by-row mode reads each row as it arrives, so memory holds one row,
+/// not all of them (`yield_per`). In its default mode `load_iter` would
+/// first receive the whole result, as `load` does. The iterator borrows the
+/// connection until it is dropped.
+pub fn stream<'c>(
+    conn: &'c mut PgConnection,
+    search: &HeroSearch,
+) -> Result<impl Iterator<Item = Result<Hero>> + 'c> {
+    let query = filtered(&HeroSearch {
+        order: Default::default(),
+        ..search.clone()
+    });
+    let rows = query
+        .select(Hero::as_select())
+        .load_iter::<Hero, PgRowByRowLoadingMode>(conn)?;
+    Ok(rows.map(|row| row.map_err(Error::from)))
+}
+// ANCHOR_END: stream
