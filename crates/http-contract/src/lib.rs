@@ -7,10 +7,14 @@
 //! where a response alone could hide a partial write. `tests/contract.rs`
 //! runs every check against every crate ([`contenders`]).
 
+/// The checks for relations, filters and exports.
+pub mod beyond;
 /// The contract's checks, generic over the crate under test.
 pub mod checks;
 /// The four crates, each as a way to build its store from a URL.
 pub mod contenders;
+/// A proxy that counts the statements a server sends.
+pub mod statements;
 
 use std::future::Future;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `src/checks.rs` against every server. A fifth crate is one `contender!` line.
 
 use http_contract::contenders::{AsyncDiesel, SeaOrm, SqlxRaw, SyncDiesel};
-use http_contract::{checks, run};
+use http_contract::{beyond, checks, run};
 
 macro_rules! contender {
     ($module:ident, $contender:ty) => {
@@ -41,6 +41,22 @@ macro_rules! contender {
             fn openapi() {
                 run(checks::openapi::<$contender>());
             }
+            #[test]
+            fn relations() {
+                run(beyond::relations::<$contender>());
+            }
+            #[test]
+            fn filters() {
+                run(beyond::filters::<$contender>());
+            }
+            #[test]
+            fn export() {
+                run(beyond::export::<$contender>());
+            }
+            #[test]
+            fn export_abandoned() {
+                run(beyond::export_abandoned::<$contender>());
+            }
         }
     };
 }
@@ -61,5 +77,5 @@ fn the_openapi_document_is_openapi_3_1() {
     let spec = oas3::from_json(&json).unwrap_or_else(|e| panic!("not OpenAPI 3.1: {e}"));
     assert!(spec.openapi.starts_with("3.1."), "version {}", spec.openapi);
     let operations = spec.operations().count();
-    assert_eq!(operations, 11, "every route and method is documented");
+    assert_eq!(operations, 13, "every route and method is documented");
 }

@@ -3,19 +3,21 @@
 //! Rust each step prints is cut out of this crate's own source by its anchors
 //! ([`support::snippet`]): the code that runs.
 
+use futures_util::TryStreamExt as _;
 use heroes_model::entity::{hero, team};
-use heroes_model::{Hero, NewHero, seed};
+use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, create_all, db, drift, migrate, queries};
+use crate::{APP_SRC, beyond, create_all, db, drift, migrate, queries};
 
 const CREATE_ALL: &str = include_str!("create_all.rs");
 const DB: &str = include_str!("db.rs");
 const DRIFT: &str = include_str!("drift.rs");
 const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
 const QUERIES: &str = include_str!("queries.rs");
 const TOUR: &str = include_str!("tour.rs");
 
@@ -252,6 +254,76 @@ pub async fn run(
     ));
     scratch_db.close().await?;
     devdb.drop_database(&scratch)?;
+
+    step(
+        14,
+        "Related rows: the N+1 trap, then loading them eagerly",
+        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(selectinload(Team.heroes))",
+        &[
+            const { anchored(BEYOND, "n_plus_one") },
+            const { anchored(BEYOND, "loader") },
+            const { anchored(BEYOND, "joined") },
+        ],
+    );
+    let (one_by_one, statements) = beyond::teams_one_by_one(pool).await?;
+    let eager = beyond::teams_with_heroes(pool).await?;
+    let other = beyond::teams_joined(pool).await?;
+    outcome(format!(
+        "{} teams: {statements} statements one by one, 2 (the loader) eagerly; \
+         the same teams and heroes every way: {}",
+        one_by_one.len(),
+        one_by_one == eager && eager == other
+    ));
+    for (team, heroes) in &eager {
+        let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();
+        outcome(format!("{}: {}", team.name, names.join(", ")));
+    }
+
+    step(
+        15,
+        "Filters that are given or not",
+        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+        &[const { anchored(BEYOND, "search") }],
+    );
+    let grown_ups = HeroSearch {
+        min_age: Some(18),
+        app_src: Some(APP_SRC.to_owned()),
+        order: Order {
+            by: SortKey::Age,
+            descending: true,
+        },
+        ..HeroSearch::default()
+    };
+    for found in beyond::search(pool, &grown_ups).await? {
+        outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
+    }
+
+    step(
+        16,
+        "More rows than fit in memory: a stream",
+        "async for hero in await session.stream_scalars(select(Hero)): ...",
+        &[const { anchored(BEYOND, "stream") }],
+    );
+    let everyone = HeroSearch {
+        app_src: Some(APP_SRC.to_owned()),
+        ..HeroSearch::default()
+    };
+    let (mut streamed, mut oldest) = (0, None::<Hero>);
+    {
+        let rows = beyond::stream(pool, &everyone).await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(hero) = rows.try_next().await? {
+            streamed += 1;
+            if hero.age > oldest.as_ref().and_then(|h| h.age) {
+                oldest = Some(hero);
+            }
+        }
+    }
+    outcome(format!(
+        "streamed {streamed} heroes one at a time; the oldest: {}",
+        oldest.as_ref().map_or_else(|| "None".to_owned(), hero)
+    ));
 
     println!(
         "\nseaorm-migrate: done; {} heroes from this tour are in the database.",

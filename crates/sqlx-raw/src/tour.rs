@@ -3,16 +3,18 @@
 //! The Rust each step prints is cut out of this crate's own source by its
 //! anchors ([`support::snippet`]): the code that runs.
 
-use heroes_model::{Hero, NewHero, seed};
+use futures_util::TryStreamExt as _;
+use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
 use sqlx::{PgConnection, PgPool};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, db, migrate, queries};
+use crate::{APP_SRC, beyond, db, migrate, queries};
 
 const DB: &str = include_str!("db.rs");
 const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
 const QUERIES: &str = include_str!("queries.rs");
 const TOUR: &str = include_str!("tour.rs");
 
@@ -241,6 +243,75 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
     outcome(format!(
         "after the drop: \"mr. krabs\" -> {:?}",
         name_of(queries::by_name(&mut conn, "mr. krabs").await?)
+    ));
+
+    step(
+        14,
+        "Related rows: the N+1 trap, then loading them eagerly",
+        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(joinedload(Team.heroes))",
+        &[
+            const { anchored(BEYOND, "n_plus_one") },
+            const { anchored(BEYOND, "joined") },
+            const { anchored(BEYOND, "json_agg") },
+        ],
+    );
+    let (one_by_one, statements) = beyond::teams_one_by_one(&mut conn).await?;
+    let eager = beyond::teams_with_heroes(&mut conn).await?;
+    let other = beyond::teams_with_heroes_json(&mut conn).await?;
+    outcome(format!(
+        "{} teams: {statements} statements one by one, 1 (one JOIN) eagerly; \
+         the same teams and heroes every way: {}",
+        one_by_one.len(),
+        one_by_one == eager && eager == other
+    ));
+    for (team, heroes) in &eager {
+        let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();
+        outcome(format!("{}: {}", team.name, names.join(", ")));
+    }
+
+    step(
+        15,
+        "Filters that are given or not",
+        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+        &[const { anchored(BEYOND, "search") }],
+    );
+    let grown_ups = HeroSearch {
+        min_age: Some(18),
+        app_src: Some(APP_SRC.to_owned()),
+        order: Order {
+            by: SortKey::Age,
+            descending: true,
+        },
+        ..HeroSearch::default()
+    };
+    for found in beyond::search(&mut conn, &grown_ups).await? {
+        outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
+    }
+
+    step(
+        16,
+        "More rows than fit in memory: a stream",
+        "async for hero in await session.stream_scalars(select(Hero)): ...",
+        &[const { anchored(BEYOND, "stream") }],
+    );
+    let everyone = HeroSearch {
+        app_src: Some(APP_SRC.to_owned()),
+        ..HeroSearch::default()
+    };
+    let (mut streamed, mut oldest) = (0, None::<Hero>);
+    {
+        let mut rows = std::pin::pin!(beyond::stream(&mut conn, &everyone));
+        while let Some(hero) = rows.try_next().await? {
+            streamed += 1;
+            if hero.age > oldest.as_ref().and_then(|h| h.age) {
+                oldest = Some(hero);
+            }
+        }
+    }
+    outcome(format!(
+        "streamed {streamed} heroes one at a time; the oldest: {}",
+        oldest.as_ref().map_or_else(|| "None".to_owned(), hero)
     ));
 
     println!(

@@ -5,16 +5,17 @@
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, NewHero, seed};
+use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
 use support::narrate::{hero, hero_with_team, outcome, step, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
-use crate::{APP_SRC, migrate, queries};
+use crate::{APP_SRC, beyond, migrate, queries};
 
 const DB: &str = include_str!("db.rs");
 const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
 const QUERIES: &str = include_str!("queries.rs");
 const TOUR: &str = include_str!("tour.rs");
 const VERBS: &str = include_str!("../../support/src/diesel/migrate.rs");
@@ -204,6 +205,73 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
     outcome(format!(
         "\"mr. krabs\" after the rollback -> {:?}",
         queries::by_name(&mut conn, "mr. krabs")?.map(|h| h.name)
+    ));
+
+    step(
+        12,
+        "Related rows: the N+1 trap, then loading them eagerly",
+        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(selectinload(Team.heroes))",
+        &[
+            const { anchored(BEYOND, "n_plus_one") },
+            const { anchored(BEYOND, "grouped") },
+            const { anchored(BEYOND, "joined") },
+        ],
+    );
+    let (one_by_one, statements) = beyond::teams_one_by_one(&mut conn)?;
+    let eager = beyond::teams_with_heroes(&mut conn)?;
+    let other = beyond::teams_joined(&mut conn)?;
+    outcome(format!(
+        "{} teams: {statements} statements one by one, 2 (belonging_to + grouped_by) eagerly; \
+         the same teams and heroes every way: {}",
+        one_by_one.len(),
+        one_by_one == eager && eager == other
+    ));
+    for (team, heroes) in &eager {
+        let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();
+        outcome(format!("{}: {}", team.name, names.join(", ")));
+    }
+
+    step(
+        13,
+        "Filters that are given or not",
+        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+        &[const { anchored(BEYOND, "search") }],
+    );
+    let grown_ups = HeroSearch {
+        min_age: Some(18),
+        app_src: Some(APP_SRC.to_owned()),
+        order: Order {
+            by: SortKey::Age,
+            descending: true,
+        },
+        ..HeroSearch::default()
+    };
+    for found in beyond::search(&mut conn, &grown_ups)? {
+        outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
+    }
+
+    step(
+        14,
+        "More rows than fit in memory: a stream",
+        "for hero in session.scalars(select(Hero).execution_options(yield_per=100)): ...",
+        &[const { anchored(BEYOND, "stream") }],
+    );
+    let everyone = HeroSearch {
+        app_src: Some(APP_SRC.to_owned()),
+        ..HeroSearch::default()
+    };
+    let (mut streamed, mut oldest) = (0, None::<Hero>);
+    for hero in beyond::stream(&mut conn, &everyone)? {
+        let hero = hero?;
+        streamed += 1;
+        if hero.age > oldest.as_ref().and_then(|h| h.age) {
+            oldest = Some(hero);
+        }
+    }
+    outcome(format!(
+        "streamed {streamed} heroes one at a time; the oldest: {}",
+        oldest.as_ref().map_or_else(|| "None".to_owned(), hero)
     ));
 
     println!(
