@@ -1,16 +1,16 @@
 //! `GET /heroes/export`: every matching hero as NDJSON, streamed.
 //!
 //! The store runs the query on a task of its own and sends rows into a
-//! bounded channel ([`Rows`]); the response body takes them out as the
+//! bounded channel ([`Rows`](crate::export::Rows)); the response body takes them out as the
 //! client reads. The channel's capacity is the only buffer, so memory stays
 //! bounded whatever the row count: when the client reads slowly, the
 //! channel fills, the store stops reading from its connection, and
 //! PostgreSQL waits on its socket. When the client goes away or the export's
 //! deadline passes, the body is dropped, the channel closes, and the store
-//! stops and gives its connection back clean ([`forward`]).
+//! stops and gives its connection back clean ([`forward`](crate::export::forward)).
 //!
 //! Exports hold a connection for as long as they stream, so at most a
-//! quarter of the pool ([`ExportSlots`]) may stream at once; the others get a
+//! quarter of the pool ([`ExportSlots`](crate::export::ExportSlots)) may stream at once; the others get a
 //! 503 at once, and the rest of the pool stays for every other request.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `GET /heroes/export` on [`beyond::stream`](crate::beyond::stream): the
+//! `GET /heroes/export` on [`beyond::stream`]: the
 //! lesson's stream, on a pooled connection of its own, with what a server
 //! adds.
 //!

@@ -1,4 +1,4 @@
-//! `GET /heroes/export` on [`beyond::stream`](crate::beyond::stream): the
+//! `GET /heroes/export` on [`beyond::stream`]: the
 //! lesson's stream, in a transaction of its own, with what a server adds.
 //!
 //! The one hardening is for an export nobody reads to the end (the client
