@@ -95,6 +95,9 @@ impl ExportSlots {
     }
 }
 
+/// Bytes gathered into one chunk of the body before it is sent.
+const CHUNK_BYTES: usize = 60 * 1024;
+
 /// The response body: `first` (already received), then the channel's rows,
 /// one JSON object per line, many rows per chunk. A failure, or the deadline
 /// passing, ends the body with an error, so that the client sees a cut
@@ -104,69 +107,121 @@ pub fn body(
     rows: mpsc::Receiver<StoreResult<Hero>>,
     deadline: Duration,
 ) -> Body {
-    struct State {
-        first: Option<StoreResult<Hero>>,
-        rows: mpsc::Receiver<StoreResult<Hero>>,
-        until: Instant,
-        done: bool,
-    }
-    let state = State {
-        first,
-        rows,
-        until: Instant::now() + deadline,
-        done: false,
-    };
-    let chunks = futures_util::stream::unfold(state, move |mut state| async move {
-        if state.done {
-            return None;
-        }
-        let next = match state.first.take() {
-            Some(row) => Some(row),
-            None => match tokio::time::timeout_at(state.until, state.rows.recv()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    state.done = true;
-                    let cut = format!(
-                        "the export did not finish within its deadline of {} s",
-                        deadline.as_secs()
-                    );
-                    tracing::warn!("{cut}; cutting the response");
-                    return Some((Err(std::io::Error::other(cut)), state));
-                }
-            },
-        };
-        let mut buf = Vec::with_capacity(64 * 1024);
-        let mut next = next?;
-        loop {
-            match next {
-                Ok(hero) => {
-                    if let Err(e) = serde_json::to_writer(&mut buf, &HeroOut::from(hero)) {
-                        state.done = true;
-                        return Some((Err(std::io::Error::other(e)), state));
+    let until = Instant::now() + deadline;
+    // The state: a row already taken from the channel, the channel, and
+    // whether the body has ended with an error.
+    let chunks = futures_util::stream::unfold(
+        (first, rows, false),
+        move |(pending, mut rows, ended)| async move {
+            if ended {
+                return None;
+            }
+            let mut next = match pending {
+                Some(row) => Some(row),
+                None => match tokio::time::timeout_at(until, rows.recv()).await {
+                    Ok(row) => Some(row?),
+                    Err(_) => {
+                        let cut = format!(
+                            "the export did not finish within its deadline of {} s",
+                            deadline.as_secs()
+                        );
+                        tracing::warn!("{cut}; cutting the response");
+                        return Some((Err(std::io::Error::other(cut)), (None, rows, true)));
                     }
-                    buf.push(b'\n');
-                }
-                Err(e) => {
-                    state.done = true;
-                    tracing::error!("export failed after it began: {e}; cutting the response");
-                    if buf.is_empty() {
-                        return Some((Err(std::io::Error::other(e.to_string())), state));
+                },
+            };
+            let mut buf = Vec::with_capacity(CHUNK_BYTES + 1024);
+            while let Some(row) = next.take() {
+                let line_start = buf.len();
+                let written = row.map_err(|e| e.to_string()).and_then(|hero| {
+                    serde_json::to_writer(&mut buf, &HeroOut::from(hero)).map_err(|e| e.to_string())
+                });
+                match written {
+                    Ok(()) => buf.push(b'\n'),
+                    // Send the whole lines before it; the error ends the body next.
+                    Err(e) if line_start > 0 => {
+                        buf.truncate(line_start);
+                        let failed = Some(Err(StoreError::Internal(e)));
+                        return Some((Ok(Bytes::from(buf)), (failed, rows, false)));
                     }
-                    // Send what was read; the error ends the body next time.
-                    state.first = Some(Err(e));
-                    state.done = false;
-                    return Some((Ok(Bytes::from(buf)), state));
+                    Err(e) => {
+                        tracing::error!("export failed after it began: {e}; cutting the response");
+                        return Some((Err(std::io::Error::other(e)), (None, rows, true)));
+                    }
+                }
+                if buf.len() < CHUNK_BYTES {
+                    next = rows.try_recv().ok();
                 }
             }
-            if buf.len() >= 60 * 1024 {
-                break;
-            }
-            match state.rows.try_recv() {
-                Ok(row) => next = row,
-                Err(_) => break,
-            }
-        }
-        Some((Ok(Bytes::from(buf)), state))
-    });
+            Some((Ok(Bytes::from(buf)), (None, rows, false)))
+        },
+    );
     Body::from_stream(chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hero(id: i64) -> Hero {
+        Hero {
+            id,
+            name: format!("hero {id}"),
+            secret_name: None,
+            age: None,
+            app_src: "test".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            team_id: None,
+        }
+    }
+
+    /// The body's pieces: the text of each chunk, or the error that ended it.
+    async fn pieces(body: Body) -> Vec<Result<String, String>> {
+        body.into_data_stream()
+            .map(|chunk| {
+                chunk
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn rows_become_lines_and_a_failure_cuts_the_body_after_them() {
+        let (out, rows) = mpsc::channel(8);
+        for id in 2..=3 {
+            out.send(Ok(hero(id))).await.unwrap_or_default();
+        }
+        out.send(Err(StoreError::Internal("lost".into())))
+            .await
+            .unwrap_or_default();
+        drop(out);
+        let got = pieces(body(Some(Ok(hero(1))), rows, Duration::from_secs(5))).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        let lines: Vec<&str> = got[0].as_deref().unwrap_or_default().lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].contains("\"hero 3\""), "{lines:?}");
+        assert!(
+            got[1].as_ref().is_err_and(|e| e.contains("lost")),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_export_ends_cleanly_and_a_late_one_is_cut() {
+        let (out, rows) = mpsc::channel(8);
+        drop(out);
+        let got = pieces(body(Some(Ok(hero(1))), rows, Duration::from_secs(5))).await;
+        assert!(got.iter().all(Result::is_ok), "{got:?}");
+
+        let (out, rows) = mpsc::channel(8);
+        let got = pieces(body(Some(Ok(hero(1))), rows, Duration::from_millis(50))).await;
+        drop(out);
+        assert!(
+            got.last()
+                .is_some_and(|last| last.as_ref().is_err_and(|e| e.contains("deadline"))),
+            "{got:?}"
+        );
+    }
 }

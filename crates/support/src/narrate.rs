@@ -132,6 +132,12 @@ pub fn hero(hero: &Hero) -> String {
     )
 }
 
+/// A team and its heroes' names, e.g. `Krusty Krab Crew: spongebob, squidward`.
+pub fn team_with_heroes((team, heroes): &(Team, Vec<Hero>)) -> String {
+    let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();
+    format!("{}: {}", team.name, names.join(", "))
+}
+
 /// A hero with its team's name (or "no team"), for the join step.
 pub fn hero_with_team(hero: &Hero, team: Option<&Team>) -> String {
     let team = team.map_or_else(|| "no team".to_owned(), |t| format!("team {}", t.name));

@@ -6,7 +6,7 @@
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
-use support::narrate::{hero, hero_with_team, outcome, step, title};
+use support::narrate::{hero, hero_with_team, outcome, step, team_with_heroes, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::db::{self, Pool};
@@ -227,10 +227,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         one_by_one.len(),
         one_by_one == eager && eager == other
     ));
-    for (team, heroes) in &eager {
-        let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();
-        outcome(format!("{}: {}", team.name, names.join(", ")));
-    }
+    eager.iter().map(team_with_heroes).for_each(outcome);
 
     step(
         13,
@@ -261,18 +258,9 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         app_src: Some(APP_SRC.to_owned()),
         ..HeroSearch::default()
     };
-    let (mut streamed, mut oldest) = (0, None::<Hero>);
-    for hero in beyond::stream(&mut conn, &everyone)? {
-        let hero = hero?;
-        streamed += 1;
-        if hero.age > oldest.as_ref().and_then(|h| h.age) {
-            oldest = Some(hero);
-        }
-    }
-    outcome(format!(
-        "streamed {streamed} heroes one at a time; the oldest: {}",
-        oldest.as_ref().map_or_else(|| "None".to_owned(), hero)
-    ));
+    let streamed =
+        beyond::stream(&mut conn, &everyone)?.try_fold(0, |n, hero| hero.map(|_| n + 1))?;
+    outcome(format!("streamed {streamed} heroes, one row at a time"));
 
     println!(
         "\nsync-diesel: done; {} heroes from this tour are in the database.",
