@@ -505,3 +505,15 @@ fn the_tour_and_serve_run_through_pgbouncer_in_session_mode() {
         "async-diesel: done;",
     );
 }
+
+/// `GET /heroes/export` of a million rows streams through the real binary:
+/// every row arrives, and the server's peak memory stays within
+/// `devdb::testing::EXPORT_PEAK_LIMIT_KIB`.
+#[test]
+fn an_export_of_a_million_rows_streams_in_bounded_memory() {
+    let db = TestDatabase::create("async_diesel_export").unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_async-diesel"));
+    serve.args(["--database", db.name(), "serve", "--addr", "127.0.0.1:0"]);
+    let run = devdb::testing::check_export_memory(&mut serve, db.url(), 1_000_000);
+    println!("{run:?}");
+}

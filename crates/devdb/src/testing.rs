@@ -278,6 +278,177 @@ impl Drop for ScratchCluster {
     }
 }
 
+/// An example binary started with `serve --addr 127.0.0.1:0`, once it has
+/// said where it listens.
+struct Serving {
+    child: std::process::Child,
+    /// `127.0.0.1:<port>`.
+    addr: String,
+    /// Its stdout after the banner, line by line.
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+    /// Its stdout up to and including the banner.
+    seen: String,
+}
+
+impl Serving {
+    /// Starts `command` and waits (60 s at most, else panics) for the line
+    /// `serving the heroes API on http://ADDR`.
+    fn start(command: &mut Command) -> Self {
+        use std::io::{BufRead as _, BufReader};
+        use std::process::Stdio;
+        use std::time::{Duration, Instant};
+
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the server: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let mut seen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Ok(line) = lines.recv_timeout(left) else {
+                break;
+            };
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some((_, addr)) = line.rsplit_once("serving the heroes API on http://") {
+                let addr = addr.trim().to_owned();
+                return Self {
+                    child,
+                    addr,
+                    lines,
+                    reader,
+                    seen,
+                };
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server never printed its address; it printed:\n{seen}");
+    }
+}
+
+/// The most resident memory a server may reach while exporting (64 MiB):
+/// a server that collected a million heroes before sending them would need
+/// several times that.
+pub const EXPORT_PEAK_LIMIT_KIB: u64 = 64 * 1024;
+
+/// What [`check_export_memory`] measured.
+#[derive(Debug)]
+pub struct ExportRun {
+    /// Heroes the export sent.
+    pub rows: u64,
+    /// The server's peak resident memory (`VmHWM`) before the export, KiB.
+    pub peak_before_kib: u64,
+    /// The server's peak resident memory after the export, KiB.
+    pub peak_after_kib: u64,
+    /// How long the export took, headers to last byte.
+    pub elapsed: std::time::Duration,
+}
+
+/// Starts `command` (an example binary with `serve --addr 127.0.0.1:0`, on
+/// the database at `url`), fills `heroes` with `rows` generated heroes once
+/// the server has migrated, reads `GET /heroes/export` to its end over raw
+/// TCP, counting heroes as they pass, and stops the server. Panics unless
+/// the export is 200 NDJSON with every row and the server's peak resident
+/// memory stayed within [`EXPORT_PEAK_LIMIT_KIB`]; returns what it measured.
+pub fn check_export_memory(command: &mut Command, url: &str, rows: i64) -> ExportRun {
+    use std::io::{Read as _, Write as _};
+    use std::time::{Duration, Instant};
+
+    let Serving {
+        mut child,
+        addr,
+        lines,
+        reader,
+        ..
+    } = Serving::start(command);
+    // Keep draining its log so that it never blocks on a full pipe.
+    let drain = std::thread::spawn(move || lines.iter().for_each(drop));
+    let mut db = postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to fill heroes: {e}"));
+    db.execute(
+        "INSERT INTO heroes (name, age, app_src) \
+         SELECT 'hero ' || g, g % 90, 'export test' FROM generate_series(1, $1::int8) g",
+        &[&rows],
+    )
+    .unwrap_or_else(|e| panic!("fill heroes: {e}"));
+    let peak = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_else(|e| panic!("read the server's /proc status: {e}"));
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status"))
+    };
+    let peak_before_kib = peak(child.id());
+    let began = Instant::now();
+    let mut stream =
+        std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(b"GET /heroes/export HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    // Count a key every hero has once, across reads; keep the head for the status.
+    let needle = b"\"app_src\":";
+    let (mut head, mut carry, mut seen_rows) = (Vec::new(), Vec::new(), 0u64);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = stream
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("reading the export: {e}"));
+        if n == 0 {
+            break;
+        }
+        if head.len() < 512 {
+            head.extend_from_slice(&buf[..n.min(512)]);
+        }
+        carry.extend_from_slice(&buf[..n]);
+        seen_rows += carry.windows(needle.len()).filter(|w| w == needle).count() as u64;
+        let keep = carry.len().saturating_sub(needle.len() - 1);
+        carry.drain(..keep);
+    }
+    let elapsed = began.elapsed();
+    let head = String::from_utf8_lossy(&head);
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("application/x-ndjson"),
+        "GET /heroes/export: {head}"
+    );
+    let peak_after_kib = peak(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    let _ = drain.join();
+    assert_eq!(
+        seen_rows,
+        u64::try_from(rows).unwrap_or_default(),
+        "heroes in the export"
+    );
+    let run = ExportRun {
+        rows: seen_rows,
+        peak_before_kib,
+        peak_after_kib,
+        elapsed,
+    };
+    assert!(
+        peak_after_kib <= EXPORT_PEAK_LIMIT_KIB,
+        "the server's peak memory reached {peak_after_kib} KiB exporting {rows} rows \
+         (limit {EXPORT_PEAK_LIMIT_KIB} KiB): {run:?}"
+    );
+    run
+}
+
 /// What [`check_serve_binary`] saw, for the test to print.
 #[derive(Debug)]
 pub struct ServeRun {
@@ -294,24 +465,17 @@ pub struct ServeRun {
 /// arriving when SIGTERM comes is finished (201); and the process then exits
 /// 0 within 5 s. Panics (failing the test) with what was wrong otherwise.
 pub fn check_serve_binary(command: &mut Command) -> ServeRun {
-    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::io::{Read as _, Write as _};
     use std::net::TcpStream;
-    use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start the server: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let mut seen = String::new();
+    let Serving {
+        mut child,
+        addr,
+        lines,
+        reader,
+        mut seen,
+    } = Serving::start(command);
     let mut wait_for = |needle: &dyn Fn(&str) -> bool, what: &str| -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -328,16 +492,6 @@ pub fn check_serve_binary(command: &mut Command) -> ServeRun {
         }
         panic!("the server never printed {what}; it printed:\n{seen}");
     };
-    let banner = wait_for(
-        &|l| l.contains("serving the heroes API on http://"),
-        "its address",
-    );
-    let addr = banner
-        .rsplit("http://")
-        .next()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
     let request = |raw: &[u8]| -> TcpStream {
         let mut stream =
             TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));

@@ -575,3 +575,15 @@ fn the_tour_stops_in_transaction_mode_at_its_first_statement_outside_a_transacti
         "find_by_id(id).one(db)",
     );
 }
+
+/// `GET /heroes/export` of a million rows streams through the real binary:
+/// every row arrives, and the server's peak memory stays within
+/// `devdb::testing::EXPORT_PEAK_LIMIT_KIB`.
+#[test]
+fn an_export_of_a_million_rows_streams_in_bounded_memory() {
+    let db = TestDatabase::create("seaorm_export").unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_seaorm-migrate"));
+    serve.args(["--database", db.name(), "serve", "--addr", "127.0.0.1:0"]);
+    let run = devdb::testing::check_export_memory(&mut serve, db.url(), 1_000_000);
+    println!("{run:?}");
+}
