@@ -17,7 +17,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use heroes_model::{Hero, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroSearch, NewHero, NewTeam, Team};
 use tokio::sync::oneshot;
 
 pub mod harness;
@@ -109,6 +109,9 @@ impl Default for PoolConfig {
     }
 }
 
+/// Teams with their heroes as each loading strategy gave them, by name.
+pub type Strategies = Vec<(&'static str, Vec<heroes_model::TeamWithHeroes>)>;
+
 /// What every example crate offers, through its own idioms: an engine (a
 /// pool), migrations, and the study's query idioms, each in its own session
 /// (one transaction, committed on success, rolled back on error).
@@ -171,6 +174,16 @@ pub trait Stack: Clone + Send + Sync + 'static {
 
     /// The update idiom: `age += 1` for the named hero; the updated row.
     fn birthday(&self, name: &str) -> impl Future<Output = StackResult<Option<Hero>>> + Send;
+
+    /// Every team with its heroes, by each strategy the crate's
+    /// `beyond.rs` has (the N+1 loop first), each with its name.
+    fn teams_with_heroes(&self) -> impl Future<Output = StackResult<Strategies>> + Send;
+
+    /// The dynamic-filter query of `beyond.rs`, one page.
+    fn search(&self, search: &HeroSearch) -> impl Future<Output = StackResult<Vec<Hero>>> + Send;
+
+    /// The streaming query of `beyond.rs`, collected row by row.
+    fn stream(&self, search: &HeroSearch) -> impl Future<Output = StackResult<Vec<Hero>>> + Send;
 
     /// The delete idiom; how many rows went.
     fn delete_by_name(&self, name: &str) -> impl Future<Output = StackResult<u64>> + Send;

@@ -32,7 +32,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in table order.
-pub const SCENARIOS: [Scenario; 12] = [
+pub const SCENARIOS: [Scenario; 13] = [
     Scenario {
         number: 1,
         test: "s1_crud",
@@ -105,6 +105,12 @@ pub const SCENARIOS: [Scenario; 12] = [
         title: "Backend killed in the middle of a unit of work",
         asks: "A unit of work of two statements (a team, then heroes in it) has inserted the team and waits on the heroes; the server kills its backend: the unit fails whole (no team, no hero), and the next unit succeeds.",
     },
+    Scenario {
+        number: 13,
+        test: "s13_relations_filters_stream",
+        title: "Related rows, filters and a stream: the same rows",
+        asks: "With 5 teams (one without heroes) and 20 heroes (some teamless, some of unknown age, names with `%`, `_` and a quote): every loading strategy of the crate's `beyond.rs` (the N+1 loop and each eager one) gives every team with its heroes in id order, as the observer's own SQL does; 9 searches (each filter alone, together, every order, a page, text with wildcards) give the observer's rows in its order; the stream gives every matching hero in id order.",
+    },
 ];
 
 /// What the scenarios need from outside: how to run a crate's command line.
@@ -130,6 +136,7 @@ pub async fn run<S: Stack>(number: u8, env: &Env) -> Verdict {
         10 => silent_server::<S>(env).await,
         11 => statement_timeout::<S>().await,
         12 => killed_mid_transaction::<S>().await,
+        13 => relations_filters_stream::<S>().await,
         _ => Err(format!("there is no scenario {number}")),
     }
 }
@@ -1053,5 +1060,161 @@ async fn schema_equivalence<S: Stack>() -> Verdict {
         expected.len(),
         after.len(),
         reverted.len()
+    ))
+}
+
+/// Scenario 13: the crate's relation loaders, dynamic filters and stream
+/// against the observer's SQL.
+async fn relations_filters_stream<S: Stack>() -> Verdict {
+    use heroes_model::{HeroSearch, Order, SortKey};
+
+    let (_db, stack, obs) = migrated::<S>("beyond", PoolConfig::default()).await?;
+    let app = S::NAME;
+    let new_teams: Vec<NewTeam> = (0..5)
+        .map(|t| NewTeam {
+            name: format!("team {t}"),
+            headquarters: None,
+        })
+        .collect();
+    let teams = stack.add_teams(&new_teams).await.map_err(at("add teams"))?;
+    let names = ["50% off", "under_score", "O'Hara", "plain", "Percy"];
+    let rows: Vec<NewHero> = (0..20usize)
+        .map(|i| NewHero {
+            name: format!("{} {i:02}", names[i % names.len()]),
+            secret_name: None,
+            age: (i % 7 != 0).then(|| i32::try_from(10 + (i * 13) % 50).unwrap_or_default()),
+            app_src: app.to_owned(),
+            // Team 4 gets nobody; every sixth hero has no team.
+            team_id: (i % 6 != 5).then(|| teams[i % 4].id),
+        })
+        .collect();
+    stack.add_all(&rows).await.map_err(at("add_all"))?;
+
+    let want = obs
+        .texts(
+            "SELECT format('%s:%s', t.id, coalesce(string_agg(h.id::text, ',' ORDER BY h.id), ''))
+               FROM teams t LEFT JOIN heroes h ON h.team_id = t.id
+              GROUP BY t.id ORDER BY t.id",
+            &[],
+        )
+        .await?;
+    let strategies = stack.teams_with_heroes().await.map_err(at("load teams"))?;
+    let strategy_names: Vec<&str> = strategies.iter().map(|(name, _)| *name).collect();
+    for (strategy, loaded) in strategies {
+        let got: Vec<String> = loaded
+            .iter()
+            .map(|(team, heroes)| {
+                let ids: Vec<String> = heroes.iter().map(|h| h.id.to_string()).collect();
+                format!("{}:{}", team.id, ids.join(","))
+            })
+            .collect();
+        ensure!(
+            got == want,
+            "{strategy}: teams:heroes {got:?}, the observer's {want:?}"
+        );
+        ensure!(
+            loaded.iter().flat_map(|(_, h)| h).all(|h| h.app_src == app),
+            "{strategy}: a hero came back with the wrong columns"
+        );
+    }
+
+    let search = |edit: &dyn Fn(&mut HeroSearch)| {
+        let mut search = HeroSearch {
+            app_src: Some(app.to_owned()),
+            ..HeroSearch::default()
+        };
+        edit(&mut search);
+        search
+    };
+    let order = |by, descending| Order { by, descending };
+    // Each search beside the observer's WHERE ... ORDER BY for it ($1: team 1).
+    let cases: Vec<(HeroSearch, &str)> = vec![
+        (
+            search(&|s| s.name_contains = Some("PER".into())),
+            "name ILIKE '%per%' ORDER BY id",
+        ),
+        (
+            search(&|s| s.name_contains = Some("%".into())),
+            "strpos(name, '%') > 0 ORDER BY id",
+        ),
+        (
+            search(&|s| s.name_contains = Some("_".into())),
+            "strpos(name, '_') > 0 ORDER BY id",
+        ),
+        (
+            search(&|s| s.name_contains = Some("'".into())),
+            "strpos(name, '''') > 0 ORDER BY id",
+        ),
+        (
+            search(&|s| {
+                s.min_age = Some(20);
+                s.max_age = Some(40);
+            }),
+            "age BETWEEN 20 AND 40 ORDER BY id",
+        ),
+        (
+            search(&|s| {
+                s.team_id = Some(teams[1].id);
+                s.order = order(SortKey::Age, true);
+            }),
+            "team_id = $1 ORDER BY age DESC, id",
+        ),
+        (
+            search(&|s| s.order = order(SortKey::Name, false)),
+            "$1 > 0 ORDER BY name, id",
+        ),
+        (
+            search(&|s| s.order = order(SortKey::Age, false)),
+            "$1 > 0 ORDER BY age, id",
+        ),
+        (
+            search(&|s| {
+                s.order = order(SortKey::Id, true);
+                s.limit = Some(5);
+                s.offset = 3;
+            }),
+            "$1 > 0 ORDER BY id DESC LIMIT 5 OFFSET 3",
+        ),
+    ];
+    let team = teams[1].id;
+    for (search, sql) in &cases {
+        // Every query takes both parameters, whether it uses $1 or not; the
+        // alias keeps ORDER BY id on the number, not on the text.
+        let sql = format!(
+            "SELECT id::text AS hero FROM heroes WHERE app_src = $2 AND $1::int8 IS NOT NULL AND {sql}"
+        );
+        let want = obs.texts(&sql, &[&team, &app]).await?;
+        let got: Vec<String> = stack
+            .search(search)
+            .await
+            .map_err(at("search"))?
+            .iter()
+            .map(|h| h.id.to_string())
+            .collect();
+        ensure!(
+            got == want,
+            "search {search:?}: ids {got:?}, the observer's {want:?}"
+        );
+        // The stream takes the same filters, in id order and unpaged.
+        if search.limit.is_none() {
+            let mut want = want;
+            want.sort_by_key(|id| id.parse::<i64>().unwrap_or_default());
+            let got: Vec<String> = stack
+                .stream(search)
+                .await
+                .map_err(at("stream"))?
+                .iter()
+                .map(|h| h.id.to_string())
+                .collect();
+            ensure!(
+                got == want,
+                "stream {search:?}: ids {got:?}, the observer's {want:?}"
+            );
+        }
+    }
+    Ok(format!(
+        "teams with heroes the same by {}; {} searches and the stream as the observer's SQL",
+        strategy_names.join(", "),
+        cases.len()
     ))
 }

@@ -7,11 +7,11 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use heroes_model::{Hero, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroSearch, NewHero, NewTeam, Team};
 use support::app::Failure as _;
 use tokio::sync::oneshot;
 
-use crate::{Kind, PoolConfig, Stack, StackError, StackResult};
+use crate::{Kind, PoolConfig, Stack, StackError, StackResult, Strategies};
 
 /// Parses `args` as the crate's binary does, then runs `run` on them:
 /// `--help`, `--version` and usage errors end here with their exit code.
@@ -253,6 +253,33 @@ impl Stack for SyncDiesel {
             .await
     }
 
+    async fn teams_with_heroes(&self) -> StackResult<Strategies> {
+        use sync_diesel::beyond;
+        self.session(|conn| {
+            Ok(vec![
+                ("one by one", beyond::teams_one_by_one(conn)?.0),
+                (
+                    "belonging_to + grouped_by",
+                    beyond::teams_with_heroes(conn)?,
+                ),
+                ("left_join", beyond::teams_joined(conn)?),
+            ])
+        })
+        .await
+    }
+
+    async fn search(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        let search = search.clone();
+        self.session(move |conn| sync_diesel::beyond::search(conn, &search))
+            .await
+    }
+
+    async fn stream(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        let search = search.clone();
+        self.on_connection(move |conn| sync_diesel::beyond::stream(conn, &search)?.collect())
+            .await
+    }
+
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         let name = name.to_owned();
         self.session(move |conn| sync_diesel::queries::birthday(conn, &name))
@@ -434,6 +461,39 @@ impl Stack for AsyncDiesel {
         .map_err(async_diesel_error)
     }
 
+    async fn teams_with_heroes(&self) -> StackResult<Strategies> {
+        use async_diesel::beyond;
+        async_diesel::db::session(&self.pool, async |conn| {
+            Ok(vec![
+                ("one by one", beyond::teams_one_by_one(conn).await?.0),
+                (
+                    "belonging_to + grouped_by",
+                    beyond::teams_with_heroes(conn).await?,
+                ),
+                ("left_join", beyond::teams_joined(conn).await?),
+            ])
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn search(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        async_diesel::db::session(&self.pool, async |conn| {
+            async_diesel::beyond::search(conn, search).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn stream(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        use futures_util::TryStreamExt as _;
+        let mut conn = self.pool.get().await.map_err(async_diesel_error)?;
+        let rows = async_diesel::beyond::stream(&mut conn, search)
+            .await
+            .map_err(async_diesel_error)?;
+        rows.try_collect().await.map_err(async_diesel_error)
+    }
+
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         async_diesel::db::session(&self.pool, async |conn| {
             async_diesel::queries::birthday(conn, name).await
@@ -613,6 +673,49 @@ impl Stack for SqlxRaw {
         ))
     }
 
+    async fn teams_with_heroes(&self) -> StackResult<Strategies> {
+        use sqlx_raw::beyond;
+        let mut tx = sqlx_raw::db::session(&self.pool)
+            .await
+            .map_err(sqlx_raw_error)?;
+        let strategies = vec![
+            (
+                "one by one",
+                beyond::teams_one_by_one(&mut tx)
+                    .await
+                    .map_err(sqlx_raw_error)?
+                    .0,
+            ),
+            (
+                "JOIN, folded",
+                beyond::teams_with_heroes(&mut tx)
+                    .await
+                    .map_err(sqlx_raw_error)?,
+            ),
+            (
+                "json_agg",
+                beyond::teams_with_heroes_json(&mut tx)
+                    .await
+                    .map_err(sqlx_raw_error)?,
+            ),
+        ];
+        tx.commit().await.map_err(sqlx_error)?;
+        Ok(strategies)
+    }
+
+    async fn search(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::beyond::search(conn, search))
+    }
+
+    async fn stream(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        use futures_util::TryStreamExt as _;
+        let mut conn = self.pool.acquire().await.map_err(sqlx_error)?;
+        sqlx_raw::beyond::stream(&mut conn, search)
+            .try_collect()
+            .await
+            .map_err(sqlx_raw_error)
+    }
+
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         sqlx_session!(self.pool, |conn| sqlx_raw::queries::birthday(conn, name))
     }
@@ -783,6 +886,46 @@ impl Stack for SeaOrm {
         seaorm_session!(self.db, |txn| seaorm_migrate::queries::with_teams(
             txn, app_src
         ))
+    }
+
+    async fn teams_with_heroes(&self) -> StackResult<Strategies> {
+        use seaorm_migrate::beyond;
+        let txn = seaorm_migrate::db::session(&self.db)
+            .await
+            .map_err(seaorm_error)?;
+        let strategies = vec![
+            (
+                "one by one",
+                beyond::teams_one_by_one(&txn)
+                    .await
+                    .map_err(seaorm_error)?
+                    .0,
+            ),
+            (
+                "load_many",
+                beyond::teams_with_heroes(&txn)
+                    .await
+                    .map_err(seaorm_error)?,
+            ),
+            (
+                "find_with_related",
+                beyond::teams_joined(&txn).await.map_err(seaorm_error)?,
+            ),
+        ];
+        txn.commit().await.map_err(db_error)?;
+        Ok(strategies)
+    }
+
+    async fn search(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::beyond::search(txn, search))
+    }
+
+    async fn stream(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
+        use futures_util::TryStreamExt as _;
+        let rows = seaorm_migrate::beyond::stream(&self.db, search)
+            .await
+            .map_err(seaorm_error)?;
+        rows.try_collect().await.map_err(seaorm_error)
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {

@@ -60,6 +60,10 @@ macro_rules! stack {
             fn s12_killed_mid_transaction() {
                 assert_scenario::<$stack>(12, CLI.as_ref());
             }
+            #[test]
+            fn s13_relations_filters_stream() {
+                assert_scenario::<$stack>(13, CLI.as_ref());
+            }
         }
     };
 }
