@@ -7,20 +7,34 @@ Run by `cargo run -p bench -- report` (in the venv it creates); by hand:
         --driver asyncpg --url postgresql://admin:changethis@localhost:5432/bench \
         --workload get_by_pk --seconds 2 --warmup 0.5 --tasks 1
 
-Prints one JSON object: {"ops": N, "seconds": S, "rows": R}.
+Prints one JSON object: {"ops": N, "seconds": S, "rows": R} (the stream
+adds "peak_rss_kib", this process's peak resident memory).
+
+The workloads beyond the study (src/beyond.rs) run against their own data
+sets: rows_N and join_N on `<db>_sweep`, assoc_* on `<db>_assoc` (100 teams of
+10), stream on `<db>_stream`.
 """
 
 import argparse
 import asyncio
 import itertools
 import json
+import resource
 import threading
 import time
 from typing import Optional
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, Text, create_engine, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 DATA_ROWS = 10_000
 APP_SRCS = 100
@@ -45,6 +59,31 @@ class Team(Base):
     __tablename__ = "teams"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    headquarters: Mapped[Optional[str]] = mapped_column(Text)
+    heroes: Mapped[list[Hero]] = relationship(order_by=Hero.id)
+
+
+TEAMS, PER_TEAM = 100, 10
+
+
+def sweep_size(workload: str) -> int:
+    return int(workload.split("_", 1)[1])
+
+
+def sweep_query(workload: str):
+    app_src = f"sweep-{sweep_size(workload)}"
+    if workload.startswith("join_"):
+        return (
+            select(Hero, Team)
+            .outerjoin(Team, Hero.team_id == Team.id)
+            .where(Hero.app_src == app_src)
+            .order_by(Hero.id)
+        )
+    return select(Hero).where(Hero.app_src == app_src).order_by(Hero.id)
+
+
+def loaded(teams) -> int:
+    return sum(len(team.heroes) for team in teams)
 
 
 # The same parameter sequences as the Rust side (src/workloads.rs).
@@ -73,6 +112,18 @@ def new_heroes(prefix: str, count: int) -> list:
 
 def sync_op(engine, workload: str, k: int, prefix: str) -> int:
     with Session(engine) as session:
+        if workload.startswith(("rows_", "join_")):
+            result = session.execute(sweep_query(workload))
+            return len(result.all() if workload.startswith("join_") else result.scalars().all())
+        if workload == "assoc_lazy":
+            # The N+1: each team.heroes is one more SELECT, on first touch.
+            return loaded(session.scalars(select(Team).order_by(Team.id)).all())
+        if workload == "assoc_selectin":
+            stmt = select(Team).options(selectinload(Team.heroes)).order_by(Team.id)
+            return loaded(session.scalars(stmt).all())
+        if workload == "assoc_joined":
+            stmt = select(Team).options(joinedload(Team.heroes)).order_by(Team.id)
+            return loaded(session.scalars(stmt).unique().all())
         if workload == "get_by_pk":
             return int(session.get(Hero, nth_id(k)) is not None)
         if workload == "by_name":
@@ -95,6 +146,24 @@ def sync_op(engine, workload: str, k: int, prefix: str) -> int:
 
 async def async_op(engine, workload: str, k: int, prefix: str) -> int:
     async with AsyncSession(engine) as session:
+        if workload.startswith(("rows_", "join_")):
+            result = await session.execute(sweep_query(workload))
+            return len(result.all() if workload.startswith("join_") else result.scalars().all())
+        if workload == "assoc_lazy":
+            # A lazy load raises MissingGreenlet here, so the N+1 is written
+            # out: one more awaited SELECT per team.
+            teams = (await session.scalars(select(Team).order_by(Team.id))).all()
+            count = 0
+            for team in teams:
+                stmt = select(Hero).where(Hero.team_id == team.id).order_by(Hero.id)
+                count += len((await session.scalars(stmt)).all())
+            return count
+        if workload == "assoc_selectin":
+            stmt = select(Team).options(selectinload(Team.heroes)).order_by(Team.id)
+            return loaded((await session.scalars(stmt)).all())
+        if workload == "assoc_joined":
+            stmt = select(Team).options(joinedload(Team.heroes)).order_by(Team.id)
+            return loaded((await session.scalars(stmt)).unique().all())
         if workload == "get_by_pk":
             return int(await session.get(Hero, nth_id(k)) is not None)
         if workload == "by_name":
@@ -134,9 +203,24 @@ def bulk_rows(prefix: str, count: int) -> list:
     ]
 
 
+def peak_rss_kib() -> int:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_sync(args) -> dict:
     url = args.url.replace("postgresql://", "postgresql+psycopg2://", 1)
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=0)
+    if args.workload == "stream":
+        began = time.perf_counter()
+        rows = 0
+        with Session(engine) as session:
+            # yield_per: a server-side cursor, 1,000 rows fetched at a time.
+            stmt = select(Hero).order_by(Hero.id).execution_options(yield_per=1000)
+            for _hero in session.scalars(stmt):
+                rows += 1
+        seconds = time.perf_counter() - began
+        return {"ops": 1, "seconds": seconds, "rows": rows, "peak_rss_kib": peak_rss_kib()}
     if args.workload == "bulk":
         rows = bulk_rows(args.prefix, args.rows)
         began = time.perf_counter()
@@ -177,6 +261,16 @@ def run_sync(args) -> dict:
 async def run_async(args) -> dict:
     url = args.url.replace("postgresql://", "postgresql+asyncpg://", 1)
     engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0)
+    if args.workload == "stream":
+        began = time.perf_counter()
+        rows = 0
+        async with AsyncSession(engine) as session:
+            stmt = select(Hero).order_by(Hero.id).execution_options(yield_per=1000)
+            async for _hero in await session.stream_scalars(stmt):
+                rows += 1
+        seconds = time.perf_counter() - began
+        await engine.dispose()
+        return {"ops": 1, "seconds": seconds, "rows": rows, "peak_rss_kib": peak_rss_kib()}
     if args.workload == "bulk":
         rows = bulk_rows(args.prefix, args.rows)
         began = time.perf_counter()
@@ -213,7 +307,9 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="postgresql://user:password@host:port/db")
     parser.add_argument(
         "--workload",
-        choices=["get_by_pk", "by_name", "scalar", "filter_100", "insert_100", "bulk"],
+        choices=["get_by_pk", "by_name", "scalar", "filter_100", "insert_100", "bulk", "stream"]
+        + [f"{sweep}_{n}" for sweep in ("rows", "join") for n in (1, 10, 100, 1000, 10000)]
+        + ["assoc_lazy", "assoc_selectin", "assoc_joined"],
         required=True,
     )
     parser.add_argument("--seconds", type=float, default=2.0)

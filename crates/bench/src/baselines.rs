@@ -205,6 +205,31 @@ impl Tools {
         rows: usize,
         prefix: &str,
     ) -> BenchResult<(f64, f64, f64)> {
+        let value =
+            self.sqlalchemy_json(driver, url, workload, tasks, warmup, seconds, rows, prefix)?;
+        let field = |name: &str| {
+            value
+                .get(name)
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0)
+        };
+        Ok((field("ops"), field("seconds"), field("rows")))
+    }
+
+    /// [`Self::sqlalchemy`], returning the script's whole JSON object (the
+    /// stream adds `peak_rss_kib`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn sqlalchemy_json(
+        &self,
+        driver: &str,
+        url: &str,
+        workload: &str,
+        tasks: u32,
+        warmup: Duration,
+        seconds: Duration,
+        rows: usize,
+        prefix: &str,
+    ) -> BenchResult<serde_json::Value> {
         let url = url.replacen("postgres://", "postgresql://", 1);
         let text = run(
             Command::new(&self.python)
@@ -220,14 +245,7 @@ impl Tools {
                 ]),
             "the SQLAlchemy benchmark",
         )?;
-        let value: serde_json::Value = serde_json::from_str(text.trim())
-            .map_err(|e| format!("bad output from the SQLAlchemy benchmark ({e}): {text}"))?;
-        let field = |name: &str| {
-            value
-                .get(name)
-                .and_then(serde_json::Value::as_f64)
-                .unwrap_or(0.0)
-        };
-        Ok((field("ops"), field("seconds"), field("rows")))
+        serde_json::from_str(text.trim())
+            .map_err(|e| format!("bad output from the SQLAlchemy benchmark ({e}): {text}"))
     }
 }

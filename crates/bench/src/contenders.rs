@@ -334,7 +334,7 @@ pub struct RawClients {
 /// The columns every hero query returns, in `Hero` order (pgbench uses them too).
 pub const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
 
-fn hero_of(row: &tokio_postgres::Row) -> Hero {
+pub(crate) fn hero_of(row: &tokio_postgres::Row) -> Hero {
     Hero {
         id: row.get(0),
         name: row.get(1),

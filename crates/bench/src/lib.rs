@@ -4,6 +4,7 @@
 //! as `book/src/comparison.md` with SVG charts (`just report`).
 
 pub mod baselines;
+pub mod beyond;
 pub mod buildcost;
 pub mod contenders;
 pub mod dataset;

@@ -13,6 +13,7 @@
 //! cargo run -p bench -- report --quick --out /tmp/c.md     # smoke run, about a minute
 //! cargo run -p bench -- render                             # rewrite the chapter and the blocks from docs/COMPARISON.json
 //! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
+//! cargo run --release -p bench -- beyond                   # only relations, sweeps, the stream, into the JSON (~5 min)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -79,6 +80,33 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// Only the section beyond the study (row-count sweeps, association
+    /// loading, a stream of a million rows): measured now and put into the
+    /// figures in place of that section's, then the report rendered again.
+    Beyond {
+        /// The figures to update (and, at the default, the prose's blocks).
+        #[arg(long, default_value = JSON)]
+        json: PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "book/src/comparison.md")]
+        out: PathBuf,
+        /// The main database's name; the section's are beside it.
+        #[arg(long, default_value = "bench")]
+        database: String,
+        /// A smoke run: one short round, 20,000 rows streamed.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Streams every hero of URL with one contender and prints rows,
+    /// seconds and this process's peak memory as JSON (the stream workload
+    /// runs each contender in a process of its own this way).
+    #[command(hide = true)]
+    StreamOne {
+        /// sync-diesel, async-diesel, sqlx-raw, seaorm-migrate or tokio-postgres.
+        name: String,
+        /// The database.
+        url: String,
+    },
     /// Write the report and the prose's report blocks again from a run's
     /// figures (e.g. after editing ANALYSIS.md or adding a block), without
     /// measuring.
@@ -113,6 +141,34 @@ fn main() -> ExitCode {
         } => (out, json, quick, no_build_cost, rebuild, database),
         Cmd::ServeCrate { name, args } => return serve_crate(&name, args),
         Cmd::Scale { database, quick } => return scale_only(&database, quick),
+        Cmd::StreamOne { name, url } => {
+            return match bench::beyond::stream_one(&name, &url)
+                .and_then(|s| serde_json::to_string(&s).map_err(|e| e.to_string()))
+            {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Cmd::Beyond {
+            json,
+            out,
+            database,
+            quick,
+        } => {
+            return match beyond_only(&json, &out, &database, quick) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::from(1)
+                }
+            };
+        }
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -219,6 +275,7 @@ fn run(
     };
     results.http = bench::http::run(&tools, &scratch, http_config)?;
     results.scale = scale(database, quick)?;
+    results.samples.extend(beyond(database, quick, &tools)?);
 
     let fingerprint = build_fingerprint();
     let reusable = previous.filter(|p| {
@@ -285,6 +342,92 @@ fn rewrite_prose(json: &Path, results: &Results) -> Result<(), String> {
         eprintln!("rewrote the report blocks of {}", file.display());
     }
     Ok(())
+}
+
+/// The section beyond the study, measured on databases beside `database`.
+fn beyond(
+    database: &str,
+    quick: bool,
+    tools: &Tools,
+) -> Result<Vec<bench::results::Sample>, String> {
+    use bench::beyond;
+    let config = if quick {
+        beyond::Config::quick()
+    } else {
+        beyond::Config::full()
+    };
+    let urls = beyond::Urls::create(database)?;
+    eprintln!(
+        "beyond: loading the sweeps, 100 teams of 10, and {} rows to stream",
+        config.stream_rows
+    );
+    tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())?
+        .block_on(beyond::prepare(&urls, &config))?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let stream = |name: &str, url: &str| -> Result<beyond::Streamed, String> {
+        let out = Command::new(&exe)
+            .args(["stream-one", name, url])
+            .output()
+            .map_err(|e| format!("cannot run stream-one: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "stream-one {name}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("stream-one {name}: {e}"))
+    };
+    // The script counts only operations begun and ended in its window, and
+    // its N+1 takes a good part of a second: never less than a second.
+    let window = config.measure.max(std::time::Duration::from_secs(1));
+    let sqla = |driver: &str, url: &str, workload: &str| {
+        let out =
+            tools.sqlalchemy_json(driver, url, workload, 1, config.warmup, window, 0, "beyond")?;
+        if out["ops"].as_f64().unwrap_or_default() < 1.0 {
+            return Err(format!(
+                "SQLAlchemy + {driver} finished no {workload} in {window:?}"
+            ));
+        }
+        Ok(out)
+    };
+    beyond::measure(&urls, &config, &stream, &sqla)
+}
+
+/// `bench beyond`: measures that section alone, puts its samples into the
+/// figures at `json` in place of the old ones, and renders again.
+fn beyond_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(json).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; run `just report` first",
+            json.display()
+        )
+    })?;
+    let mut results: Results = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let scratch = workspace().join("target").join("bench");
+    let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
+    let fresh = beyond(database, quick, &tools)?;
+    let ours = |workload: &str| {
+        workload == bench::beyond::ASSOCIATIONS
+            || workload == bench::beyond::STREAM
+            || workload.starts_with("rows_")
+            || workload.starts_with("join_")
+    };
+    results.samples.retain(|s| !ours(&s.workload));
+    results.samples.extend(fresh);
+    results.beyond_measured = format!(
+        "{}{}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        if quick { " (a --quick smoke run)" } else { "" }
+    );
+    std::fs::write(
+        json,
+        serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    report::write(&results, out, ANALYSIS)?;
+    eprintln!("wrote {} and {}", out.display(), json.display());
+    rewrite_prose(json, &results)
 }
 
 /// `bench scale`: loads the data set, measures the scale section alone and

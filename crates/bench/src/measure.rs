@@ -311,6 +311,7 @@ impl Bench {
                     });
                 Sample {
                     cpu_us,
+                    peak_rss_kib: None,
                     workload,
                     contender,
                     tasks,

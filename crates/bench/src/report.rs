@@ -326,6 +326,8 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     draw(BULK, 1, "bulk load", "rows per second", &bars)?;
     let _ = writeln!(md, "![bulk](charts/{})\n", chart_name(BULK, 1));
 
+    beyond_section(&mut md, results, draw)?;
+
     // Build cost.
     let _ = writeln!(md, "## Build cost\n");
     if results.build.is_empty() {
@@ -672,4 +674,235 @@ pub fn scale_section(md: &mut String, results: &Results) {
         );
     }
     md.push('\n');
+}
+
+/// The section beyond the study: the row-count sweeps, association loading
+/// and the stream (absent from runs made before it existed).
+fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
+    use crate::beyond::{
+        ASSOCIATIONS, CONTENDERS, SIZES, SQLALCHEMY, STRATEGIES, STREAM, sweep_id,
+    };
+    let contenders: Vec<&str> = CONTENDERS
+        .iter()
+        .copied()
+        .chain(SQLALCHEMY.iter().map(|s| s.1))
+        .collect();
+    if results.find(STREAM, RAW, 1).is_none() {
+        return Ok(());
+    }
+    let _ = writeln!(md, "## Relations, filters and large results\n");
+    let when = if results.beyond_measured.is_empty() {
+        "in the same run as the rest of this report".to_owned()
+    } else {
+        format!(
+            "apart from the rest of this report, on {} by `cargo run --release -p bench -- beyond`",
+            results.beyond_measured
+        )
+    };
+    let _ = writeln!(
+        md,
+        "Measured {when}, one task, each contender in turn round by round; the workloads follow diesel's own benchmark, `diesel_bench`. SQLAlchemy runs the same queries through its ORM, in its own process.\n"
+    );
+    let figure =
+        |workload: &str, contender: &str| results.find(workload, contender, 1).map(|s| s.per_sec);
+    for (join, title) in [
+        (
+            false,
+            "Heroes per query: `scalars().all()` (diesel_bench's \"trivial query\"), rows/s",
+        ),
+        (
+            true,
+            "Heroes joined to their team, into `(Hero, Option<Team>)` (\"medium complex query\"), rows/s",
+        ),
+    ] {
+        let _ = writeln!(md, "### {title}\n");
+        let sizes: Vec<String> = SIZES
+            .iter()
+            .map(|n| {
+                if *n >= 1000 {
+                    per_sec(*n as f64)
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "| contender | {} | × raw at 10,000 |",
+            sizes.join(" | ")
+        );
+        let _ = writeln!(md, "|---|{}---|", "---|".repeat(SIZES.len()));
+        let top = sweep_id(join, 10_000);
+        let raw = figure(&top, RAW);
+        for contender in &contenders {
+            let cells: Vec<String> = SIZES
+                .iter()
+                .map(|n| figure(&sweep_id(join, *n), contender).map_or("–".to_owned(), per_sec))
+                .collect();
+            let at_top = figure(&top, contender).unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "| {contender} | {} | {} |",
+                cells.join(" | "),
+                ratio(at_top, raw)
+            );
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(
+        md,
+        "### Every team with its heroes: 100 teams of 10 (diesel_bench's \"loading associations\")\n\n\
+         Loads per second of the whole set, by each strategy in the crate's `beyond.rs`; N+1 is the loop that asks team by team (101 statements).\n\n\
+         | crate | strategy | loads/s | mean | × its own N+1 |\n|---|---|---|---|---|"
+    );
+    let mut bars = Vec::new();
+    for (krate, strategies) in STRATEGIES {
+        let one_by_one = figure(ASSOCIATIONS, &format!("{krate}, N+1"));
+        for strategy in strategies {
+            let name = format!("{krate}, {strategy}");
+            if let Some(s) = results.find(ASSOCIATIONS, &name, 1) {
+                let _ = writeln!(
+                    md,
+                    "| {krate} | {strategy} | {} | {} | {} |",
+                    per_sec(s.per_sec),
+                    micros(s.mean_us),
+                    ratio(s.per_sec, one_by_one)
+                );
+                bars.push((name, s.per_sec));
+            }
+        }
+    }
+    for (_, sqla, loads) in SQLALCHEMY {
+        let one_by_one = figure(ASSOCIATIONS, &format!("{sqla}, {}", loads[0].1));
+        for (_, strategy) in loads {
+            let name = format!("{sqla}, {strategy}");
+            if let Some(s) = results.find(ASSOCIATIONS, &name, 1) {
+                let _ = writeln!(
+                    md,
+                    "| {sqla} | {strategy} | {} | {} | {} |",
+                    per_sec(s.per_sec),
+                    micros(s.mean_us),
+                    ratio(s.per_sec, one_by_one)
+                );
+                bars.push((name, s.per_sec));
+            }
+        }
+    }
+    md.push('\n');
+    draw(
+        ASSOCIATIONS,
+        1,
+        "100 teams × 10 heroes",
+        "loads per second",
+        &bars,
+    )?;
+    let _ = writeln!(
+        md,
+        "![{ASSOCIATIONS}](charts/{})\n",
+        chart_name(ASSOCIATIONS, 1)
+    );
+
+    let streamed = results
+        .find(STREAM, RAW, 1)
+        .map_or(0.0, |s| s.per_sec * s.mean_us / 1e6);
+    let _ = writeln!(
+        md,
+        "### Streaming {} rows\n\nEach contender streams every hero in a process of its own (the bench binary, `stream-one`), so that its peak resident memory (`VmHWM`) is its own.\n\n\
+         | contender | rows/s | peak memory | × raw tokio-postgres |\n|---|---|---|---|",
+        per_sec(streamed)
+    );
+    let raw = figure(STREAM, RAW);
+    for contender in &contenders {
+        if let Some(s) = results.find(STREAM, contender, 1) {
+            let _ = writeln!(
+                md,
+                "| {contender} | {} | {:.1} MiB | {} |",
+                per_sec(s.per_sec),
+                s.peak_rss_kib.unwrap_or_default() as f64 / 1024.0,
+                ratio(s.per_sec, raw)
+            );
+        }
+    }
+    md.push('\n');
+
+    let _ = writeln!(md, "### Against the goals\n");
+    let verdict = |ok: bool| if ok { "met" } else { "missed" };
+    for (join, what) in [(false, "plain"), (true, "joined")] {
+        let top = sweep_id(join, 10_000);
+        let raw = figure(&top, RAW).unwrap_or(f64::INFINITY);
+        let each: Vec<String> = CRATES
+            .iter()
+            .map(|c| {
+                let r = figure(&top, c).unwrap_or_default() / raw;
+                format!("{c} {r:.2}× ({})", verdict(r >= 0.8))
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "- {what} query at 10,000 rows, at least 0.8× raw: {}",
+            each.join(", ")
+        );
+    }
+    let eager: Vec<String> = STRATEGIES
+        .iter()
+        .map(|(krate, strategies)| {
+            let base = figure(ASSOCIATIONS, &format!("{krate}, N+1")).unwrap_or(f64::INFINITY);
+            let best = strategies[1..]
+                .iter()
+                .filter_map(|s| figure(ASSOCIATIONS, &format!("{krate}, {s}")))
+                .fold(0.0, f64::max);
+            let r = best / base;
+            format!("{krate} {r:.1}× ({})", verdict(r >= 10.0))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "- eager loading at least 10× the crate's own N+1: {}",
+        eager.join(", ")
+    );
+    let raw = figure(STREAM, RAW).unwrap_or(f64::INFINITY);
+    let stream: Vec<String> = CRATES
+        .iter()
+        .filter_map(|c| results.find(STREAM, c, 1))
+        .map(|s| {
+            let mib = s.peak_rss_kib.unwrap_or_default() as f64 / 1024.0;
+            let r = s.per_sec / raw;
+            format!(
+                "{} {mib:.1} MiB, {r:.2}× ({})",
+                s.contender,
+                verdict(mib <= 64.0 && r >= 0.8)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "- streaming: peak memory at most 64 MiB and at least 0.8× raw's rows/s: {}",
+        stream.join(", ")
+    );
+    let sqla_best = SQLALCHEMY
+        .iter()
+        .flat_map(|(_, sqla, loads)| {
+            loads[1..]
+                .iter()
+                .filter_map(move |(_, s)| figure(ASSOCIATIONS, &format!("{sqla}, {s}")))
+        })
+        .fold(0.0, f64::max);
+    let nested: Vec<String> = STRATEGIES
+        .iter()
+        .map(|(krate, strategies)| {
+            let best = strategies[1..]
+                .iter()
+                .filter_map(|s| figure(ASSOCIATIONS, &format!("{krate}, {s}")))
+                .fold(0.0, f64::max);
+            let r = best / sqla_best;
+            format!("{krate} {r:.1}× ({})", verdict(r >= 10.0))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "- the crate's best eager load at least 10× SQLAlchemy's best: {}\n",
+        nested.join(", ")
+    );
+    Ok(())
 }

@@ -27,6 +27,9 @@ pub struct Sample {
     /// the medians over rounds. Both share the machine's cores.
     #[serde(default)]
     pub cpu_us: Option<CpuPerOp>,
+    /// For the stream: the measuring process's peak resident memory, KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kib: Option<u64>,
 }
 
 /// CPU time per operation, microseconds.
@@ -117,6 +120,10 @@ pub struct Results {
     /// Many clients, PgBouncer and the replica (empty in runs from before).
     #[serde(default)]
     pub scale: Vec<crate::scale::ScaleRow>,
+    /// When the section beyond the study was measured, if it was measured
+    /// apart from the rest (`bench beyond`); empty when by `bench report`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub beyond_measured: String,
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust versions.

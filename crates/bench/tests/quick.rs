@@ -79,6 +79,38 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         assert!(has("bulk", contender, 1), "no bulk figure for {contender}");
     }
 
+    // Beyond the study: both sweeps at every size for every Rust contender,
+    // every strategy of every crate, and every stream with its peak memory.
+    for contender in &contenders[..5] {
+        for n in [1, 10, 100, 1000, 10000] {
+            for sweep in ["rows", "join"] {
+                let workload = format!("{sweep}_{n}");
+                assert!(
+                    has(&workload, contender, 1),
+                    "no {workload} figure for {contender}"
+                );
+            }
+        }
+        let stream = samples
+            .iter()
+            .find(|s| s["workload"] == "stream_1m" && s["contender"] == *contender)
+            .unwrap_or_else(|| panic!("no stream figure for {contender}"));
+        assert!(stream["peak_rss_kib"].as_u64().unwrap() > 0, "{stream}");
+    }
+    for strategy in bench::beyond::STRATEGIES
+        .iter()
+        .flat_map(|(krate, names)| names.iter().map(move |n| format!("{krate}, {n}")))
+    {
+        assert!(
+            has("associations", &strategy, 1),
+            "no association figure for {strategy}"
+        );
+    }
+    assert!(
+        report.contains("## Relations, filters and large results"),
+        "{report}"
+    );
+
     // The application over HTTP: every server under every load, no errors.
     let http = json["http"]["samples"].as_array().unwrap();
     for server in contenders[..4]

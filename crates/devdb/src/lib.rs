@@ -242,22 +242,29 @@ impl DevDb {
         Ok(url)
     }
 
-    /// Whether the replica's WAL receiver is streaming from the primary,
-    /// asked for up to 5 s (it connects a moment after the replica starts).
+    /// Whether the replica's WAL receiver is streaming from the primary (or
+    /// a test has paused its replay), asked for up to 20 s (it connects a
+    /// moment after the replica starts).
     fn replica_streams(&self, replica: &scale::Replica) -> Result<bool> {
         let url = self
             .settings
             .url_at(self.settings.maintenance_database(), replica.port())?;
         let on_replica = Settings::new(&url)?;
-        let deadline = Instant::now() + Duration::from_secs(5);
+        // Generous: a busy machine (a test run) can be slow to answer, and a
+        // wrong "no" costs a fresh base backup.
+        let deadline = Instant::now() + Duration::from_secs(20);
         Ok(off_runtime(|| {
             loop {
                 let streaming = on_replica
                     .client_config(on_replica.maintenance_database())
                     .connect(postgres::NoTls)
                     .and_then(|mut client| {
+                        // A replica whose replay a test has paused (ReplayPause)
+                        // counts as streaming: restarting it would undo the
+                        // pause in the middle of that test.
                         client.query_one(
-                            "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                            "SELECT count(*) + (pg_get_wal_replay_pause_state() <> 'not paused')::int
+                               FROM pg_stat_wal_receiver WHERE status = 'streaming'",
                             &[],
                         )
                     })
