@@ -701,7 +701,7 @@ fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Be
     };
     let _ = writeln!(
         md,
-        "Measured {when}, one task, each contender in turn round by round; the workloads follow diesel's own benchmark, `diesel_bench`. SQLAlchemy runs the same queries through its ORM, in its own process.\n"
+        "Measured {when}, one task, each contender in turn round by round; the workloads follow diesel's own benchmark, `diesel_bench`. SQLAlchemy runs the same queries through its ORM, in its own process; its script counts whole operations in a one-second window, so its slowest figures are coarse.\n"
     );
     let figure =
         |workload: &str, contender: &str| results.find(workload, contender, 1).map(|s| s.per_sec);
@@ -858,7 +858,7 @@ fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Be
         .collect();
     let _ = writeln!(
         md,
-        "- eager loading at least 10× the crate's own N+1: {}",
+        "- eager loading at least 10× the crate's own N+1: {} (PostgreSQL is on this machine's loopback, where a round trip costs tens of microseconds; over a network each of the N+1's 100 extra round trips adds the network's latency, which this goal assumes)",
         eager.join(", ")
     );
     let raw = figure(STREAM, RAW).unwrap_or(f64::INFINITY);
