@@ -91,13 +91,16 @@ pub fn bar_chart(path: &Path, title: &str, unit: &str, bars: &[(String, f64)]) -
         let n = bars.len() as u32;
         let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0) * 1.2;
         let height = 90 + 34 * n;
-        let root = SVGBackend::new(path, (820, height)).into_drawing_area();
+        // Room for the longest name at 13 px sans-serif, so none is cut.
+        let longest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
+        let labels = u32::try_from(longest * 7 + 16).unwrap_or(u32::MAX).max(190);
+        let root = SVGBackend::new(path, (630 + labels, height)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title.replace('`', ""), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
-            .y_label_area_size(190)
+            .y_label_area_size(labels)
             .build_cartesian_2d(0f64..max, (0u32..n).into_segmented())?;
         let names: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
         let label = move |v: &SegmentValue<u32>| match v {
