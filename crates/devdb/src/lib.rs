@@ -192,13 +192,16 @@ impl DevDb {
         {
             let _lock = self.cluster().lock()?;
             replica.start(self.settings.bindir())?;
-        }
-        // One that runs but cannot stream (the WAL it needs is gone from the
-        // primary) would never catch up: stop it and clone it again.
-        if !self.replica_streams(&replica)? {
-            let _lock = self.cluster().lock()?;
-            replica.stop()?;
-            replica.start(self.settings.bindir())?;
+            // One that runs but cannot stream (the WAL it needs is gone from
+            // the primary) would never catch up: stop it and clone it again.
+            // All under the lock: two callers that both found it broken
+            // would otherwise each clone it, the second throwing away the
+            // fresh replica the first had begun to use (its paused replay,
+            // in a test, and the writes it had not replayed).
+            if !self.replica_streams(&replica)? {
+                replica.stop()?;
+                replica.start(self.settings.bindir())?;
+            }
         }
         // The cluster commits asynchronously (devdb trades durability for
         // speed), and an asynchronous commit is not yet written out when it
