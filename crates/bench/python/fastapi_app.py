@@ -16,12 +16,12 @@ from typing import List, Optional, Union
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 APP_SRC = "fastapi-sqlalchemy"
 
@@ -50,6 +50,7 @@ class TeamModel(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(Text, unique=True)
     headquarters: Mapped[Optional[str]] = mapped_column(Text)
+    heroes: Mapped[List[HeroModel]] = relationship(order_by=HeroModel.id)
 
 
 class HeroOut(BaseModel):
@@ -82,6 +83,10 @@ class TeamOut(BaseModel):
     id: int
     name: str
     headquarters: Optional[str]
+
+
+class TeamWithHeroesOut(TeamOut):
+    heroes: List[HeroOut]
 
 
 app = FastAPI(title="Heroes API (FastAPI + SQLAlchemy baseline)")
@@ -131,6 +136,19 @@ async def hero_by_name(name: str, db: AsyncSession = Depends(get_session)):
     result = await db.execute(select(HeroModel).where(HeroModel.name == name))
     hero = result.scalar_one_or_none()
     return hero if hero else problem(404, "Not Found", f"no hero is named '{name}'")
+
+
+@app.get("/heroes/export")
+async def export_heroes():
+    # The session lives as long as the body streams: it is opened inside the
+    # generator, not by Depends, whose exit may run before the body is sent.
+    async def lines():
+        async with async_session() as db:
+            result = await db.stream_scalars(select(HeroModel).order_by(HeroModel.id).execution_options(yield_per=1000))
+            async for hero in result:
+                yield HeroOut.model_validate(hero).model_dump_json() + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 @app.get("/heroes/{hero_id}", response_model=HeroOut)
@@ -191,6 +209,19 @@ async def create_team(team: TeamIn, db: AsyncSession = Depends(get_session)):
     db.add(row)
     await db.commit()
     return row
+
+
+@app.get("/teams", response_model=Union[List[TeamWithHeroesOut], List[TeamOut]])
+async def list_teams(include: Optional[str] = None, db: AsyncSession = Depends(get_session)):
+    if include not in (None, "heroes"):
+        return problem(422, "Unprocessable Entity", "include: only 'heroes' can be included")
+    stmt = select(TeamModel).order_by(TeamModel.id)
+    if include == "heroes":
+        # The study's cure for MissingGreenlet: load the relationship eagerly.
+        stmt = stmt.options(selectinload(TeamModel.heroes))
+        teams = (await db.execute(stmt)).scalars().all()
+        return [TeamWithHeroesOut.model_validate(t) for t in teams]
+    return [TeamOut.model_validate(t) for t in (await db.execute(stmt)).scalars().all()]
 
 
 @app.get("/teams/{team_id}/heroes", response_model=List[HeroOut])

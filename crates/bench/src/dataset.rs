@@ -60,6 +60,26 @@ pub async fn reload(url: &str) -> BenchResult<()> {
     Ok(())
 }
 
+/// Teams for the relation routes: 100 teams named `team-001`…, each with
+/// ten of the first 1,000 heroes (diesel_bench's "loading associations"
+/// shape). Run after [`reload`], which empties `teams`.
+pub async fn add_teams(url: &str) -> BenchResult<()> {
+    let client = connect(url).await?;
+    client
+        .batch_execute(
+            "INSERT INTO teams (name, headquarters) \
+             SELECT format('team-%s', lpad(i::text, 3, '0')), format('hq %s', i) FROM generate_series(1, 100) AS i; \
+             UPDATE heroes SET team_id = (id - 1) % 100 + 1 WHERE id <= 1000",
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    // Apart: VACUUM cannot run in the implicit transaction of a multi-statement query.
+    client
+        .batch_execute("VACUUM ANALYZE heroes, teams")
+        .await
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// Removes what the insert and bulk workloads wrote, so every contender
 /// measures against the same table.
 pub async fn clean(url: &str) -> BenchResult<()> {

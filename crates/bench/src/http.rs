@@ -33,8 +33,37 @@ pub const GET: &str = "http_get_by_pk";
 /// `POST /heroes` with an array of 10 new heroes.
 pub const POST: &str = "http_post_10";
 
-/// The loads: (workload, connections).
-pub const LOADS: [(&str, u32); 4] = [(GET, 1), (GET, 64), (GET, 256), (POST, 64)];
+/// `GET /teams?include=heroes`: 100 teams of 10 heroes, nested.
+pub const TEAMS: &str = "http_teams_heroes";
+/// `GET /heroes/export`: the 10,000 heroes as NDJSON, streamed.
+pub const EXPORT: &str = "http_export";
+/// Exports at once: a quarter of the pool of 8, as many as a Rust server
+/// streams before it answers 503 (`heroes_api::export::ExportSlots`).
+pub const EXPORT_CONNECTIONS: u32 = 2;
+
+/// The loads: (workload, connections), in the order they run; the POSTs
+/// last, so that every export reads the same 10,000 heroes.
+pub const LOADS: [(&str, u32); 6] = [
+    (GET, 1),
+    (GET, 64),
+    (GET, 256),
+    (TEAMS, 64),
+    (EXPORT, EXPORT_CONNECTIONS),
+    (POST, 64),
+];
+
+/// An export takes most of a second in the baseline: its load runs at
+/// least this long, so that even a `--quick` run completes some.
+const EXPORT_LEAST: Duration = Duration::from_secs(3);
+
+/// The path a plain GET workload requests, `None` for the scripted ones.
+fn plain_path(workload: &str) -> Option<&'static str> {
+    match workload {
+        TEAMS => Some("/teams?include=heroes"),
+        EXPORT => Some("/heroes/export"),
+        _ => None,
+    }
+}
 
 /// One server's figure under one load (medians over the rounds).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -419,6 +448,16 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
     let post_script = scratch.join("http_post.lua");
     std::fs::write(&get_script, GET_SCRIPT).map_err(|e| e.to_string())?;
     std::fs::write(&post_script, POST_SCRIPT).map_err(|e| e.to_string())?;
+    let mut plain_scripts = Vec::new();
+    for (workload, _) in LOADS {
+        if let Some(path) = plain_path(workload) {
+            let script = scratch.join(format!("{workload}.lua"));
+            let text =
+                format!("request = function()\n  return wrk.format(\"GET\", \"{path}\")\nend\n");
+            std::fs::write(&script, text).map_err(|e| e.to_string())?;
+            plain_scripts.push((workload, script));
+        }
+    }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let mut figures: Vec<(String, &str, u32, WrkFigures)> = Vec::new();
     let mut peak: Vec<(String, u64)> = SERVERS.iter().map(|s| ((*s).to_owned(), 0)).collect();
@@ -436,15 +475,24 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
             eprintln!("http round {}/{}: {server}", round + 1, config.rounds);
             let process = start(server, &url, &database, tools)?;
             runtime.block_on(dataset::reload(&url))?;
+            runtime.block_on(dataset::add_teams(&url))?;
             wrk(process.port, &get_script, 64, config.warmup, "warmup")?;
             for (workload, connections) in LOADS {
                 let script = if workload == POST {
                     &post_script
+                } else if let Some((_, script)) = plain_scripts.iter().find(|(w, _)| *w == workload)
+                {
+                    script
                 } else {
                     &get_script
                 };
                 let tag = format!("{stamp}-{round}-{connections}");
-                let result = wrk(process.port, script, connections, config.measure, &tag)?;
+                let measure = if workload == EXPORT {
+                    config.measure.max(EXPORT_LEAST)
+                } else {
+                    config.measure
+                };
+                let result = wrk(process.port, script, connections, measure, &tag)?;
                 figures.push((server.to_owned(), workload, connections, result));
             }
             let rss = peak_rss_kib(process.child.id());
@@ -479,8 +527,9 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
         samples,
         peak_rss_kib: peak,
         method: format!(
-            "wrk 4 (2 threads, 1 for 1 connection), {} ms per load after a {} ms warm-up, {} round(s); uvicorn --workers {}",
+            "wrk 4 (2 threads, 1 for 1 connection), {} ms per load (exports {} ms) after a {} ms warm-up, {} round(s); uvicorn --workers {}",
             config.measure.as_millis(),
+            config.measure.max(EXPORT_LEAST).as_millis(),
             config.warmup.as_millis(),
             config.rounds,
             workers()

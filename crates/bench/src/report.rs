@@ -535,7 +535,7 @@ fn what_bounds(md: &mut String, results: &Results) {
 }
 
 fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
-    use crate::http::{FASTAPI, GET, LOADS, POST, SERVERS};
+    use crate::http::{EXPORT, FASTAPI, GET, LOADS, POST, SERVERS, TEAMS};
     let http = &results.http;
     if http.samples.is_empty() {
         return Ok(());
@@ -550,19 +550,25 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
         md,
         "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`, one transaction per request) and the study's own stack, \
          FastAPI + SQLAlchemy `AsyncSession` over asyncpg under uvicorn (`crates/bench/python/fastapi_app.py`, the same routes), \
-         each on a database of its own holding the 10,000 heroes, under load from `wrk` on the same machine (load generator, servers and \
-         PostgreSQL share its cores, alike for every server). Pools of 8 connections everywhere; per-request logging off. \
+         each on a database of its own holding the 10,000 heroes, the first 1,000 in 100 teams of 10, under load from `wrk` on the same \
+         machine (load generator, servers and PostgreSQL share its cores, alike for every server). Pools of 8 connections everywhere; \
+         per-request logging off. `/teams?include=heroes` loads eagerly in two statements (FastAPI: `selectinload`); `/heroes/export` \
+         streams NDJSON through a bounded buffer (FastAPI: `stream_scalars` with `yield_per=1000` into a `StreamingResponse`), at as many \
+         connections as a Rust server exports at once; the POSTs run last, so every export reads the same 10,000 heroes. \
          Measured: {}.\n",
         http.method
     );
     for (workload, connections) in LOADS {
-        let title = if workload == POST {
-            format!("`POST /heroes` with 10 heroes, {connections} connections")
-        } else {
-            format!(
-                "`GET /heroes/{{id}}`, {connections} connection{}",
-                if connections == 1 { "" } else { "s" }
-            )
+        let plural = if connections == 1 { "" } else { "s" };
+        let title = match workload {
+            POST => format!("`POST /heroes` with 10 heroes, {connections} connections"),
+            TEAMS => format!(
+                "`GET /teams?include=heroes` (100 teams of 10 heroes, nested), {connections} connection{plural}"
+            ),
+            EXPORT => format!(
+                "`GET /heroes/export` (the 10,000 heroes as NDJSON), {connections} connection{plural}"
+            ),
+            _ => format!("`GET /heroes/{{id}}`, {connections} connection{plural}"),
         };
         let _ = writeln!(md, "### {title}\n");
         let reference = find(workload, FASTAPI, connections).map(|s| s.per_sec);

@@ -122,7 +122,12 @@ fn a_quick_run_fills_every_cell_of_the_report() {
             ("http_get_by_pk", 64),
             ("http_get_by_pk", 256),
             ("http_post_10", 64),
+            ("http_teams_heroes", 64),
+            ("http_export", 2),
         ] {
+            // An export is 10,000 rows: in a debug build and a 1 s load, a
+            // few complete; every other load serves far more.
+            let least = if workload == "http_export" { 0.5 } else { 10.0 };
             let sample = http
                 .iter()
                 .find(|s| {
@@ -132,7 +137,7 @@ fn a_quick_run_fills_every_cell_of_the_report() {
                 })
                 .unwrap_or_else(|| panic!("no HTTP figure for {server} {workload} {connections}"));
             assert!(
-                sample["per_sec"].as_f64().unwrap() > 10.0,
+                sample["per_sec"].as_f64().unwrap() > least,
                 "{server} served almost nothing under {workload} at {connections}: {sample}"
             );
             assert_eq!(

@@ -280,8 +280,33 @@ impl Drop for ScratchCluster {
 
 /// An example binary started with `serve --addr 127.0.0.1:0`, once it has
 /// said where it listens.
+/// A child process that is killed and reaped when dropped, so that a check
+/// that panics does not leave its server running (and holding the test's
+/// stderr open).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 struct Serving {
-    child: std::process::Child,
+    child: Reaped,
     /// `127.0.0.1:<port>`.
     addr: String,
     /// Its stdout after the banner, line by line.
@@ -322,7 +347,7 @@ impl Serving {
             if let Some((_, addr)) = line.rsplit_once("serving the heroes API on http://") {
                 let addr = addr.trim().to_owned();
                 return Self {
-                    child,
+                    child: Reaped(child),
                     addr,
                     lines,
                     reader,
@@ -357,9 +382,11 @@ pub struct ExportRun {
 /// Starts `command` (an example binary with `serve --addr 127.0.0.1:0`, on
 /// the database at `url`), fills `heroes` with `rows` generated heroes once
 /// the server has migrated, reads `GET /heroes/export` to its end over raw
-/// TCP, counting heroes as they pass, and stops the server. Panics unless
-/// the export is 200 NDJSON with every row and the server's peak resident
-/// memory stayed within [`EXPORT_PEAK_LIMIT_KIB`]; returns what it measured.
+/// TCP, counting heroes as they pass; then hangs up in the middle of ten
+/// more exports, and stops the server. Panics unless the export is
+/// 200 NDJSON with every row, the server's peak resident memory stayed
+/// within [`EXPORT_PEAK_LIMIT_KIB`], the server ignores SIGPIPE and outlived
+/// the hang-ups (still running, and ready after them); returns what it measured.
 pub fn check_export_memory(command: &mut Command, url: &str, rows: i64) -> ExportRun {
     use std::io::{Read as _, Write as _};
     use std::time::{Duration, Instant};
@@ -390,6 +417,20 @@ pub fn check_export_memory(command: &mut Command, url: &str, rows: i64) -> Expor
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status"))
     };
+    // Whether a hang-up can kill it is a race (below); whether it would is
+    // not: a serving process must ignore SIGPIPE (signal 13, bit 12 of SigIgn).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap_or_else(|e| panic!("read the server's /proc status: {e}"));
+    let ignored = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or_else(|| panic!("no SigIgn in the server's /proc status"));
+    assert!(
+        ignored & (1 << 12) != 0,
+        "the server does not ignore SIGPIPE (SigIgn {ignored:#x}): a client that hangs up \
+         mid-response makes a write fail with EPIPE, and SIGPIPE would end the server"
+    );
     let peak_before_kib = peak(child.id());
     let began = Instant::now();
     let mut stream =
@@ -426,6 +467,45 @@ pub fn check_export_memory(command: &mut Command, url: &str, rows: i64) -> Expor
         "GET /heroes/export: {head}"
     );
     let peak_after_kib = peak(child.id());
+    // Clients that hang up mid-export, as a load tool does when its time is
+    // up: each reads until nothing is waiting and closes, so the close is a
+    // FIN; the server's next write then meets the peer's RST on a half-closed
+    // socket and fails with EPIPE, the error that raises SIGPIPE (a close
+    // with unread data is a bare RST and gives ECONNRESET, which does not).
+    // Whether a write lands between the two is a race: ten tries.
+    for attempt in 1..=10 {
+        let mut quitter = std::net::TcpStream::connect(&addr).unwrap_or_else(|e| {
+            panic!("connect {addr} for hang-up {attempt}: the server is gone? {e}")
+        });
+        quitter
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        quitter
+            .write_all(b"GET /heroes/export HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        let mut taken = 0;
+        while taken < 256 * 1024 {
+            match quitter.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => taken += n,
+            }
+        }
+        let _ = quitter.set_nonblocking(true);
+        while matches!(quitter.read(&mut buf), Ok(n) if n > 0) {}
+        drop(quitter);
+        std::thread::sleep(Duration::from_millis(300));
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "the server died when client {attempt} hung up in the middle of an export: {status}"
+            );
+        }
+    }
+    let ready = http_status(&addr, "/readyz");
+    assert_eq!(
+        ready,
+        Some(200),
+        "GET /readyz after a client hung up mid-export"
+    );
     let _ = child.kill();
     let _ = child.wait();
     let _ = reader.join();
@@ -447,6 +527,21 @@ pub fn check_export_memory(command: &mut Command, url: &str, rows: i64) -> Expor
          (limit {EXPORT_PEAK_LIMIT_KIB} KiB): {run:?}"
     );
     run
+}
+
+/// The status of `GET path` from the server at `addr`, `None` if it did not
+/// answer within 10 s.
+fn http_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
 
 /// What [`check_serve_binary`] saw, for the test to print.

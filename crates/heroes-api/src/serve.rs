@@ -81,6 +81,8 @@ pub async fn serve_on<S: HeroStore>(
     deadline: impl Into<Deadlines>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // A client that hangs up mid-response must cost its request, not the server.
+    support::app::survive_broken_pipes();
     let addr = listener.local_addr()?;
     tracing::info!("{} serving the heroes API on http://{addr}", S::APP_SRC);
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());

@@ -577,10 +577,11 @@ fn the_tour_stops_in_transaction_mode_at_its_first_statement_outside_a_transacti
 }
 
 /// `GET /heroes/export` of a million rows streams through the real binary:
-/// every row arrives, and the server's peak memory stays within
-/// `devdb::testing::EXPORT_PEAK_LIMIT_KIB`.
+/// every row arrives, the server's peak memory stays within
+/// `devdb::testing::EXPORT_PEAK_LIMIT_KIB`, and a client hanging up in the
+/// middle of a second export leaves the server running and ready.
 #[test]
-fn an_export_of_a_million_rows_streams_in_bounded_memory() {
+fn a_million_row_export_streams_in_bounded_memory_and_survives_a_hang_up() {
     let db = TestDatabase::create("seaorm_export").unwrap();
     let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_seaorm-migrate"));
     serve.args(["--database", db.name(), "serve", "--addr", "127.0.0.1:0"]);

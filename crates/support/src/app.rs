@@ -54,6 +54,19 @@ pub fn exit_quietly_on_broken_pipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// Makes a write to a socket whose peer has gone fail with `EPIPE` instead of
+/// ending the process, undoing [`exit_quietly_on_broken_pipe`] for a server.
+/// hyper writes responses with `writev`, which (unlike `send`) raises SIGPIPE:
+/// with the default disposition, one client hanging up in the middle of a
+/// long response (an export) would kill the server and every request in it.
+#[allow(unsafe_code)]
+pub fn survive_broken_pipes() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: ignoring a signal installs no handler code; a disposition
+    // change is atomic for every thread of the process.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}
+
 /// Parses `args` (the first is the program name) without ending the process:
 /// `--help` and `--version` print and give exit code 0, a usage error prints
 /// clap's message and gives 2. For in-process callers (the conformance suite,
