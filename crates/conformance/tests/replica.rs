@@ -53,11 +53,15 @@ async fn stale_read_then_read_your_writes<S: Stack>(db: &TestDatabase) {
         .add_all(&[NewHero::named(name.clone(), S::NAME)])
         .await
         .unwrap();
+    let seen = replica.by_name(&name).await;
+    // Resumed before any assertion: dropped while a panic unwinds, outside
+    // block_in_place, the pause's blocking client would abort the process
+    // and leave the replica paused for whoever runs next.
+    tokio::task::block_in_place(|| drop(pause));
     assert!(
-        replica.by_name(&name).await.unwrap().is_none(),
+        seen.unwrap().is_none(),
         "the replica saw a write it cannot have replayed"
     );
-    tokio::task::block_in_place(|| drop(pause));
 
     // Read your writes: wait for the replica to pass the writer's position.
     let mut stale = 0;

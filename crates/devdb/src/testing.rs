@@ -923,8 +923,11 @@ impl TableHold {
 
 /// WAL replay paused on the replica at `replica_url` until dropped, so a
 /// test can show a read that misses a write deterministically. The pause is
-/// cluster-wide, so it is taken under an advisory lock on the primary
-/// (`primary_url`): two tests never pause and resume over each other.
+/// cluster-wide, so it is taken under an advisory lock in the primary's
+/// `postgres` database (the server of `primary_url`): two tests never pause
+/// and resume over each other. Advisory locks are per database, so a lock
+/// in each test's own database would not have kept them apart (it did not:
+/// one test's resume let another's paused write through).
 /// Blocking (the `postgres` crate): from an async test, create and drop it
 /// inside `tokio::task::block_in_place`.
 pub struct ReplayPause {
@@ -949,7 +952,13 @@ impl ReplayPause {
             postgres::Client::connect(url, postgres::NoTls)
                 .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
         };
-        let mut primary = connect(primary_url);
+        let mut config: postgres::Config = primary_url
+            .parse()
+            .unwrap_or_else(|e| panic!("not a database URL: {primary_url}: {e}"));
+        let mut primary = config
+            .dbname("postgres")
+            .connect(postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to the primary's postgres database: {e}"));
         primary
             .execute("SELECT pg_advisory_lock($1)", &[&Self::KEY])
             .unwrap_or_else(|e| panic!("cannot take the pause lock: {e}"));
