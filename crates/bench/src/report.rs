@@ -853,15 +853,18 @@ fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Be
             each.join(", ")
         );
     }
+    // Each crate's fastest eager strategy (every strategy but the first, N+1).
+    let best_eager = |krate: &str, strategies: &[&str]| {
+        strategies[1..]
+            .iter()
+            .filter_map(|s| figure(ASSOCIATIONS, &format!("{krate}, {s}")))
+            .fold(0.0, f64::max)
+    };
     let eager: Vec<String> = STRATEGIES
         .iter()
         .map(|(krate, strategies)| {
             let base = figure(ASSOCIATIONS, &format!("{krate}, N+1")).unwrap_or(f64::INFINITY);
-            let best = strategies[1..]
-                .iter()
-                .filter_map(|s| figure(ASSOCIATIONS, &format!("{krate}, {s}")))
-                .fold(0.0, f64::max);
-            let r = best / base;
+            let r = best_eager(krate, strategies) / base;
             format!("{krate} {r:.1}× ({})", verdict(r >= 10.0))
         })
         .collect();
@@ -900,11 +903,7 @@ fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Be
     let nested: Vec<String> = STRATEGIES
         .iter()
         .map(|(krate, strategies)| {
-            let best = strategies[1..]
-                .iter()
-                .filter_map(|s| figure(ASSOCIATIONS, &format!("{krate}, {s}")))
-                .fold(0.0, f64::max);
-            let r = best / sqla_best;
+            let r = best_eager(krate, strategies) / sqla_best;
             format!("{krate} {r:.1}× ({})", verdict(r >= 10.0))
         })
         .collect();
