@@ -128,6 +128,18 @@ impl HeroStore for Store {
         Ok(queries::of_team(&mut tx.0, team_id).await?)
     }
 
+    /// For the session's write hardening (heroes-api's `outcome`): the
+    /// transaction's id, and a lost commit's fate.
+    async fn sql_value(tx: &mut Tx, expression: String) -> StoreResult<Option<String>> {
+        use diesel::sql_types::{Nullable, Text};
+        use diesel_async::RunQueryDsl as _;
+        let value = diesel::dsl::sql::<Nullable<Text>>(&format!("({expression})::text"));
+        Ok(diesel::select(value)
+            .get_result(&mut *tx.0)
+            .await
+            .map_err(Error::from)?)
+    }
+
     async fn ping(&self) -> StoreResult<PoolStatus> {
         let mut conn = self.pool.get().await?;
         queries::count(&mut conn).await?;

@@ -518,3 +518,14 @@ fn a_million_row_export_streams_in_bounded_memory_and_survives_a_hang_up() {
     let run = devdb::testing::check_export_memory(&mut serve, db.url(), 1_000_000);
     println!("{run:?}");
 }
+
+/// A POST whose COMMIT answer is lost with its connection (the backend
+/// ended while the commit waits for a synchronous standby, after it has
+/// committed locally) is answered 201, and the hero is stored: the session
+/// asks `txid_status` rather than answering 503 for a saved write.
+#[test]
+fn a_commit_whose_answer_is_lost_is_answered_for_what_happened() {
+    devdb::testing::check_lost_commit_is_answered_truthfully(&mut std::process::Command::new(
+        env!("CARGO_BIN_EXE_async-diesel"),
+    ));
+}

@@ -11,6 +11,7 @@ Run by `cargo run --release -p bench -- report` (in the venv it creates); by han
 """
 
 import os
+import uuid
 from datetime import datetime
 from typing import List, Optional, Union
 
@@ -25,8 +26,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 APP_SRC = "fastapi-sqlalchemy"
 
+# What `bench faults` sets, as it does for the Rust servers: the server's
+# statement_timeout, and (behind PgBouncer's transaction mode) no statement
+# cache and a unique name per prepared statement, the SQLAlchemy asyncpg
+# dialect's documented way through such a pooler.
+connect_args = {}
+if os.environ.get("STATEMENT_TIMEOUT_MS", "0") not in ("", "0"):
+    connect_args["server_settings"] = {"statement_timeout": os.environ["STATEMENT_TIMEOUT_MS"]}
+if os.environ.get("STATEMENT_CACHE") == "off":
+    connect_args["statement_cache_size"] = 0
+    connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid.uuid4()}__"
+
 # The same pool as the Rust servers: 8 connections, a 5 s wait.
-engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=8, max_overflow=0, pool_timeout=5)
+engine = create_async_engine(
+    os.environ["DATABASE_URL"], pool_size=8, max_overflow=0, pool_timeout=5, connect_args=connect_args
+)
 async_session = async_sessionmaker(engine, expire_on_commit=False)
 
 

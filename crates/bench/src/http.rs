@@ -171,10 +171,10 @@ request = function()
 end
 "#;
 
-/// A server process under test.
-struct Server {
-    child: Child,
-    port: u16,
+/// A server process under test, stopped (SIGTERM, then SIGKILL) when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -227,6 +227,18 @@ pub fn database_name(server: &str) -> String {
 
 /// Starts `server` on a free port of 127.0.0.1 with its database at `url`.
 fn start(server: &str, url: &str, database: &str, tools: &Tools) -> BenchResult<Server> {
+    start_with(server, url, database, tools, &[])
+}
+
+/// [`start`] with `env` set for the server's process on top of this one's
+/// (another cluster's `DATABASE_URL` and `PGDEV_DIR`, a statement timeout).
+pub(crate) fn start_with(
+    server: &str,
+    url: &str,
+    database: &str,
+    tools: &Tools,
+    env: &[(&str, String)],
+) -> BenchResult<Server> {
     let port = free_port()?;
     let addr = format!("127.0.0.1:{port}");
     let mut command = if server == FASTAPI {
@@ -271,6 +283,7 @@ fn start(server: &str, url: &str, database: &str, tools: &Tools) -> BenchResult<
         .env_remove("ECHO");
         c
     };
+    command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -293,12 +306,12 @@ fn start(server: &str, url: &str, database: &str, tools: &Tools) -> BenchResult<
 }
 
 /// uvicorn workers: one per core, as the Rust servers use every core.
-fn workers() -> usize {
+pub(crate) fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The status of `GET path`, or `None` if nothing answered.
-fn get_status(port: u16, path: &str) -> Option<u16> {
+pub(crate) fn get_status(port: u16, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(
@@ -313,6 +326,12 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
 
 /// Peak resident memory (VmHWM) of `pid` and every process below it, KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
+    memory_kib(pid, "VmHWM:")
+}
+
+/// `field` of /proc/PID/status (`VmHWM:` the peak, `VmRSS:` now) summed
+/// over `pid` and every process below it, KiB.
+pub(crate) fn memory_kib(pid: u32, field: &str) -> u64 {
     let parent_of = |p: &str| -> Option<u32> {
         let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
         // The fields after the command name, which is in parentheses.
@@ -328,7 +347,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
             .ok()
             .and_then(|s| {
                 s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
+                    .find(|l| l.starts_with(field))
                     .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
             })
             .unwrap_or(0)

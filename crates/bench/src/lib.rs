@@ -8,6 +8,7 @@ pub mod beyond;
 pub mod buildcost;
 pub mod contenders;
 pub mod dataset;
+pub mod faults;
 pub mod figures;
 pub mod http;
 pub mod measure;

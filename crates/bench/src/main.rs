@@ -107,6 +107,28 @@ enum Cmd {
         /// The database.
         url: String,
     },
+    /// Faults under load: every server and FastAPI + SQLAlchemy under steady
+    /// load while backends are terminated, PostgreSQL restarts, a table lock
+    /// outlasts the statement timeout and PgBouncer restarts, on a cluster
+    /// of the run's own; a ledger of every POST checked against the
+    /// database; then a soak. Writes docs/FAULTS.json and docs/FAULTS.md.
+    Faults {
+        /// Where to write the figures.
+        #[arg(long, default_value = "docs/FAULTS.json")]
+        json: PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "docs/FAULTS.md")]
+        out: PathBuf,
+        /// A smoke run: every fault, briefly; a 5 s soak.
+        #[arg(long)]
+        quick: bool,
+        /// The soak's length in seconds (default 180).
+        #[arg(long)]
+        soak: Option<u64>,
+        /// Only these servers (repeat; default: all five).
+        #[arg(long = "server")]
+        servers: Vec<String>,
+    },
     /// Write the report and the prose's report blocks again from a run's
     /// figures (e.g. after editing ANALYSIS.md or adding a block), without
     /// measuring.
@@ -169,6 +191,13 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Cmd::Faults {
+            json,
+            out,
+            quick,
+            soak,
+            servers,
+        } => return faults(&json, &out, quick, soak, &servers),
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -193,6 +222,41 @@ fn main() -> ExitCode {
         (false, false) => Build::ReuseOrMeasure,
     };
     match run(&url, &database, &out, &json, quick, build) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `bench faults`: runs every fault against the servers, writes the figures.
+fn faults(json: &Path, out: &Path, quick: bool, soak: Option<u64>, servers: &[String]) -> ExitCode {
+    let config = if quick {
+        bench::faults::FaultsConfig::quick()
+    } else {
+        bench::faults::FaultsConfig::full(soak.map(std::time::Duration::from_secs))
+    };
+    let scratch = workspace().join("target").join("bench");
+    let result = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)
+        .and_then(|tools| bench::faults::run(config, servers, tools))
+        .and_then(|mut results| {
+            let mut command = String::from("just faults");
+            if quick {
+                command.push_str(" --quick");
+            }
+            if let Some(s) = soak {
+                command.push_str(&format!(" --soak {s}"));
+            }
+            for s in servers {
+                command.push_str(&format!(" --server {s}"));
+            }
+            results.command = command;
+            bench::faults::write(&results, json, out)?;
+            eprintln!("wrote {} and {}", json.display(), out.display());
+            Ok(())
+        });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");

@@ -164,11 +164,28 @@ impl Pooler {
 
     /// Stops it (immediate shutdown: open client connections are closed).
     /// Returns false when it was not running.
+    ///
+    /// SIGTERM is PgBouncer 1.18's immediate shutdown; its SIGINT is the
+    /// "safe" one, which waits for every client to leave, and a client in
+    /// session mode never does. PgBouncer 1.23 made SIGTERM wait for clients
+    /// too, so one still there after 5 s is killed.
     pub fn stop(&self) -> Result<bool> {
         let Some(pid) = self.running_pid() else {
             return Ok(false);
         };
-        stop_process(pid, nix::sys::signal::Signal::SIGINT)?;
+        if stop_process(
+            pid,
+            nix::sys::signal::Signal::SIGTERM,
+            Duration::from_secs(5),
+        )
+        .is_err()
+        {
+            stop_process(
+                pid,
+                nix::sys::signal::Signal::SIGKILL,
+                Duration::from_secs(10),
+            )?;
+        }
         Ok(true)
     }
 
@@ -411,16 +428,16 @@ fn running_pid(pid_file: &Path, program: &str) -> Option<i32> {
     (comm.trim() == program).then_some(pid)
 }
 
-/// Sends `signal` and waits (10 s at most) for the process to go.
-fn stop_process(pid: i32, signal: nix::sys::signal::Signal) -> Result<()> {
+/// Sends `signal` and waits (`wait` at most) for the process to go.
+fn stop_process(pid: i32, signal: nix::sys::signal::Signal, wait: Duration) -> Result<()> {
     let target = nix::unistd::Pid::from_raw(pid);
     let _ = nix::sys::signal::kill(target, signal);
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + wait;
     while Path::new(&format!("/proc/{pid}")).exists() {
         if Instant::now() >= deadline {
             return Err(Error::Server {
                 context: format!("process {pid} did not stop"),
-                cause: "still running 10 s after the signal".to_owned(),
+                cause: format!("still running {} s after {signal}", wait.as_secs()),
             });
         }
         std::thread::sleep(Duration::from_millis(50));

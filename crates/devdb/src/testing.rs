@@ -544,6 +544,132 @@ fn http_status(addr: &str, path: &str) -> Option<u16> {
     text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
 
+/// `POST path` with a JSON `body` to the server at `addr`: its status and
+/// the whole response, or `None` if it did not answer within 30 s.
+fn http_post(addr: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .ok()?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    let status = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    Some((status, text))
+}
+
+/// A write whose `COMMIT` answer is lost with its connection is answered
+/// for what happened (heroes-api's `outcome`). `command` is an example
+/// binary; it serves from a database on a cluster of this check's own, where
+/// every commit is then made to wait for a synchronous standby that never
+/// comes (`synchronous_standby_names`). A `POST /heroes` sent then has
+/// committed locally when its backend is ended in that wait, and its
+/// connection is gone before the answer: the server must answer 201, not
+/// the 503 that would tell the client nothing was saved (a *phantom* write,
+/// as `just faults` counts them), and the hero must be stored. Panics
+/// (failing the test) otherwise.
+pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
+    use std::time::{Duration, Instant};
+
+    let scratch = ScratchCluster::new().unwrap_or_else(|e| panic!("scratch cluster: {e}"));
+    let database = "lost_commit";
+    let url = scratch
+        .devdb()
+        .database_url(database)
+        .unwrap_or_else(|e| panic!("scratch database: {e}"));
+    // devdb's clusters commit asynchronously (`synchronous_commit = off`,
+    // for speed), which never waits for a standby: this database does.
+    postgres::Client::connect(&scratch.url(), postgres::NoTls)
+        .and_then(|mut c| {
+            c.batch_execute(&format!(
+                "ALTER DATABASE {database} SET synchronous_commit = on"
+            ))
+        })
+        .unwrap_or_else(|e| panic!("synchronous_commit: {e:?}"));
+    command
+        .env("DATABASE_URL", scratch.url())
+        .env("PGDEV_DIR", scratch.dir())
+        .env_remove("MIGRATION_DATABASE_URL")
+        .args(["--database", database, "serve", "--addr", "127.0.0.1:0"]);
+    let Serving {
+        child: _child,
+        addr,
+        lines,
+        ..
+    } = Serving::start(command);
+    let _drain = std::thread::spawn(move || lines.iter().for_each(drop));
+    let mut admin = postgres::Client::connect(&scratch.url(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to the scratch cluster: {e}"));
+    // Apart: ALTER SYSTEM refuses the implicit transaction of a multi-statement query.
+    for sql in [
+        "ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'",
+        "SELECT pg_reload_conf()",
+    ] {
+        admin
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("make commits wait: {e:?}"));
+    }
+    // Backends read the new setting between statements, a moment after.
+    std::thread::sleep(Duration::from_millis(500));
+    let post_addr = addr.clone();
+    let post = std::thread::spawn(move || {
+        http_post(&post_addr, "/heroes", r#"{"name":"lost answer","age":7}"#)
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ended = loop {
+        let ended: i64 = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = $1 AND wait_event = 'SyncRep'",
+                &[&database],
+            )
+            .unwrap_or_else(|e| panic!("end the waiting backend: {e}"))
+            .get(0);
+        if ended > 0 || Instant::now() > deadline {
+            break ended;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    for sql in [
+        "ALTER SYSTEM RESET synchronous_standby_names",
+        "SELECT pg_reload_conf()",
+    ] {
+        admin
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("let commits through again: {e:?}"));
+    }
+    let answer = post.join();
+    assert_eq!(
+        ended, 1,
+        "no backend waited in COMMIT for the standby; the POST got {answer:?}"
+    );
+    let (status, response) = answer
+        .unwrap_or_else(|_| panic!("the POST thread panicked"))
+        .unwrap_or_else(|| panic!("the server did not answer the POST within 30 s"));
+    let stored: i64 = postgres::Client::connect(&url, postgres::NoTls)
+        .and_then(|mut c| {
+            c.query_one(
+                "SELECT count(*) FROM heroes WHERE name = 'lost answer'",
+                &[],
+            )
+        })
+        .unwrap_or_else(|e| panic!("count the hero: {e}"))
+        .get(0);
+    assert_eq!(
+        stored, 1,
+        "the hero's transaction did not commit:\n{response}"
+    );
+    assert_eq!(
+        status, 201,
+        "the hero was stored, yet the server answered otherwise (a phantom write):\n{response}"
+    );
+}
+
 /// What [`check_serve_binary`] saw, for the test to print.
 #[derive(Debug)]
 pub struct ServeRun {

@@ -208,3 +208,31 @@ fn database_url_at_devdbs_pgbouncer_migrates_on_the_cluster_behind_it() {
         "{err}"
     );
 }
+
+/// Stopping PgBouncer closes its clients' connections at once: a client
+/// connected in session mode (which holds its server connection until it
+/// leaves) does not keep it running. PgBouncer 1.18's SIGINT waited for
+/// every client to leave, and `stop` gave up after 10 s with it still
+/// running (found by `just faults`, which restarts PgBouncer under load).
+#[test]
+fn stopping_pgbouncer_does_not_wait_for_its_session_clients() {
+    let scratch = ScratchCluster::new().unwrap();
+    let devdb = scratch.devdb();
+    let url = devdb.pooler_url("postgres", PoolMode::Session).unwrap();
+    let mut held = client(&url);
+    held.simple_query("SELECT 1").unwrap();
+    let pooler = Pooler::new(devdb.settings(), PoolMode::Session);
+    let began = std::time::Instant::now();
+    assert!(pooler.stop().unwrap());
+    assert_eq!(pooler.running_pid(), None);
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(5),
+        "stop took {:?}: it waited for the client instead of closing it",
+        began.elapsed()
+    );
+    // The client finds its connection closed, not a pooler still answering.
+    assert!(held.simple_query("SELECT 1").is_err());
+    // And it starts again when asked.
+    devdb.pooler_url("postgres", PoolMode::Session).unwrap();
+    client(&url).simple_query("SELECT 1").unwrap();
+}

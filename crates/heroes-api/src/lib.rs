@@ -19,6 +19,8 @@
 
 /// `GET /heroes/export`: streaming rows through a bounded channel.
 pub mod export;
+/// A commit whose answer was lost: whether it took effect.
+mod outcome;
 /// Errors as RFC 9457 problem documents, and what a store may report.
 pub mod problem;
 /// The routes, their handlers, the middleware and the OpenAPI document.

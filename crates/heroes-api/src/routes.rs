@@ -384,7 +384,7 @@ async fn create_heroes<S: HeroStore>(
             .map_err(|e| Problem::unprocessable(if many { format!("{at}: {e}") } else { e }))?;
         rows.push(row);
     }
-    let saved = S::add_heroes(db.tx().await?, rows).await?;
+    let saved = S::add_heroes(db.write().await?, rows).await?;
     db.commit().await?;
     let mut saved: Vec<HeroOut> = saved.into_iter().map(HeroOut::from).collect();
     let body = match (many, saved.pop()) {
@@ -414,7 +414,7 @@ async fn update_hero<S: HeroStore>(
 ) -> Result<Json<HeroOut>, Problem> {
     let id = path_id("id", id)?;
     let changes = patch.validate().map_err(Problem::unprocessable)?;
-    let tx = db.tx().await?;
+    let tx = db.write().await?;
     let hero = if changes.is_empty() {
         S::get_hero(tx, id).await?
     } else {
@@ -437,7 +437,7 @@ async fn delete_hero<S: HeroStore>(
     mut db: Session<S>,
 ) -> Result<StatusCode, Problem> {
     let id = path_id("id", id)?;
-    let deleted = S::delete_hero(db.tx().await?, id).await?;
+    let deleted = S::delete_hero(db.write().await?, id).await?;
     db.commit().await?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)
@@ -485,7 +485,7 @@ async fn create_team<S: HeroStore>(
     ApiJson(team): ApiJson<TeamIn>,
 ) -> Result<(StatusCode, Json<TeamOut>), Problem> {
     let team = team.validate().map_err(Problem::unprocessable)?;
-    let saved = S::add_team(db.tx().await?, team).await?;
+    let saved = S::add_team(db.write().await?, team).await?;
     db.commit().await?;
     Ok((StatusCode::CREATED, Json(saved.into())))
 }

@@ -28,12 +28,29 @@ use crate::{HeroStore, StoreError};
 pub struct Session<S: HeroStore> {
     store: S,
     tx: Option<S::Tx>,
+    /// The transaction's id, once a handler has asked to [`Session::write`].
+    xid: Option<i64>,
 }
 
 impl<S: HeroStore> Session<S> {
     /// A session on `store` that has not begun yet.
     pub fn new(store: S) -> Self {
-        Self { store, tx: None }
+        Self {
+            store,
+            tx: None,
+            xid: None,
+        }
+    }
+
+    /// The open transaction, for a handler that writes. The first call also
+    /// reads the transaction's id (one round trip), so that a commit whose
+    /// answer is lost with the connection can still be answered truthfully
+    /// (production hardening: `crate::outcome`).
+    pub async fn write(&mut self) -> Result<&mut S::Tx, StoreError> {
+        if self.xid.is_none() {
+            self.xid = Some(crate::outcome::transaction_id::<S>(self.tx().await?).await?);
+        }
+        self.tx().await
     }
 
     // ANCHOR: session
@@ -49,9 +66,15 @@ impl<S: HeroStore> Session<S> {
     /// `await session.commit()`: keeps the work and returns the connection.
     /// A session that never ran a query has nothing to commit.
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        match self.tx.take() {
-            Some(tx) => S::commit(tx).await,
-            None => Ok(()),
+        let Some(tx) = self.tx.take() else {
+            return Ok(());
+        };
+        match (S::commit(tx).await, self.xid) {
+            // The connection went with the answer: did the write commit?
+            (Err(StoreError::Unavailable(cause)), Some(xid)) => {
+                crate::outcome::settle(&self.store, xid, cause).await
+            }
+            (result, _) => result,
         }
     }
 }

@@ -140,6 +140,15 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
         team_id: i64,
     ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
 
+    /// The value of one SQL `expression` as text (`SELECT (expression)::text`)
+    /// in the transaction. The session asks it for the transaction's id
+    /// before a write commits and, if the commit's answer is lost, whether
+    /// that transaction committed (`crate::outcome`).
+    fn sql_value(
+        tx: &mut Self::Tx,
+        expression: String,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+
     /// For `/readyz`: one round trip to the database outside any
     /// transaction, then the pool's state.
     fn ping(&self) -> impl Future<Output = StoreResult<PoolStatus>> + Send;

@@ -112,6 +112,22 @@ impl HeroStore for Store {
         Ok(queries::of_team(tx, team_id).await?)
     }
 
+    /// For the session's write hardening (heroes-api's `outcome`): the
+    /// transaction's id, and a lost commit's fate.
+    async fn sql_value(tx: &mut Self::Tx, expression: String) -> StoreResult<Option<String>> {
+        use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+        let sql = format!("SELECT ({expression})::text");
+        let row = tx
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .map_err(Error::from)?;
+        Ok(row
+            .map(|r| r.try_get_by_index::<Option<String>>(0))
+            .transpose()
+            .map_err(Error::from)?
+            .flatten())
+    }
+
     async fn ping(&self) -> StoreResult<PoolStatus> {
         self.db.ping().await.map_err(Error::from)?;
         let pool = self.db.get_postgres_connection_pool();

@@ -108,6 +108,16 @@ impl HeroStore for Store {
         Ok(queries::of_team(tx, team_id).await?)
     }
 
+    /// For the session's write hardening (heroes-api's `outcome`): the
+    /// transaction's id, and a lost commit's fate.
+    async fn sql_value(tx: &mut Self::Tx, expression: String) -> StoreResult<Option<String>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT ({expression})::text"));
+        Ok(sqlx::query_scalar(sql)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(Error::from)?)
+    }
+
     async fn ping(&self) -> StoreResult<PoolStatus> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

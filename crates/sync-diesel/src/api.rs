@@ -176,6 +176,18 @@ impl HeroStore for Store {
         tx.run(move |conn| queries::of_team(conn, team_id)).await
     }
 
+    /// For the session's write hardening (heroes-api's `outcome`): the
+    /// transaction's id, and a lost commit's fate.
+    async fn sql_value(tx: &mut Tx, expression: String) -> StoreResult<Option<String>> {
+        use diesel::RunQueryDsl as _;
+        use diesel::sql_types::{Nullable, Text};
+        tx.run(move |conn| {
+            let value = diesel::dsl::sql::<Nullable<Text>>(&format!("({expression})::text"));
+            Ok(diesel::select(value).get_result(conn)?)
+        })
+        .await
+    }
+
     async fn ping(&self) -> StoreResult<PoolStatus> {
         let pool = self.pool.clone();
         blocking::run(

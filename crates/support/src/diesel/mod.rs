@@ -45,9 +45,22 @@ pub enum Trouble {
     Other,
 }
 
-/// Sorts a diesel error into a [`Trouble`]. Diesel reports no SQLSTATE, so a
-/// session the server is ending (57P01, 57P02) is told by the server's own
-/// words, "terminating connection".
+/// The server's own words for the errors `crate::sqlstate_is_unavailable`
+/// names by SQLSTATE, which diesel does not report: a session being ended
+/// (57P01, 57P02), a server shutting down or starting up (57P03), a
+/// statement cancelled, by `statement_timeout` or otherwise (57014), no
+/// connection slot left (53300).
+const UNAVAILABLE_MESSAGES: [&str; 5] = [
+    "terminating connection",
+    "the database system is",
+    "canceling statement due to statement timeout",
+    "canceling statement due to user request",
+    "sorry, too many clients",
+];
+
+/// Sorts a diesel error into a [`Trouble`]. Diesel reports no SQLSTATE, so
+/// the errors that mean "not now" are told by the server's own words
+/// ([`UNAVAILABLE_MESSAGES`]).
 pub fn trouble(err: &Error) -> Trouble {
     let Error::DatabaseError(kind, info) = err else {
         return Trouble::Other;
@@ -57,7 +70,45 @@ pub fn trouble(err: &Error) -> Trouble {
         DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
             Trouble::Unavailable
         }
-        _ if info.message().starts_with("terminating connection") => Trouble::Unavailable,
+        _ if UNAVAILABLE_MESSAGES
+            .iter()
+            .any(|words| info.message().starts_with(words)) =>
+        {
+            Trouble::Unavailable
+        }
         _ => Trouble::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(message: &str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn the_servers_words_for_not_now_are_unavailable_and_others_are_not() {
+        for message in [
+            "terminating connection due to administrator command",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "canceling statement due to statement timeout",
+            "canceling statement due to user request",
+            "sorry, too many clients already",
+        ] {
+            assert_eq!(
+                trouble(&server_error(message)),
+                Trouble::Unavailable,
+                "{message}"
+            );
+        }
+        for message in [
+            "relation \"heroes\" does not exist",
+            "canceling statement due to lock timeout",
+        ] {
+            assert_eq!(trouble(&server_error(message)), Trouble::Other, "{message}");
+        }
     }
 }
