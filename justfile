@@ -128,6 +128,15 @@ book:
 conformance:
     cargo run -q -p conformance -- report --out book/src/behaviour.md
 
+# Faults under load: every server and FastAPI + SQLAlchemy under 64
+# connections while backends are terminated, PostgreSQL restarts, a table
+# lock outlasts statement_timeout and PgBouncer restarts, on a cluster of the
+# run's own; a ledger of every POST; then a 3-minute soak per server. Writes
+# docs/FAULTS.json and docs/FAULTS.md (~25 min; `--quick --out /tmp/f.md
+# --json /tmp/f.json` for a smoke run, `--soak SECS`, `--server NAME`).
+faults *args:
+    cargo run --release -q -p bench -- faults {{args}}
+
 # The measured comparison: every crate, raw tokio-postgres, pgbench, psql \copy
 # and SQLAlchemy (psycopg2, asyncpg), plus cold build cost; writes
 # docs/COMPARISON.json, book/src/comparison.md with its charts, and every report

@@ -14,7 +14,8 @@
 //!
 //! Everything runs on a cluster of the run's own ([`ScratchCluster`]: its
 //! own folder and port, stopped and deleted at the end), never on the
-//! shared one: restarting that would break every other user of it.
+//! shared one: restarting that would break every other user of it. Unlike
+//! devdb's clusters, it runs with `fsync` and `synchronous_commit` on.
 //!
 //! The ledger: a POST answered 201 is acknowledged and must be in the
 //! database (else it is *lost*); a POST answered with an error status must
@@ -751,9 +752,27 @@ pub fn run(config: FaultsConfig, servers: &[String], tools: Tools) -> BenchResul
         scratch.dir().display()
     );
     scratch.devdb().ensure_server().map_err(text)?;
+    let runtime = Runtime::new().map_err(text)?;
+    // devdb's clusters trade durability for speed (fsync and
+    // synchronous_commit off); a run that asks what survives a restart
+    // turns both back on.
+    runtime.block_on(async {
+        let client = connect(&scratch.url()).await?;
+        for sql in [
+            "ALTER SYSTEM SET fsync = on",
+            "ALTER SYSTEM SET synchronous_commit = on",
+            "SELECT pg_reload_conf()",
+        ] {
+            client
+                .batch_execute(sql)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        BenchResult::Ok(())
+    })?;
     let bed = Bed {
         scratch,
-        runtime: Runtime::new().map_err(text)?,
+        runtime,
         tools,
         config,
     };
@@ -761,7 +780,8 @@ pub fn run(config: FaultsConfig, servers: &[String], tools: Tools) -> BenchResul
     let mut results = FaultsResults {
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         method: format!(
-            "{} connections, one request at a time each (one POST /heroes with a new name in {POST_EVERY}, \
+            "A cluster of the run's own with fsync and synchronous_commit on. \
+             {} connections, one request at a time each (one POST /heroes with a new name in {POST_EVERY}, \
              the rest GET /heroes/{{id}}), from {} s before each fault to {} s after it ends; \
              client timeout {} s; the servers' statement_timeout {} ms (`STATEMENT_TIMEOUT_MS`), \
              their pools {POOL_SIZE} connections (FastAPI: per uvicorn worker, {} workers); \

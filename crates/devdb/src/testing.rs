@@ -616,9 +616,8 @@ pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
     }
     // Backends read the new setting between statements, a moment after.
     std::thread::sleep(Duration::from_millis(500));
-    let post_addr = addr.clone();
     let post = std::thread::spawn(move || {
-        http_post(&post_addr, "/heroes", r#"{"name":"lost answer","age":7}"#)
+        http_post(&addr, "/heroes", r#"{"name":"lost answer","age":7}"#)
     });
     let deadline = Instant::now() + Duration::from_secs(20);
     let ended = loop {
