@@ -34,6 +34,7 @@ pub(crate) async fn transaction_id<S: HeroStore>(tx: &mut S::Tx) -> StoreResult<
         .ok_or_else(|| StoreError::Internal(format!("txid_current() gave {text:?}")))
 }
 
+// ANCHOR: settle
 /// Finds out whether transaction `xid`, whose commit failed with `cause`,
 /// committed: `Ok` if it did; the 503 it would have been if it did not;
 /// a 500 that says so when that cannot be known within [`SETTLE_WITHIN`].
@@ -57,6 +58,7 @@ pub(crate) async fn settle<S: HeroStore>(store: &S, xid: i64, cause: String) -> 
         }
     }
 }
+// ANCHOR_END: settle
 
 /// `txid_status(xid)` on a connection of the pool's.
 async fn status<S: HeroStore>(store: &S, xid: i64) -> StoreResult<Option<String>> {
