@@ -14,6 +14,8 @@
 //! cargo run -p bench -- render                             # rewrite the chapter and the blocks from docs/COMPARISON.json
 //! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
 //! cargo run --release -p bench -- beyond                   # only relations, sweeps, the stream, into the JSON (~5 min)
+//! just faults                                              # faults under load: docs/FAULTS.md (~25 min)
+//! cargo run -p bench -- faults --render                    # rewrite docs/FAULTS.md from docs/FAULTS.json
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -128,6 +130,9 @@ enum Cmd {
         /// Only these servers (repeat; default: all five).
         #[arg(long = "server")]
         servers: Vec<String>,
+        /// Measure nothing: write the report again from the figures in `--json`.
+        #[arg(long)]
+        render: bool,
     },
     /// Write the report and the prose's report blocks again from a run's
     /// figures (e.g. after editing ANALYSIS.md or adding a block), without
@@ -197,7 +202,23 @@ fn main() -> ExitCode {
             quick,
             soak,
             servers,
-        } => return faults(&json, &out, quick, soak, &servers),
+            render,
+        } => {
+            if render {
+                return match std::fs::read_to_string(&json)
+                    .map_err(|e| format!("{}: {e}", json.display()))
+                    .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+                    .and_then(|results| bench::faults::write(&results, &json, &out))
+                {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => {
+                        eprintln!("error: {err}");
+                        ExitCode::from(1)
+                    }
+                };
+            }
+            return faults(&json, &out, quick, soak, &servers);
+        }
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -67,3 +67,14 @@ fn the_books_measured_comparison_is_the_committed_figures_rendered() {
         "book/src/comparison.md is not docs/COMPARISON.json rendered; run `cargo run -p bench -- render`"
     );
 }
+
+#[test]
+fn the_fault_report_is_the_committed_fault_figures_rendered() {
+    let text = std::fs::read_to_string(workspace().join("docs/FAULTS.json")).unwrap();
+    let results: bench::faults::FaultsResults = serde_json::from_str(&text).unwrap();
+    let report = std::fs::read_to_string(workspace().join("docs/FAULTS.md")).unwrap();
+    assert!(
+        bench::faults::render(&results) == report,
+        "docs/FAULTS.md is not docs/FAULTS.json rendered; run `cargo run -p bench -- faults --render`"
+    );
+}

@@ -60,7 +60,7 @@ const UNAVAILABLE_MESSAGES: [&str; 5] = [
 
 /// Sorts a diesel error into a [`Trouble`]. Diesel reports no SQLSTATE, so
 /// the errors that mean "not now" are told by the server's own words
-/// ([`UNAVAILABLE_MESSAGES`]).
+/// (`UNAVAILABLE_MESSAGES`).
 pub fn trouble(err: &Error) -> Trouble {
     let Error::DatabaseError(kind, info) = err else {
         return Trouble::Other;
