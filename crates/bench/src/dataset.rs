@@ -7,7 +7,7 @@ use crate::contenders::BenchResult;
 use crate::workloads::{BULK_APP_SRC, DATA_ROWS, INSERT_APP_SRC, data_row, to_csv};
 
 /// A plain tokio-postgres connection (its I/O task on the current runtime).
-async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
+pub(crate) async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .map_err(|e| e.to_string())?;

@@ -34,11 +34,10 @@ use devdb::scale::PoolMode;
 use devdb::testing::ScratchCluster;
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
-use tokio_postgres::NoTls;
 
 use crate::baselines::Tools;
-use crate::contenders::{BenchResult, RUST, text};
-use crate::dataset;
+use crate::contenders::{BenchResult, text};
+use crate::dataset::{self, connect};
 use crate::http::{self, FASTAPI, SERVERS};
 
 /// Terminating every backend.
@@ -322,17 +321,6 @@ impl Load {
     }
 }
 
-/// A plain connection to `url` for the run's own statements.
-async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
-}
-
 /// The ledger's verdict on a load's POSTs, from the heroes named `prefix…`.
 #[derive(Debug, Default)]
 struct Ledger {
@@ -385,6 +373,11 @@ async fn connections_to(admin_url: &str, name: &str) -> BenchResult<u64> {
         .await
         .map_err(|e| format!("{e:?}"))?;
     Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
+/// A 2xx answer.
+fn is_ok(status: Option<u16>) -> bool {
+    matches!(status, Some(200..=299))
 }
 
 /// Answers that are not 2xx, 4xx or 503, plus requests with no answer.
@@ -451,16 +444,13 @@ impl Bed {
             .runtime
             .block_on(connections_to(&self.admin_url(), database))?;
         let mut errors_by_status = BTreeMap::new();
-        for outcome in outcomes
-            .iter()
-            .filter(|o| !matches!(o.status, Some(200..=299)))
-        {
+        for outcome in outcomes.iter().filter(|o| !is_ok(o.status)) {
             let key = outcome.status.map_or("none".to_owned(), |s| s.to_string());
             *errors_by_status.entry(key).or_insert(0) += 1;
         }
         let recovery_ms = outcomes
             .iter()
-            .filter(|o| matches!(o.status, Some(200..=299)) && o.sent_ms >= injected.ended_ms)
+            .filter(|o| is_ok(o.status) && o.sent_ms >= injected.ended_ms)
             .map(|o| o.done_ms - injected.ended_ms)
             .min_by(f64::total_cmp)
             .map(|ms| ms.round() as u64);
@@ -469,10 +459,7 @@ impl Bed {
             fault: fault.to_owned(),
             effect: injected.effect,
             requests: outcomes.len() as u64,
-            ok: outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Some(200..=299)))
-                .count() as u64,
+            ok: outcomes.iter().filter(|o| is_ok(o.status)).count() as u64,
             errors_by_status,
             unexpected: outcomes.iter().filter(|o| is_unexpected(o.status)).count() as u64,
             acknowledged: ledger.acknowledged,
@@ -686,10 +673,7 @@ impl Bed {
             server: server.to_owned(),
             seconds,
             requests: outcomes.len() as u64,
-            ok: outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Some(200..=299)))
-                .count() as u64,
+            ok: outcomes.iter().filter(|o| is_ok(o.status)).count() as u64,
             unexpected: outcomes.iter().filter(|o| is_unexpected(o.status)).count() as u64,
             lost: ledger.lost,
             rss_start_kib,
@@ -809,7 +793,7 @@ pub fn run(config: FaultsConfig, servers: &[String], tools: Tools) -> BenchResul
 
 /// Whether `server` is one of the four Rust servers (the goals are theirs).
 pub fn is_rust(server: &str) -> bool {
-    RUST[..4].contains(&server)
+    crate::scale::CRATES.contains(&server)
 }
 
 /// What each fault is, for the report.

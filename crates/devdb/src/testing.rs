@@ -606,14 +606,17 @@ pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
     let mut admin = postgres::Client::connect(&scratch.url(), postgres::NoTls)
         .unwrap_or_else(|e| panic!("connect to the scratch cluster: {e}"));
     // Apart: ALTER SYSTEM refuses the implicit transaction of a multi-statement query.
-    for sql in [
+    let standby = |admin: &mut postgres::Client, setting: &str| {
+        for sql in [setting, "SELECT pg_reload_conf()"] {
+            admin
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        }
+    };
+    standby(
+        &mut admin,
         "ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'",
-        "SELECT pg_reload_conf()",
-    ] {
-        admin
-            .batch_execute(sql)
-            .unwrap_or_else(|e| panic!("make commits wait: {e:?}"));
-    }
+    );
     // Backends read the new setting between statements, a moment after.
     std::thread::sleep(Duration::from_millis(500));
     let post = std::thread::spawn(move || {
@@ -634,14 +637,7 @@ pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    for sql in [
-        "ALTER SYSTEM RESET synchronous_standby_names",
-        "SELECT pg_reload_conf()",
-    ] {
-        admin
-            .batch_execute(sql)
-            .unwrap_or_else(|e| panic!("let commits through again: {e:?}"));
-    }
+    standby(&mut admin, "ALTER SYSTEM RESET synchronous_standby_names");
     let answer = post.join();
     assert_eq!(
         ended, 1,
