@@ -33,8 +33,10 @@ impl Store {
     }
 }
 
-/// A pooled connection inside `BEGIN`.
-pub struct Tx(PooledConnection);
+/// A pooled connection owned by one request, inside `BEGIN` when it came
+/// from [`HeroStore::begin`] (the flag), outside any transaction from
+/// [`HeroStore::connect`].
+pub struct Tx(PooledConnection, bool);
 
 impl HeroStore for Store {
     type Tx = Tx;
@@ -46,16 +48,26 @@ impl HeroStore for Store {
         AnsiTransactionManager::begin_transaction(&mut *conn)
             .await
             .map_err(Error::from)?;
-        Ok(Tx(conn))
+        Ok(Tx(conn, true))
+    }
+
+    async fn connect(&self) -> StoreResult<Tx> {
+        Ok(Tx(self.pool.get().await?, false))
     }
 
     async fn commit(mut tx: Tx) -> StoreResult<()> {
+        if !tx.1 {
+            return Ok(()); // dropping the connection gives it back
+        }
         Ok(AnsiTransactionManager::commit_transaction(&mut *tx.0)
             .await
             .map_err(Error::from)?)
     }
 
     fn rollback(mut tx: Tx) {
+        if !tx.1 {
+            return; // no transaction: dropping the connection gives it back
+        }
         // `Drop` cannot await. If no runtime is left (shutdown), dropping the
         // connection is still safe: the pool sees the open transaction and
         // discards the connection instead of reusing it.

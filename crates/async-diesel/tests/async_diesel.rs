@@ -529,3 +529,25 @@ fn a_commit_whose_answer_is_lost_is_answered_for_what_happened() {
         env!("CARGO_BIN_EXE_async-diesel"),
     ));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_unnest_insert_stores_what_add_all_stores() {
+    let (_db, pool) = fresh("ad_unnest", Settings::default()).await;
+    let batch = seed::awkward_heroes(APP);
+    let saved = session(&pool, async |conn| {
+        async_diesel::beyond::add_all_unnest(conn, &batch).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(saved.len(), batch.len());
+    for (row, hero) in batch.iter().zip(&saved) {
+        assert_eq!(
+            (&hero.name, &hero.secret_name, hero.age),
+            (&row.name, &row.secret_name, row.age)
+        );
+        let again = queries::get(&mut pool.get().await.unwrap(), hero.id)
+            .await
+            .unwrap();
+        assert_eq!(again.as_ref(), Some(hero));
+    }
+}

@@ -30,7 +30,8 @@ pub fn pgbench_script(workload: Workload) -> String {
             "\\set a random(0, 99)\nSELECT {HERO_COLUMNS} FROM heroes \
              WHERE app_src = 'bench-' || lpad(:a::text, 2, '0') ORDER BY id;\n"
         ),
-        Workload::Insert100 => format!(
+        // pgbench does not run the fast path (`Workload::rust_only`).
+        Workload::Insert100 | Workload::Insert100Fast => format!(
             "INSERT INTO heroes (name, secret_name, age, app_src) \
              SELECT 'pgbench-' || md5(random()::text || clock_timestamp()::text) || '-' || g, \
              NULL, 30, 'bench-insert' FROM generate_series(1, 100) g RETURNING {HERO_COLUMNS};\n"

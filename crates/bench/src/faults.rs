@@ -720,6 +720,7 @@ pub fn run(config: FaultsConfig, servers: &[String], tools: Tools) -> BenchResul
     let chosen: Vec<&str> = SERVERS
         .iter()
         .copied()
+        .filter(|s| *s != http::FASTAPI_AUTOCOMMIT) // the study's server is enough
         .filter(|s| servers.is_empty() || servers.iter().any(|w| w == s))
         .collect();
     if chosen.is_empty() {

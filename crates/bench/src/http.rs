@@ -25,8 +25,25 @@ use crate::results::median;
 /// The study's stack, the HTTP section's reference.
 pub const FASTAPI: &str = "FastAPI + SQLAlchemy (asyncpg)";
 
+/// The same FastAPI server with its one-statement reads in AUTOCOMMIT
+/// (`AUTOCOMMIT_READS=1`): what the study's stack gains from what the Rust
+/// servers' `db.autocommit()` does.
+pub const FASTAPI_AUTOCOMMIT: &str = "FastAPI + SQLAlchemy (asyncpg, AUTOCOMMIT reads)";
+
 /// The servers measured, in report order.
-pub const SERVERS: [&str; 5] = [RUST[0], RUST[1], RUST[2], RUST[3], FASTAPI];
+pub const SERVERS: [&str; 6] = [
+    RUST[0],
+    RUST[1],
+    RUST[2],
+    RUST[3],
+    FASTAPI,
+    FASTAPI_AUTOCOMMIT,
+];
+
+/// Whether `server` is one of the two FastAPI rows.
+pub fn is_fastapi(server: &str) -> bool {
+    server == FASTAPI || server == FASTAPI_AUTOCOMMIT
+}
 
 /// `GET /heroes/{id}`, a random hero of the 10,000.
 pub const GET: &str = "http_get_by_pk";
@@ -221,7 +238,7 @@ pub fn database_name(server: &str) -> String {
         })
         .collect();
     let mut name = format!("bench_http_{slug}");
-    name.truncate(40);
+    name.truncate(63); // PostgreSQL's longest name
     name
 }
 
@@ -241,7 +258,7 @@ pub(crate) fn start_with(
 ) -> BenchResult<Server> {
     let port = free_port()?;
     let addr = format!("127.0.0.1:{port}");
-    let mut command = if server == FASTAPI {
+    let mut command = if is_fastapi(server) {
         let uvicorn = tools.python.with_file_name("uvicorn");
         let app_dir = tools.script.parent().unwrap_or_else(|| Path::new("."));
         let mut c = Command::new(uvicorn);
@@ -265,6 +282,9 @@ pub(crate) fn start_with(
                 "DATABASE_URL",
                 url.replacen("postgres://", "postgresql+asyncpg://", 1),
             );
+        if server == FASTAPI_AUTOCOMMIT {
+            c.env("AUTOCOMMIT_READS", "1");
+        }
         c
     } else {
         // The crate's own command line, run by this binary (`bench
@@ -486,7 +506,7 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
             let server = SERVERS[(i + round) % SERVERS.len()];
             let database = database_name(server);
             let url = devdb::database_url(&database).map_err(|e| e.to_string())?;
-            if server == FASTAPI {
+            if is_fastapi(server) {
                 // FastAPI has no migrations of its own here: the schema comes
                 // from the same migrations as everyone else's.
                 runtime.block_on(dataset::migrate(&url))?;

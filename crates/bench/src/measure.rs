@@ -236,13 +236,18 @@ impl Bench {
         let rounds = self.config.rounds;
         let mut with_variants = single.clone();
         with_variants.extend((0..self.variants.len()).map(Who::Variant));
+        let rust_only: Vec<Who> = (0..self.rust.len()).map(Who::Rust).collect();
         let steps = rounds
-            * (Workload::ALL.len() * single.len() + VARIANT_WORKLOADS.len() * self.variants.len());
+            * (Workload::ALL.iter().filter(|w| !w.rust_only()).count() * single.len()
+                + Workload::ALL.iter().filter(|w| w.rust_only()).count() * rust_only.len()
+                + VARIANT_WORKLOADS.len() * self.variants.len());
         self.start_phase("single ops", steps);
         for round in 0..rounds {
             for workload in Workload::ALL {
                 let who_runs = if VARIANT_WORKLOADS.contains(&workload) {
                     &with_variants
+                } else if workload.rust_only() {
+                    &rust_only
                 } else {
                     &single
                 };

@@ -238,12 +238,18 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     );
     for workload in Workload::ALL {
         let samples = order(results, workload.id(), 1);
+        if samples.is_empty() {
+            continue; // a run from before the workload existed
+        }
         let raw = results.find(workload.id(), RAW, 1).map(|s| s.per_sec);
         let sqla = results
             .find(workload.id(), SQLA_PSYCOPG2, 1)
             .map(|s| s.per_sec);
         let _ = writeln!(md, "### {}\n", workload.title());
         table(&mut md, &samples, raw, sqla, "ops/s");
+        if workload == Workload::Insert100Fast {
+            fast_insert_note(&mut md, results);
+        }
         let bars: Vec<(String, f64)> = samples
             .iter()
             .map(|s| (s.contender.clone(), s.per_sec))
@@ -463,6 +469,36 @@ fn cpu_table(md: &mut String, samples: &[Sample], tasks: u32) {
     md.push('\n');
 }
 
+/// Under the fast insert table: each crate's fast path against its
+/// idiomatic one and against raw tokio-postgres (goal: ≥ 0.9× raw).
+fn fast_insert_note(md: &mut String, results: &Results) {
+    let fast = Workload::Insert100Fast.id();
+    let idiomatic = Workload::Insert100.id();
+    let Some(raw) = results.find(fast, RAW, 1).map(|s| s.per_sec) else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "The idiomatic insert (the table above) sends multi-row `VALUES`: five parameters a row, 500 for 100 heroes, in a statement PostgreSQL plans afresh each time. The fast path sends the columns as five arrays (`UNNEST`; SeaORM, whose binder cannot send an array with NULLs in it, one `jsonb_to_recordset` parameter), written by hand in each crate's `beyond.rs`; sqlx-raw's `add_all` is already the `UNNEST`.\n"
+    );
+    for krate in CRATES {
+        let (Some(f), Some(i)) = (
+            results.find(fast, krate, 1),
+            results.find(idiomatic, krate, 1),
+        ) else {
+            continue;
+        };
+        let x = f.per_sec / raw.max(1.0);
+        let _ = writeln!(
+            md,
+            "- {krate}: {:.2}× its idiomatic insert, {x:.2}× raw tokio-postgres (goal ≥ 0.9×: {}).",
+            f.per_sec / i.per_sec.max(1.0),
+            if x >= 0.9 { "met" } else { "missed" }
+        );
+    }
+    md.push('\n');
+}
+
 /// The application over HTTP: each server × load, with the FastAPI +
 /// SQLAlchemy baseline, the goals checked, and each server's peak memory.
 /// Database round trips per `GET /heroes/{id}` under load: every Rust
@@ -470,11 +506,29 @@ fn cpu_table(md: &mut String, samples: &[Sample], tasks: u32) {
 /// without a round trip); the two on sqlx add the ping sqlx 0.9 always sends
 /// as a connection comes back to its pool (a protocol `Sync`, after the
 /// response). SQLAlchemy's AsyncSession sends BEGIN, SELECT, ROLLBACK.
-fn round_trips(server: &str) -> f64 {
+fn round_trips(server: &str, one_statement_reads: bool) -> f64 {
     match server {
-        "sqlx-raw" | "seaorm-migrate" => 4.0,
-        _ => 3.0,
+        // A run from before the one-statement reads: BEGIN, SELECT, COMMIT,
+        // and sqlx's ping as the connection comes back.
+        "sqlx-raw" | "seaorm-migrate" if !one_statement_reads => 4.0,
+        _ if !one_statement_reads => 3.0,
+        // The SELECT, and sqlx's ping as the connection comes back.
+        "sqlx-raw" | "seaorm-migrate" => 2.0,
+        // BEGIN (autobegin), the SELECT, ROLLBACK as the session closes.
+        crate::http::FASTAPI => 3.0,
+        // The SELECT alone (`db.autocommit()`, or SQLAlchemy's AUTOCOMMIT).
+        _ => 1.0,
     }
+}
+
+/// Whether the run measured the servers with one-statement reads (no
+/// transaction around a GET): runs before them have no AUTOCOMMIT FastAPI row.
+fn one_statement_reads(results: &Results) -> bool {
+    results
+        .http
+        .samples
+        .iter()
+        .any(|s| s.contender == crate::http::FASTAPI_AUTOCOMMIT)
 }
 
 /// What holds each server back at 64 connections, from figures of this run:
@@ -493,9 +547,15 @@ fn what_bounds(md: &mut String, results: &Results) {
     let Some(ceiling) = results.find(CONCURRENT, PGBENCH, 8).map(|s| s.per_sec) else {
         return;
     };
+    let one_statement_reads = one_statement_reads(results);
     let _ = writeln!(
         md,
-        "### What bounds each\n\nThe servers, `wrk` and PostgreSQL share two cores. A `GET /heroes/{{id}}` costs each Rust server three round trips to PostgreSQL (BEGIN, SELECT, COMMIT; its pool checks a connection in steady use without one) and FastAPI three (BEGIN, SELECT, ROLLBACK). sqlx 0.9 adds a fourth to sqlx-raw and seaorm-migrate: it pings every connection as it comes back to the pool (a protocol `Sync`, after the response is sent; not configurable). Against pgbench's {} statements/s for the same SELECT over 8 connections (this run, nothing else on the machine), at 64 connections:\n",
+        "### What bounds each\n\n{} Against pgbench's {} statements/s for the same SELECT over 8 connections (this run, nothing else on the machine), at 64 connections:\n",
+        if one_statement_reads {
+            "The servers, `wrk` and PostgreSQL share two cores. A `GET /heroes/{id}` is one statement, so each Rust server sends it alone, outside any transaction (`db.autocommit()`): one round trip to PostgreSQL for diesel's two, and two for the sqlx-based two, since sqlx 0.9 pings every connection as it comes back to the pool (a protocol `Sync`, after the response is sent; not configurable). FastAPI's session begins a transaction on its first statement, so it sends three (BEGIN, SELECT, ROLLBACK as the session closes), and one with its reads in AUTOCOMMIT. The contract counts these on the wire (`http-contract/src/round_trips.rs`)."
+        } else {
+            "The servers, `wrk` and PostgreSQL share two cores. In this run (before the one-statement reads) a `GET /heroes/{id}` cost each Rust server three round trips to PostgreSQL (BEGIN, SELECT, COMMIT; its pool checks a connection in steady use without one) and FastAPI three (BEGIN, SELECT, ROLLBACK). sqlx 0.9 adds a fourth to sqlx-raw and seaorm-migrate: it pings every connection as it comes back to the pool (a protocol `Sync`, after the response is sent; not configurable)."
+        },
         per_sec(ceiling)
     );
     let _ = writeln!(
@@ -506,7 +566,7 @@ fn what_bounds(md: &mut String, results: &Results) {
         let Some(s) = find(server) else {
             continue;
         };
-        let trips = round_trips(server);
+        let trips = round_trips(server, one_statement_reads);
         let _ = writeln!(
             md,
             "| {server} | {} | {} | {:.0}% |",
@@ -518,19 +578,26 @@ fn what_bounds(md: &mut String, results: &Results) {
     let Some(fastapi) = find(FASTAPI) else {
         return;
     };
-    let needed = 10.0 * fastapi.per_sec * round_trips("sync-diesel");
+    let needed = 10.0 * fastapi.per_sec * round_trips("sync-diesel", one_statement_reads);
     let worst_spread = results
         .http
         .samples
         .iter()
-        .filter(|s| s.workload == GET && s.connections == 256 && s.contender != FASTAPI)
+        .filter(|s| {
+            s.workload == GET && s.connections == 256 && !crate::http::is_fastapi(&s.contender)
+        })
         .map(|s| s.p99_us / s.p50_us.max(1.0))
         .fold(0.0_f64, f64::max);
     let _ = writeln!(
         md,
-        "\nRead with the 10× goal: FastAPI uses a small share of the database (its two uvicorn workers spend their cores in Python). Ten times its rate would cost a Rust server {} round trips/s, {:.0}% of what pgbench gets with the machine to itself, while the server and `wrk` need the same two cores. What is left per request is the transaction the API opens for every request (BEGIN and COMMIT around one SELECT; a read-only endpoint could skip them) and, for the sqlx-based two, sqlx's ping on return; sync-diesel also hands every database call to a blocking thread (`spawn_blocking`). At 256 connections every Rust server's p99 stays within {worst_spread:.1}× its p50: requests wait for one of the 8 pooled connections in turn, and nothing queues without bound.\n",
+        "\nRead with the 10× goal: FastAPI uses a small share of the database (its two uvicorn workers spend their cores in Python). Ten times its rate would cost a Rust server {} round trips/s, {:.0}% of what pgbench gets with the machine to itself, while the server and `wrk` need the same two cores. {}sync-diesel also hands every database call to a blocking thread (`spawn_blocking`). At 256 connections every Rust server's p99 stays within {worst_spread:.1}× its p50: requests wait for one of the 8 pooled connections in turn, and nothing queues without bound.\n",
         per_sec(needed),
-        100.0 * needed / ceiling
+        100.0 * needed / ceiling,
+        if one_statement_reads {
+            ""
+        } else {
+            "What is left per request is the transaction the API opened for every request (BEGIN and COMMIT around one SELECT; a read-only endpoint could skip them) and, for the sqlx-based two, sqlx's ping on return; "
+        }
     );
 }
 
@@ -548,14 +615,24 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
     let _ = writeln!(md, "## The application over HTTP\n");
     let _ = writeln!(
         md,
-        "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`, one transaction per request) and the study's own stack, \
-         FastAPI + SQLAlchemy `AsyncSession` over asyncpg under uvicorn (`crates/bench/python/fastapi_app.py`, the same routes), \
+        "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`: {}) and the study's own stack, \
+         FastAPI + SQLAlchemy `AsyncSession` over asyncpg under uvicorn (`crates/bench/python/fastapi_app.py`, the same routes; a session begins a transaction on its first statement){}, \
          each on a database of its own holding the 10,000 heroes, the first 1,000 in 100 teams of 10, under load from `wrk` on the same \
          machine (load generator, servers and PostgreSQL share its cores, alike for every server). Pools of 8 connections everywhere; \
          per-request logging off. `/teams?include=heroes` loads eagerly in two statements (FastAPI: `selectinload`); `/heroes/export` \
          streams NDJSON through a bounded buffer (FastAPI: `stream_scalars` with `yield_per=1000` into a `StreamingResponse`), at as many \
          connections as a Rust server exports at once; the POSTs run last, so every export reads the same 10,000 heroes. \
          Measured: {}.\n",
+        if one_statement_reads(results) {
+            "a transaction for each request that writes or reads twice, none for a one-statement read"
+        } else {
+            "in this run, one transaction per request"
+        },
+        if one_statement_reads(results) {
+            ", also measured with its one-statement reads on an AUTOCOMMIT engine (`AUTOCOMMIT_READS=1`)"
+        } else {
+            ""
+        },
         http.method
     );
     for (workload, connections) in LOADS {

@@ -24,17 +24,26 @@ pub enum Workload {
     Filter100,
     /// `add_all` of 100 new heroes + `commit()`.
     Insert100,
+    /// The same 100 heroes through each crate's fastest path (`UNNEST` of
+    /// arrays, or one JSON parameter for SeaORM); Rust contenders only.
+    Insert100Fast,
 }
 
 impl Workload {
     /// Every single-operation workload, in report order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::GetByPk,
         Self::ByName,
         Self::Scalar,
         Self::Filter100,
         Self::Insert100,
+        Self::Insert100Fast,
     ];
+
+    /// Whether only the Rust contenders run it (no SQLAlchemy, no pgbench).
+    pub fn rust_only(self) -> bool {
+        self == Self::Insert100Fast
+    }
 
     /// The identifier used in files and on the Python command line.
     pub fn id(self) -> &'static str {
@@ -44,6 +53,7 @@ impl Workload {
             Self::Scalar => "scalar",
             Self::Filter100 => "filter_100",
             Self::Insert100 => "insert_100",
+            Self::Insert100Fast => "insert_100_fast",
         }
     }
 
@@ -55,6 +65,9 @@ impl Workload {
             Self::Scalar => "one scalar (`scalar()`)",
             Self::Filter100 => "100 rows by app_src (`scalars().all()`)",
             Self::Insert100 => "insert 100 heroes in one transaction (`add_all` + `commit`)",
+            Self::Insert100Fast => {
+                "insert 100 heroes in one transaction, each crate's fastest path (`UNNEST` of arrays; SeaORM: `jsonb_to_recordset`)"
+            }
         }
     }
 }

@@ -122,6 +122,20 @@ impl Observer {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// [`Self::backends`] once there are `count` of them, or as they are
+    /// after 3 s: the backend of a connection just closed (a migration's)
+    /// stays listed for a moment while it exits.
+    pub async fn backends_settled(&self, count: usize) -> Result<Vec<i32>, String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let pids = self.backends().await?;
+            if pids.len() == count || std::time::Instant::now() >= deadline {
+                return Ok(pids);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// `pg_terminate_backend(pid)` and waits (up to 5 s) until it is gone.
     pub async fn terminate(&self, pid: i32) -> Result<(), String> {
         self.client

@@ -571,7 +571,7 @@ async fn killed_backend<S: Stack>() -> Verdict {
         .map_err(at("add"))?;
     let id = saved[0].id;
     stack.get(id).await.map_err(at("get before"))?;
-    let before = obs.backends().await?;
+    let before = obs.backends_settled(1).await?;
     ensure!(
         before.len() == 1,
         "expected the pool's one connection, the server lists {before:?}"

@@ -2,6 +2,11 @@
 //! store's query in the request's [`Session`], commits, and shapes the
 //! answer. The same handlers serve all four crates; only `S` changes.
 //!
+//! A handler whose whole unit of work is one statement (the four reads of
+//! `/heroes`) takes its connection with `db.autocommit()`: no `BEGIN`, no
+//! `COMMIT`, one round trip. A handler that writes (`db.write()`) or reads
+//! with several statements (`db.tx()`) runs them in one transaction.
+//!
 //! | route | the study's Python | store call |
 //! |---|---|---|
 //! | `GET /heroes/{id}` | `await db.get(HeroModel, hero_id)` | [`HeroStore::get_hero`] |
@@ -252,8 +257,7 @@ async fn get_hero<S: HeroStore>(
     mut db: Session<S>,
 ) -> Result<Json<HeroOut>, Problem> {
     let id = path_id("id", id)?;
-    let hero = S::get_hero(db.tx().await?, id).await?;
-    db.commit().await?;
+    let hero = S::get_hero(db.autocommit().await?, id).await?;
     let hero = hero.ok_or_else(|| Problem::not_found(format!("no hero has id {id}")))?;
     Ok(Json(hero.into()))
 }
@@ -272,8 +276,7 @@ async fn hero_by_name<S: HeroStore>(
     mut db: Session<S>,
 ) -> Result<Json<HeroOut>, Problem> {
     let name = crate::types::text("name", name).map_err(Problem::unprocessable)?;
-    let hero = S::hero_by_name(db.tx().await?, &name).await?;
-    db.commit().await?;
+    let hero = S::hero_by_name(db.autocommit().await?, &name).await?;
     let hero = hero.ok_or_else(|| Problem::not_found(format!("no hero is named '{name}'")))?;
     Ok(Json(hero.into()))
 }
@@ -292,8 +295,7 @@ async fn list_heroes<S: HeroStore>(
     mut db: Session<S>,
 ) -> Result<Json<Vec<HeroOut>>, Problem> {
     let search = params.validate().map_err(Problem::unprocessable)?;
-    let heroes = S::list_heroes(db.tx().await?, &search).await?;
-    db.commit().await?;
+    let heroes = S::list_heroes(db.autocommit().await?, &search).await?;
     Ok(Json(heroes.into_iter().map(HeroOut::from).collect()))
 }
 
@@ -339,8 +341,7 @@ async fn export_heroes<S: HeroStore>(
 #[utoipa::path(get, path = "/heroes/count", tag = "heroes",
     responses((status = 200, description = "How many heroes there are", body = Count)))]
 async fn count_heroes<S: HeroStore>(mut db: Session<S>) -> Result<Json<Count>, Problem> {
-    let count = S::count_heroes(db.tx().await?).await?;
-    db.commit().await?;
+    let count = S::count_heroes(db.autocommit().await?).await?;
     Ok(Json(Count { count }))
 }
 

@@ -1,10 +1,12 @@
 //! What an example crate writes to serve the API: a [`HeroStore`].
 //!
 //! It has two halves. The unit of work ([`HeroStore::begin`],
-//! [`HeroStore::commit`], [`HeroStore::rollback`]) is how the crate opens a
-//! transaction on a pooled connection and ends it; [`Session`](crate::Session)
-//! calls these for every request. The queries (`get_hero`, `add_heroes`, ...)
-//! each run inside that transaction and call the crate's own query functions.
+//! [`HeroStore::connect`], [`HeroStore::commit`], [`HeroStore::rollback`]) is
+//! how the crate checks a pooled connection out (with `BEGIN` for work of
+//! several statements, without it for one) and gives it back;
+//! [`Session`](crate::Session) calls these for every request. The queries
+//! (`get_hero`, `add_heroes`, ...) each run on that connection and call the
+//! crate's own query functions.
 //! Inputs arrive validated; outputs are the model's row types.
 
 use std::future::Future;
@@ -33,9 +35,11 @@ pub struct PoolStatus {
 /// One example crate's engine, as the server sees it. Cloned into every
 /// request (it is the axum state), so it should be a pool handle.
 pub trait HeroStore: Clone + Send + Sync + 'static {
-    /// One request's unit of work: a pooled connection with an open
-    /// transaction (sqlx's `Transaction`, SeaORM's `DatabaseTransaction`, a
-    /// diesel connection after `BEGIN`).
+    /// One request's unit of work: a pooled connection, with an open
+    /// transaction when it came from [`HeroStore::begin`] (sqlx's
+    /// `Transaction`, SeaORM's `DatabaseTransaction`, a diesel connection
+    /// after `BEGIN`) and without one when it came from
+    /// [`HeroStore::connect`].
     type Tx: Send + 'static;
 
     /// The `app_src` stamped on every hero this server creates.
@@ -45,7 +49,16 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
     /// give up within the pool's timeout with [`StoreError::Unavailable`].
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
 
-    /// Commits the transaction and returns the connection to the pool.
+    /// Checks a connection out of the pool *without* `BEGIN`, for a unit of
+    /// work that is one statement: PostgreSQL runs a statement sent outside a
+    /// transaction as a transaction of its own, so `BEGIN` and `COMMIT` would
+    /// only add two round trips. [`HeroStore::commit`] and
+    /// [`HeroStore::rollback`] on it only give the connection back. Gives up
+    /// within the pool's timeout with [`StoreError::Unavailable`].
+    fn connect(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+
+    /// Commits the transaction (if [`HeroStore::begin`] opened one) and
+    /// returns the connection to the pool.
     fn commit(tx: Self::Tx) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Rolls back and returns the connection, without waiting: called from

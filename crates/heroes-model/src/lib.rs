@@ -37,12 +37,55 @@ pub mod schema;
 #[cfg(feature = "sea-orm")]
 pub mod entity;
 
+/// An `INSERT` of heroes given as five arrays, one per column (name,
+/// secret_name, age, app_src, team_id), that `UNNEST` turns back into rows,
+/// returning each stored row: the fast insert path of the diesel crates'
+/// `beyond::add_all_unnest` (sqlx-raw's `queries::add_all` writes the same).
+pub const INSERT_UNNEST: &str = "INSERT INTO heroes (name, secret_name, age, app_src, team_id) \
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::text[], $5::int8[]) \
+     RETURNING id, name, secret_name, age, app_src, created_at, team_id";
+
+/// New heroes as five columns, each one array, in the order of
+/// [`INSERT_UNNEST`]'s parameters.
+pub struct HeroColumns<'a> {
+    /// `name` of each row.
+    pub names: Vec<&'a str>,
+    /// `secret_name` of each row.
+    pub secret_names: Vec<Option<&'a str>>,
+    /// `age` of each row.
+    pub ages: Vec<Option<i32>>,
+    /// `app_src` of each row.
+    pub app_srcs: Vec<&'a str>,
+    /// `team_id` of each row.
+    pub team_ids: Vec<Option<i64>>,
+}
+
+impl<'a> HeroColumns<'a> {
+    /// `rows`, column by column.
+    pub fn of(rows: &'a [NewHero]) -> Self {
+        Self {
+            names: rows.iter().map(|h| h.name.as_str()).collect(),
+            secret_names: rows.iter().map(|h| h.secret_name.as_deref()).collect(),
+            ages: rows.iter().map(|h| h.age).collect(),
+            app_srcs: rows.iter().map(|h| h.app_src.as_str()).collect(),
+            team_ids: rows.iter().map(|h| h.team_id).collect(),
+        }
+    }
+}
+
 /// A row of `heroes`, as read back from the database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "diesel",
-    derive(diesel::Queryable, diesel::Selectable, diesel::Identifiable, diesel::Associations),
+    derive(
+        diesel::Queryable,
+        diesel::QueryableByName,
+        diesel::Selectable,
+        diesel::Identifiable,
+        diesel::Associations
+    ),
     // `belongs_to`: `Hero::belonging_to(&teams)` and `grouped_by` (team_id).
+    // `QueryableByName`: read from hand-written SQL (`sql_query`) by column name.
     diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg), belongs_to(Team))
 )]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]

@@ -104,6 +104,27 @@ pub fn new_heroes(app_src: &str, mut team_id: impl FnMut(&str) -> Option<i64>) -
         .collect()
 }
 
+/// Two rows that test an insert written by hand: NULL in every nullable
+/// column, quotes, a backslash, braces and non-ASCII text in the names.
+pub fn awkward_heroes(app_src: &str) -> Vec<NewHero> {
+    vec![
+        NewHero {
+            name: "O'Brien \"the\" \\ hero ✓".to_owned(),
+            secret_name: None,
+            age: Some(41),
+            app_src: app_src.to_owned(),
+            team_id: None,
+        },
+        NewHero {
+            name: "plain".to_owned(),
+            secret_name: Some("{\"not\": json}".to_owned()),
+            age: None,
+            app_src: app_src.to_owned(),
+            team_id: None,
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

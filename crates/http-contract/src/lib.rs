@@ -13,6 +13,8 @@ pub mod beyond;
 pub mod checks;
 /// The four crates, each as a way to build its store from a URL.
 pub mod contenders;
+/// What a read and a write send on the wire, counted.
+pub mod round_trips;
 /// A proxy that counts the statements a server sends.
 pub mod statements;
 

@@ -4,8 +4,11 @@
 //!
 //! It counts what the server *executes*: each simple `Query` message, and
 //! each `Execute` of the extended protocol, named by the SQL its `Parse`
-//! gave (through the `Bind` that ties a portal to a prepared statement). No
-//! crate's own logging is trusted, and no server setting is needed.
+//! gave (through the `Bind` that ties a portal to a prepared statement). It
+//! also counts round trips: each `Query`, and each `Sync` after an
+//! `Execute`, is a request the client then waits on (`ReadyForQuery`); a
+//! bare `Sync` is a pool's ping, counted apart. No crate's own logging is
+//! trusted, and no server setting is needed.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,12 +17,27 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The statements seen so far, in order, across every connection, and the
-/// bytes PostgreSQL has sent back.
+/// The statements seen so far, in order, across every connection, the
+/// bytes PostgreSQL has sent back, the round trips that ran statements and
+/// the pings.
 #[derive(Clone, Default)]
-pub struct Statements(Arc<Mutex<Vec<String>>>, Arc<AtomicU64>);
+pub struct Statements(
+    Arc<Mutex<Vec<String>>>,
+    Arc<AtomicU64>,
+    Arc<AtomicU64>,
+    Arc<AtomicU64>,
+);
 
 impl Statements {
+    /// Round trips that ran statements, and pings (a bare `Sync`), since the
+    /// last call.
+    pub fn take_round_trips(&self) -> (u64, u64) {
+        (
+            self.2.swap(0, Ordering::Relaxed),
+            self.3.swap(0, Ordering::Relaxed),
+        )
+    }
+
     /// Bytes sent by PostgreSQL to the server under test so far.
     pub fn bytes_from_postgres(&self) -> u64 {
         self.1.load(Ordering::Relaxed)
@@ -113,6 +131,8 @@ struct Reader {
     started: bool,
     statements: HashMap<String, String>,
     portals: HashMap<String, String>,
+    /// An `Execute` was sent since the last `Sync`.
+    executed: bool,
 }
 
 impl Reader {
@@ -155,6 +175,12 @@ impl Reader {
             .split(|b| *b == 0)
             .map(|f| String::from_utf8_lossy(f).into_owned());
         match kind {
+            b'Q' => seen.2.fetch_add(1, Ordering::Relaxed),
+            b'S' if std::mem::take(&mut self.executed) => seen.2.fetch_add(1, Ordering::Relaxed),
+            b'S' => seen.3.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+        match kind {
             b'Q' => seen.push(fields.next().unwrap_or_default()),
             b'P' => {
                 let name = fields.next().unwrap_or_default();
@@ -168,6 +194,7 @@ impl Reader {
                 self.portals.insert(portal, sql);
             }
             b'E' => {
+                self.executed = true;
                 let portal = fields.next().unwrap_or_default();
                 seen.push(self.portals.get(&portal).cloned().unwrap_or_default());
             }

@@ -2,7 +2,7 @@
 //! `src/checks.rs` against every server. A fifth crate is one `contender!` line.
 
 use http_contract::contenders::{AsyncDiesel, SeaOrm, SqlxRaw, SyncDiesel};
-use http_contract::{beyond, checks, run};
+use http_contract::{beyond, checks, round_trips, run};
 
 macro_rules! contender {
     ($module:ident, $contender:ty) => {
@@ -56,6 +56,10 @@ macro_rules! contender {
             #[test]
             fn export_abandoned() {
                 run(beyond::export_abandoned::<$contender>());
+            }
+            #[test]
+            fn one_statement_reads() {
+                run(round_trips::reads::<$contender>());
             }
         }
     };

@@ -4,7 +4,9 @@
 //! `heroes-api`; this file is what SeaORM brings. The unit of work is the
 //! `DatabaseTransaction` that `db.begin()` returns: it owns its pooled
 //! connection, `commit()` keeps the work, and dropping it rolls back, so a
-//! failed or cancelled request needs no code here. Each query is one of
+//! failed or cancelled request needs no code here. For one statement it is
+//! the `DatabaseConnection` itself ([`Tx`]), which checks a connection out
+//! for that statement alone. Each query is one of
 //! [`crate::queries`]' functions, which take any `ConnectionTrait`: the
 //! transaction here, the `DatabaseConnection` in the tour.
 
@@ -12,7 +14,7 @@ use heroes_api::export::Rows;
 use heroes_api::problem::sqlstate_is_unavailable;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr};
+use sea_orm::{DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbErr, RuntimeErr};
 
 use crate::{APP_SRC, Error, beyond, db, production, queries};
 
@@ -29,32 +31,61 @@ impl Store {
     }
 }
 
+// ANCHOR: tx
+/// One request's unit of work: a transaction, or (for one statement) the
+/// pool itself. Queries take any `ConnectionTrait`; [`Tx::db`] lends either
+/// as SeaORM's `DatabaseExecutor`.
+pub enum Tx {
+    /// From `db.begin()`: `BEGIN` sent, rolled back if dropped.
+    Transaction(DatabaseTransaction),
+    /// The pool: a statement run on it is its own transaction.
+    Statement(DatabaseConnection),
+}
+
+impl Tx {
+    /// What the queries run on.
+    pub fn db(&self) -> DatabaseExecutor<'_> {
+        match self {
+            Tx::Transaction(tx) => tx.into(),
+            Tx::Statement(db) => db.into(),
+        }
+    }
+}
+// ANCHOR_END: tx
+
 impl HeroStore for Store {
-    type Tx = DatabaseTransaction;
+    type Tx = Tx;
     const APP_SRC: &'static str = APP_SRC;
 
     // ANCHOR: unit_of_work
-    async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(db::session(&self.db).await?)
+    async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx::Transaction(db::session(&self.db).await?))
     }
 
-    async fn commit(tx: Self::Tx) -> StoreResult<()> {
-        Ok(tx.commit().await.map_err(Error::from)?)
+    async fn connect(&self) -> StoreResult<Tx> {
+        Ok(Tx::Statement(self.db.clone())) // checks out at the statement
+    }
+
+    async fn commit(tx: Tx) -> StoreResult<()> {
+        match tx {
+            Tx::Transaction(tx) => Ok(tx.commit().await.map_err(Error::from)?),
+            Tx::Statement(_) => Ok(()),
+        }
     }
     // ANCHOR_END: unit_of_work
 
     // ANCHOR: get_hero
     async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(queries::get(tx, id).await?)
+        Ok(queries::get(&tx.db(), id).await?)
     }
     // ANCHOR_END: get_hero
 
     async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(queries::by_name(tx, name).await?)
+        Ok(queries::by_name(&tx.db(), name).await?)
     }
 
     async fn list_heroes(tx: &mut Self::Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
-        Ok(beyond::search(tx, search).await?)
+        Ok(beyond::search(&tx.db(), search).await?)
     }
 
     async fn export_heroes(self, search: HeroSearch, out: Rows) {
@@ -69,12 +100,12 @@ impl HeroStore for Store {
     }
 
     async fn count_heroes(tx: &mut Self::Tx) -> StoreResult<i64> {
-        let count = queries::count(tx).await?;
+        let count = queries::count(&tx.db()).await?;
         i64::try_from(count).map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(queries::add_all(tx, &rows).await?)
+        Ok(queries::add_all(&tx.db(), &rows).await?)
     }
 
     async fn update_hero(
@@ -82,34 +113,34 @@ impl HeroStore for Store {
         id: i64,
         changes: HeroChanges,
     ) -> StoreResult<Option<Hero>> {
-        Ok(queries::update(tx, id, &changes).await?)
+        Ok(queries::update(&tx.db(), id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
-        Ok(queries::delete(tx, id).await?)
+        Ok(queries::delete(&tx.db(), id).await?)
     }
 
     async fn add_team(tx: &mut Self::Tx, team: NewTeam) -> StoreResult<Team> {
-        let mut saved = queries::add_teams(tx, &[team]).await?;
+        let mut saved = queries::add_teams(&tx.db(), &[team]).await?;
         saved
             .pop()
             .ok_or_else(|| StoreError::Internal("INSERT ... RETURNING gave no row".into()))
     }
 
     async fn list_teams(tx: &mut Self::Tx) -> StoreResult<Vec<Team>> {
-        Ok(queries::teams(tx).await?)
+        Ok(queries::teams(&tx.db()).await?)
     }
 
     async fn teams_with_heroes(tx: &mut Self::Tx) -> StoreResult<Vec<TeamWithHeroes>> {
-        Ok(beyond::teams_with_heroes(tx).await?)
+        Ok(beyond::teams_with_heroes(&tx.db()).await?)
     }
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
-        Ok(queries::team(tx, id).await?)
+        Ok(queries::team(&tx.db(), id).await?)
     }
 
     async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(queries::of_team(tx, team_id).await?)
+        Ok(queries::of_team(&tx.db(), team_id).await?)
     }
 
     /// For the session's write hardening (heroes-api's `outcome`): the
@@ -118,6 +149,7 @@ impl HeroStore for Store {
         use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
         let sql = format!("SELECT ({expression})::text");
         let row = tx
+            .db()
             .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
             .await
             .map_err(Error::from)?;

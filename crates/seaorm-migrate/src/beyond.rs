@@ -9,12 +9,12 @@
 
 use futures_util::{Stream, TryStreamExt as _};
 use heroes_model::entity::{hero, team};
-use heroes_model::{Hero, HeroSearch, SortKey, TeamWithHeroes};
+use heroes_model::{Hero, HeroSearch, NewHero, SortKey, TeamWithHeroes};
 use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::extension::postgres::PgExpr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, LoaderTrait, ModelTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, StreamTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, LoaderTrait, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Statement, StreamTrait,
 };
 
 use crate::error::{Error, Result};
@@ -146,3 +146,34 @@ where
     Ok(rows.map_ok(Hero::from).map_err(Error::from))
 }
 // ANCHOR_END: stream
+
+// ANCHOR: add_all_json
+/// [`crate::queries::add_all`]'s fast twin. `insert_many` binds five
+/// parameters per row (500 for 100 heroes), and PostgreSQL plans a statement
+/// of that size each time. Here the rows go as one JSON parameter that
+/// `jsonb_to_recordset` turns back into rows: one parameter whatever the
+/// count. (The `UNNEST` of five arrays that the other crates send needs
+/// arrays with NULLs in them, which SeaORM's sqlx binder cannot send.) The
+/// price is SQL by hand, read back into the entity by `from_raw_sql`.
+pub async fn add_all_json(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<Vec<Hero>> {
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "name": h.name, "secret_name": h.secret_name, "age": h.age,
+                "app_src": h.app_src, "team_id": h.team_id,
+            })
+        })
+        .collect();
+    let insert = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO heroes (name, secret_name, age, app_src, team_id) \
+         SELECT name, secret_name, age, app_src, team_id FROM jsonb_to_recordset($1::text::jsonb) \
+           AS r(name text, secret_name text, age int4, app_src text, team_id int8) \
+         RETURNING id, name, secret_name, age, app_src, created_at, team_id",
+        [serde_json::Value::Array(json).to_string().into()],
+    );
+    let saved = hero::Entity::find().from_raw_sql(insert).all(db).await?;
+    Ok(saved.into_iter().map(Hero::from).collect())
+}
+// ANCHOR_END: add_all_json

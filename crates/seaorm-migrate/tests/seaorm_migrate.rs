@@ -599,3 +599,23 @@ fn a_commit_whose_answer_is_lost_is_answered_for_what_happened() {
         env!("CARGO_BIN_EXE_seaorm-migrate"),
     ));
 }
+
+#[tokio::test]
+async fn the_json_insert_stores_what_add_all_stores() {
+    let (_db, conn) = fresh("so_json").await;
+    let batch = seed::awkward_heroes(APP);
+    let txn = conn.begin().await.unwrap();
+    let saved = seaorm_migrate::beyond::add_all_json(&txn, &batch)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(saved.len(), batch.len());
+    for (row, hero) in batch.iter().zip(&saved) {
+        assert_eq!(
+            (&hero.name, &hero.secret_name, hero.age),
+            (&row.name, &row.secret_name, row.age)
+        );
+        let again = queries::get(&conn, hero.id).await.unwrap();
+        assert_eq!(again.as_ref(), Some(hero));
+    }
+}

@@ -2,17 +2,19 @@
 //!
 //! The routes, validation, errors and OpenAPI document are written once in
 //! `heroes-api`; this file is what sqlx brings. The unit of work is the
-//! `Transaction<'static, Postgres>` of [`crate::db::session`]: it holds its
-//! pooled connection, [`HeroStore::commit`](heroes_api::HeroStore::commit)
-//! commits it, and dropping it rolls back, so a failed or cancelled request
-//! needs no code here. Each query is one of [`crate::queries`], run on the
-//! transaction's connection.
+//! `Transaction<'static, Postgres>` of [`crate::db::session`], or for one
+//! statement a bare `PoolConnection` ([`Tx`]): each holds its pooled
+//! connection, [`HeroStore::commit`](heroes_api::HeroStore::commit) commits
+//! the transaction, and dropping it rolls back, so a failed or cancelled
+//! request needs no code here. Each query is one of [`crate::queries`], run
+//! on the connection inside.
 
 use heroes_api::export::Rows;
 use heroes_api::problem::sqlstate_is_unavailable;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::{APP_SRC, Error, beyond, db, production, queries};
 
@@ -29,17 +31,56 @@ impl Store {
     }
 }
 
+// ANCHOR: tx
+/// One request's connection: in a transaction, or (for a unit of work that
+/// is one statement) a bare pooled connection. Queries take `&mut
+/// PgConnection`, which either gives.
+pub enum Tx {
+    /// From `pool.begin()`: `BEGIN` sent, rolled back if dropped.
+    Transaction(Transaction<'static, Postgres>),
+    /// From `pool.acquire()`: each statement its own transaction.
+    Statement(PoolConnection<Postgres>),
+}
+
+impl std::ops::Deref for Tx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            Tx::Transaction(tx) => tx,
+            Tx::Statement(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            Tx::Transaction(tx) => tx,
+            Tx::Statement(conn) => conn,
+        }
+    }
+}
+// ANCHOR_END: tx
+
 impl HeroStore for Store {
-    type Tx = Transaction<'static, Postgres>;
+    type Tx = Tx;
     const APP_SRC: &'static str = APP_SRC;
 
     // ANCHOR: unit_of_work
-    async fn begin(&self) -> StoreResult<Self::Tx> {
-        Ok(db::session(&self.pool).await?)
+    async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx::Transaction(db::session(&self.pool).await?))
     }
 
-    async fn commit(tx: Self::Tx) -> StoreResult<()> {
-        Ok(tx.commit().await.map_err(Error::from)?)
+    async fn connect(&self) -> StoreResult<Tx> {
+        let conn = self.pool.acquire().await.map_err(Error::from)?;
+        Ok(Tx::Statement(conn))
+    }
+
+    async fn commit(tx: Tx) -> StoreResult<()> {
+        match tx {
+            Tx::Transaction(tx) => Ok(tx.commit().await.map_err(Error::from)?),
+            Tx::Statement(_) => Ok(()), // dropping it gives it back
+        }
     }
     // ANCHOR_END: unit_of_work
 

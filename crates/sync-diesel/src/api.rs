@@ -39,12 +39,16 @@ impl Store {
     }
 }
 
-/// A pooled connection inside `BEGIN`, owned by one request.
+/// A pooled connection owned by one request: inside `BEGIN` when it came
+/// from [`HeroStore::begin`], outside any transaction from
+/// [`HeroStore::connect`].
 pub struct Tx {
     /// `None` when the request was cancelled before it got one, or a
     /// blocking call panicked with it (r2d2 discards a connection dropped
     /// while its thread panics).
     conn: Option<PooledConnection>,
+    /// Whether `BEGIN` was sent (there is a transaction to end).
+    began: bool,
 }
 
 // ANCHOR: tx_run
@@ -71,12 +75,11 @@ impl Tx {
 }
 // ANCHOR_END: tx_run
 
-impl HeroStore for Store {
-    type Tx = Tx;
-    const APP_SRC: &'static str = APP_SRC;
-
-    // ANCHOR: unit_of_work
-    async fn begin(&self) -> StoreResult<Tx> {
+// ANCHOR: checkout
+impl Store {
+    /// A connection from the pool on a blocking thread, inside `BEGIN` if
+    /// `begin`.
+    async fn checkout(&self, begin: bool) -> StoreResult<Tx> {
         let pool = self.pool.clone();
         let conn = blocking::run(
             move |waiting| -> Result<Option<PooledConnection>> {
@@ -85,26 +88,46 @@ impl HeroStore for Store {
                     // Cancelled while waiting for the pool: give it back unused.
                     return Ok(None);
                 }
-                AnsiTransactionManager::begin_transaction(&mut *conn)?;
+                if begin {
+                    AnsiTransactionManager::begin_transaction(&mut *conn)?;
+                }
                 Ok(Some(conn))
             },
-            |begun| {
-                if let Ok(Some(mut conn)) = begun {
+            move |begun| {
+                if let (Ok(Some(mut conn)), true) = (begun, begin) {
                     blocking::roll_back(&mut conn);
                 }
             },
         )
         .await??;
-        Ok(Tx { conn })
+        Ok(Tx { conn, began: begin })
+    }
+}
+// ANCHOR_END: checkout
+
+impl HeroStore for Store {
+    type Tx = Tx;
+    const APP_SRC: &'static str = APP_SRC;
+
+    // ANCHOR: unit_of_work
+    async fn begin(&self) -> StoreResult<Tx> {
+        self.checkout(true).await
+    }
+
+    async fn connect(&self) -> StoreResult<Tx> {
+        self.checkout(false).await
     }
 
     async fn commit(mut tx: Tx) -> StoreResult<()> {
+        if !tx.began {
+            return Ok(()); // dropping the connection gives it back
+        }
         tx.run(|conn| Ok(AnsiTransactionManager::commit_transaction(conn)?))
             .await
     }
 
     fn rollback(tx: Tx) {
-        if let Some(conn) = tx.conn {
+        if let (Some(conn), true) = (tx.conn, tx.began) {
             blocking::roll_back_later(conn); // `Drop` cannot wait for the ROLLBACK
         }
     }

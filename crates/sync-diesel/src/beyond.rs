@@ -7,7 +7,7 @@
 use diesel::pg::{Pg, PgRowByRowLoadingMode};
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, HeroSearch, SortKey, Team, TeamWithHeroes};
+use heroes_model::{Hero, HeroColumns, HeroSearch, NewHero, SortKey, Team, TeamWithHeroes};
 
 use crate::error::{Error, Result};
 
@@ -130,3 +130,23 @@ pub fn stream<'c>(
     Ok(rows.map(|row| row.map_err(Error::from)))
 }
 // ANCHOR_END: stream
+
+// ANCHOR: add_all_unnest
+/// [`crate::queries::add_all`]'s fast twin: the rows go as five arrays, one
+/// per column, which PostgreSQL's `UNNEST` turns back into rows. Diesel's
+/// multi-row `VALUES` binds five parameters per row (500 for 100 heroes) and
+/// PostgreSQL plans a statement of that size each time; this sends five,
+/// whatever the row count, and its plan is reused. The price is SQL by
+/// hand (`sql_query`), read back by column name (`QueryableByName`).
+pub fn add_all_unnest(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
+    use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+    let columns = HeroColumns::of(rows);
+    Ok(diesel::sql_query(heroes_model::INSERT_UNNEST)
+        .bind::<Array<Text>, _>(columns.names)
+        .bind::<Array<Nullable<Text>>, _>(columns.secret_names)
+        .bind::<Array<Nullable<Integer>>, _>(columns.ages)
+        .bind::<Array<Text>, _>(columns.app_srcs)
+        .bind::<Array<Nullable<BigInt>>, _>(columns.team_ids)
+        .load(conn)?)
+}
+// ANCHOR_END: add_all_unnest

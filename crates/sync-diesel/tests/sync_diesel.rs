@@ -589,3 +589,22 @@ fn a_commit_whose_answer_is_lost_is_answered_for_what_happened() {
         env!("CARGO_BIN_EXE_sync-diesel"),
     ));
 }
+
+#[test]
+fn the_unnest_insert_stores_what_add_all_stores() {
+    let (_db, pool) = fresh("sd_unnest");
+    let batch = seed::awkward_heroes(APP);
+    let saved = db::session(&pool, |conn| {
+        sync_diesel::beyond::add_all_unnest(conn, &batch)
+    })
+    .unwrap();
+    assert_eq!(saved.len(), batch.len());
+    for (row, hero) in batch.iter().zip(&saved) {
+        assert_eq!(
+            (&hero.name, &hero.secret_name, hero.age),
+            (&row.name, &row.secret_name, row.age)
+        );
+        let again = queries::get(&mut pool.get().unwrap(), hero.id).unwrap();
+        assert_eq!(again.as_ref(), Some(hero));
+    }
+}
