@@ -142,5 +142,16 @@ faults *args:
 # docs/COMPARISON.json, book/src/comparison.md with its charts, and every report
 # block of the READMEs and the book (~25 min; `--quick --out /tmp/c.md --json
 # /tmp/c.json` for a smoke run that leaves them alone).
-report *args:
+report *args: _callgrind-tools
     cargo run --release -q -p bench -- report {{args}}
+
+# Client-side instructions per operation of each crate and raw tokio-postgres,
+# counted by Callgrind (gungraun), compared with docs/COMPARISON.json's: exits
+# 1 when a count rose more than 5% (a release build, then about a minute).
+instructions *args: _callgrind-tools
+    cargo run --release -q -p bench -- instructions --check {{args}}
+
+# Valgrind and the gungraun-runner that matches the gungraun library, when missing.
+_callgrind-tools:
+    command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+    gungraun-runner --version 2>/dev/null | grep -q 0.20.0 || cargo install --locked --version 0.20.0 gungraun-runner

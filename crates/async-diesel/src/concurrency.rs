@@ -109,3 +109,22 @@ pub async fn pipelined(conn: &AsyncPgConnection, name: &str) -> Result<(i64, Opt
     Ok((count, heroes.into_iter().next()))
 }
 // ANCHOR_END: pipelined
+
+// ANCHOR: shared
+/// [`crate::queries::get`] through a shared `&AsyncPgConnection`: any number
+/// of tasks can hold one connection this way, and their queries are
+/// pipelined on it, each sent without waiting for the answers before it. A
+/// pool instead lends a connection to one task at a time, so 32 tasks over a
+/// pool of 8 keep at most 8 queries in flight. Only for statements that need
+/// no transaction: a transaction on a shared connection would take in every
+/// other task's statements.
+pub async fn get_shared(conn: &AsyncPgConnection, id: i64) -> Result<Option<Hero>> {
+    let hero = heroes::table
+        .find(id)
+        .select(Hero::as_select())
+        .first(&mut &*conn)
+        .await
+        .optional()?;
+    Ok(hero)
+}
+// ANCHOR_END: shared

@@ -362,6 +362,9 @@ impl Sweeper {
                 .map_err(text)
             }
             Self::Crate(Rust::Raw(_)) => Err("the raw sweep has its own client".to_owned()),
+            Self::Crate(Rust::AsyncDieselShared(_)) => {
+                Err("the pipelined connections run get by PK only".to_owned())
+            }
         }
     }
 }
@@ -416,7 +419,9 @@ async fn load_teams(rust: &Rust, strategy: usize) -> BenchResult<usize> {
             .map(count)
             .map_err(text)
         }
-        Rust::Raw(_) => Err("no association strategies for raw tokio-postgres".to_owned()),
+        Rust::Raw(_) | Rust::AsyncDieselShared(_) => {
+            Err("no association strategies for this contender".to_owned())
+        }
     }
 }
 
@@ -685,7 +690,7 @@ pub fn stream_one(name: &str, url: &str) -> BenchResult<Streamed> {
                     .try_fold(0u64, count)
                     .await?
             }
-            Rust::Raw(_) => 0,
+            Rust::Raw(_) | Rust::AsyncDieselShared(_) => 0,
         };
         let seconds = began.elapsed().as_secs_f64();
         rust.close().await;

@@ -38,7 +38,14 @@ pub enum Rust {
     SeaOrm(sea_orm::DatabaseConnection),
     /// tokio-postgres, prepared statements, no pool: the floor.
     Raw(Arc<RawClients>),
+    /// diesel-async without a pool: 8 connections, each shared by every task
+    /// that lands on it, whose queries pipeline (get by PK only; the
+    /// concurrent runs measure it as async-diesel's fastest path).
+    AsyncDieselShared(Vec<diesel_async::AsyncPgConnection>),
 }
+
+/// [`Rust::AsyncDieselShared`]'s name in the report.
+pub const PIPELINED: &str = "async-diesel, 8 shared connections (pipelined)";
 
 /// How a contender's pool is built.
 #[derive(Clone, Copy, Debug)]
@@ -146,6 +153,17 @@ impl Rust {
                 )
             }
             "tokio-postgres" => Self::Raw(Arc::new(RawClients::connect(url, size as usize).await?)),
+            PIPELINED => {
+                use diesel_async::AsyncConnection as _;
+                let mut conns = Vec::with_capacity(size as usize);
+                for _ in 0..size {
+                    let conn = diesel_async::AsyncPgConnection::establish(url)
+                        .await
+                        .map_err(text)?;
+                    conns.push(conn);
+                }
+                Self::AsyncDieselShared(conns)
+            }
             other => return Err(format!("no Rust contender called {other}")),
         })
     }
@@ -158,7 +176,10 @@ impl Rust {
                 let _ = db.close().await;
             }
             // r2d2, deadpool and the raw clients close theirs when dropped.
-            Self::SyncDiesel(_) | Self::AsyncDiesel(_) | Self::Raw(_) => {}
+            Self::SyncDiesel(_)
+            | Self::AsyncDiesel(_)
+            | Self::Raw(_)
+            | Self::AsyncDieselShared(_) => {}
         }
     }
 
@@ -285,6 +306,19 @@ impl Rust {
                 .map_err(text)
             }
             Self::Raw(raw) => raw.op(workload, k, slot).await,
+            Self::AsyncDieselShared(conns) => match workload {
+                Workload::GetByPk => {
+                    let conn = &conns[slot % conns.len()];
+                    async_diesel::concurrency::get_shared(conn, nth_id(k))
+                        .await
+                        .map(found)
+                        .map_err(text)
+                }
+                other => Err(format!(
+                    "{PIPELINED} runs get by PK only, not {}",
+                    other.id()
+                )),
+            },
         }
     }
 
@@ -312,6 +346,7 @@ impl Rust {
                 .map_err(text),
             Self::SeaOrm(db) => seaorm_copy(db, rows).await.map_err(text),
             Self::Raw(raw) => raw.copy(rows).await,
+            Self::AsyncDieselShared(_) => Err(format!("{PIPELINED} runs get by PK only")),
         }
     }
 

@@ -179,6 +179,8 @@ struct Figures {
     bulk: Option<f64>,
     bulk_raw: Option<f64>,
     build: Option<(f64, f64, usize)>,
+    /// Client instructions per get by primary key, the crate's and raw's.
+    instructions: Option<(f64, f64)>,
 }
 
 fn figures(results: &Results, krate: &str) -> Figures {
@@ -215,6 +217,16 @@ fn figures(results: &Results, krate: &str) -> Figures {
             .iter()
             .find(|b| b.krate == krate)
             .map(|b| (b.seconds, b.binary_bytes as f64 / 1e6, b.packages)),
+        instructions: {
+            let count = |who: &str| {
+                results
+                    .instructions
+                    .iter()
+                    .find(|c| c.workload == get && c.contender == who)
+                    .map(|c| c.per_op)
+            };
+            count(krate).zip(count(RAW))
+        },
     }
 }
 
@@ -241,6 +253,15 @@ fn glance(results: &Results) -> String {
     md += &row("get by primary key, 8 tasks: × raw tokio-postgres", &|f| {
         f.eight.map_or("–".into(), |v| ratio(v, f.eight_raw))
     });
+    if all.iter().any(|f| f.instructions.is_some()) {
+        md += &row(
+            "client instructions per get by primary key (Callgrind; the same on any machine): × raw tokio-postgres's, lower is less work",
+            &|f| {
+                f.instructions
+                    .map_or("–".into(), |(n, raw)| format!("{:.2}×", n / raw.max(1.0)))
+            },
+        );
+    }
     md += &row(
         &format!(
             "`serve`, `GET /heroes/{{id}}` at 64 connections: requests/s (FastAPI + SQLAlchemy: {})",

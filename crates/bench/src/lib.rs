@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod faults;
 pub mod figures;
 pub mod http;
+pub mod instructions;
 pub mod measure;
 pub mod report;
 pub mod results;

@@ -134,6 +134,21 @@ enum Cmd {
         #[arg(long)]
         render: bool,
     },
+    /// Client-side instructions per operation of each crate and raw
+    /// tokio-postgres, counted by Callgrind (gungraun): deterministic, so
+    /// `--check` fails when a count rises more than 5% above the committed
+    /// one. Needs Valgrind and gungraun-runner (the error says how to install).
+    Instructions {
+        /// The database to count in (created if missing; its heroes are replaced).
+        #[arg(long, default_value = "bench_instructions")]
+        database: String,
+        /// Compare with the counts in the committed figures and exit 1 on a regression.
+        #[arg(long)]
+        check: bool,
+        /// The committed figures.
+        #[arg(long, default_value = JSON)]
+        json: PathBuf,
+    },
     /// Write the report and the prose's report blocks again from a run's
     /// figures (e.g. after editing ANALYSIS.md or adding a block), without
     /// measuring.
@@ -219,6 +234,11 @@ fn main() -> ExitCode {
             }
             return faults(&json, &out, quick, soak, &servers);
         }
+        Cmd::Instructions {
+            database,
+            check,
+            json,
+        } => return instructions_only(&database, check.then_some(json.as_path())),
         Cmd::Render { from, out } => {
             return match render(&from, &out) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -353,6 +373,12 @@ fn run(
     let criterion_dir = scratch.join("criterion");
     let _ = std::fs::remove_dir_all(&criterion_dir);
     results.samples = Bench::new(url, config, tools.clone(), criterion_dir)?.run()?;
+    if quick {
+        eprintln!("instructions: not counted in a quick run (`bench instructions` counts them)");
+    } else {
+        eprintln!("counting client instructions under Callgrind (gungraun)");
+        results.instructions = bench::instructions::run(&workspace(), url)?;
+    }
     let http_config = if quick {
         bench::http::HttpConfig::quick()
     } else {
@@ -517,6 +543,67 @@ fn beyond_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(
 
 /// `bench scale`: loads the data set, measures the scale section alone and
 /// prints its table.
+/// `bench instructions`: counts, prints the report's table, and with
+/// `check` compares with the committed counts.
+fn instructions_only(database: &str, check: Option<&Path>) -> ExitCode {
+    let url = match devdb::database_url(database) {
+        Ok(url) => url,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(devdb::Error::EXIT_CODE);
+        }
+    };
+    let result = (|| {
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        eprintln!("loading the data set (10,000 heroes)");
+        runtime.block_on(dataset::prepare(&url))?;
+        drop(runtime);
+        eprintln!(
+            "counting client instructions under Callgrind (a release build, then about a minute)"
+        );
+        let results = Results {
+            instructions: bench::instructions::run(&workspace(), &url)?,
+            ..Results::default()
+        };
+        let mut md = String::new();
+        report::instructions_section(&mut md, &results);
+        print!("{md}");
+        let Some(json) = check else {
+            return Ok(true);
+        };
+        let committed: Results = std::fs::read_to_string(json)
+            .map_err(|e| format!("{}: {e}", json.display()))
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))?;
+        if committed.instructions.is_empty() {
+            return Err(format!(
+                "{} holds no instruction counts to compare with",
+                json.display()
+            ));
+        }
+        let regressions =
+            bench::instructions::regressions(&results.instructions, &committed.instructions);
+        for line in &regressions {
+            eprintln!("regression: {line}");
+        }
+        if regressions.is_empty() {
+            eprintln!(
+                "no count is more than {:.0}% above {}",
+                100.0 * bench::instructions::TOLERANCE,
+                json.display()
+            );
+        }
+        Ok::<bool, String>(regressions.is_empty())
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn scale_only(database: &str, quick: bool) -> ExitCode {
     let result = (|| {
         let url = devdb::database_url(database).map_err(|e| e.to_string())?;

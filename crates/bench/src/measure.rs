@@ -13,7 +13,7 @@ use criterion::Criterion;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::baselines::Tools;
-use crate::contenders::{BenchResult, RUST, Rust};
+use crate::contenders::{BenchResult, PIPELINED, RUST, Rust};
 use crate::dataset;
 use crate::results::{CpuPerOp, Sample, cpu_seconds, median};
 use crate::workloads::{Workload, bulk_rows};
@@ -100,6 +100,8 @@ impl Config {
 enum Who {
     Rust(usize),
     Variant(usize),
+    /// diesel-async's pipelined connections (concurrent runs only).
+    Pipelined,
     Sqla(usize),
     Pgbench,
     PsqlCopy,
@@ -131,6 +133,8 @@ pub struct Bench {
     multi: Vec<Arc<Rust>>,
     /// The four crates with a ping per checkout (the old default), on `runtime`.
     variants: Vec<(String, Arc<Rust>)>,
+    /// diesel-async's 8 shared, pipelined connections, on `multi_runtime`.
+    pipelined: Arc<Rust>,
     criterion_dir: PathBuf,
     figures: Figures,
     /// CPU per operation of each concurrent run: (contender, tasks) → rounds.
@@ -171,6 +175,10 @@ impl Bench {
                 variants.push((variant_name(name), connect(&runtime, true)?));
             }
         }
+        let pipelined = multi_runtime
+            .block_on(Rust::connect(PIPELINED, url, false))
+            .map(Arc::new)
+            .map_err(|e| format!("{PIPELINED}: {e}"))?;
         Ok(Self {
             url: url.to_owned(),
             config,
@@ -180,6 +188,7 @@ impl Bench {
             multi_runtime,
             multi,
             variants,
+            pipelined,
             criterion_dir,
             figures: Figures::new(),
             cpu: BTreeMap::new(),
@@ -206,6 +215,7 @@ impl Bench {
         match who {
             Who::Rust(i) => self.rust[i].0.to_owned(),
             Who::Variant(i) => self.variants[i].0.clone(),
+            Who::Pipelined => PIPELINED.to_owned(),
             Who::Sqla(i) => SQLALCHEMY[i].1.to_owned(),
             Who::Pgbench => PGBENCH.to_owned(),
             Who::PsqlCopy => PSQL_COPY.to_owned(),
@@ -267,10 +277,12 @@ impl Bench {
         }
 
         let tasks = self.config.tasks.clone();
-        self.start_phase("concurrent", rounds * tasks.len() * single.len());
+        let mut concurrent = single.clone();
+        concurrent.push(Who::Pipelined);
+        self.start_phase("concurrent", rounds * tasks.len() * concurrent.len());
         for round in 0..rounds {
             for &n in &tasks {
-                for who in rotated(&single, round) {
+                for who in rotated(&concurrent, round) {
                     self.step(format!("round {} {n} tasks {}", round + 1, self.name(who)));
                     self.concurrent(who, n)
                         .map_err(|e| format!("{} at {n} tasks: {e}", self.name(who)))?;
@@ -361,7 +373,7 @@ impl Bench {
                 self.tools
                     .pgbench(&self.url, workload, 1, self.config.measure.as_secs().max(1))?
             }
-            Who::PsqlCopy => return Ok(()),
+            Who::PsqlCopy | Who::Pipelined => return Ok(()),
         };
         let method = match who {
             Who::Rust(i) if self.rust[i].1.is_blocking() => "criterion, mean per call (blocking)",
@@ -457,6 +469,16 @@ impl Bench {
                     "tokio tasks sharing the pool of 8, fixed duration"
                 };
                 (ops, method)
+            }
+            Who::Pipelined => {
+                let rust = Arc::clone(&self.pipelined);
+                let ops = self
+                    .multi_runtime
+                    .block_on(load_tasks(rust, tasks, warmup, measure))?;
+                (
+                    ops,
+                    "tokio tasks over 8 connections each shared by its tasks (no pool), pipelined, fixed duration",
+                )
             }
             Who::Sqla(i) => {
                 let (ops, _, _) = self.tools.sqlalchemy(
@@ -554,7 +576,7 @@ impl Bench {
                     .psql_copy(&self.url, &bulk_rows(&prefix, count))?,
                 "\\copy from a CSV file (psql start-up included)",
             ),
-            Who::Pgbench | Who::Variant(_) => return Ok(()),
+            Who::Pgbench | Who::Variant(_) | Who::Pipelined => return Ok(()),
         };
         let mean_us = count as f64 * 1e6 / per_sec;
         self.record(BULK, &name, 1, method, (per_sec, mean_us));

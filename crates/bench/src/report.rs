@@ -6,7 +6,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::contenders::{BenchResult, RUST};
+use crate::contenders::{BenchResult, PIPELINED, RUST};
 use crate::measure::{BULK, CONCURRENT, PGBENCH, PSQL_COPY, SQLALCHEMY, variant_name};
 use crate::results::{Results, Sample};
 use crate::workloads::Workload;
@@ -67,6 +67,7 @@ fn order(results: &Results, workload: &str, tasks: u32) -> Vec<Sample> {
     let names: Vec<String> = RUST
         .iter()
         .map(|n| (*n).to_owned())
+        .chain([crate::contenders::PIPELINED.to_owned()])
         .chain(CRATES.iter().map(|c| variant_name(c)))
         .chain(SQLALCHEMY.iter().map(|s| s.1.to_owned()))
         .chain([PGBENCH.to_owned(), PSQL_COPY.to_owned()])
@@ -269,11 +270,20 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
         );
     }
 
+    instructions_section(&mut md, results);
+
     // Concurrency.
     let _ = writeln!(md, "## Concurrent get by primary key\n");
     let _ = writeln!(
         md,
-        "N tasks each doing get-by-PK in a loop for a fixed time after a warm-up, through the contender's pool of 8 connections (sync-diesel and SQLAlchemy + psycopg2: N OS threads; raw tokio-postgres: N tasks over 8 connections, which it pipelines; pgbench: min(N, 8) clients). Mean latency from Little's law (N / throughput).\n"
+        "N tasks each doing get-by-PK in a loop for a fixed time after a warm-up, through the contender's pool of 8 connections (sync-diesel and SQLAlchemy + psycopg2: N OS threads; raw tokio-postgres: N tasks over 8 connections, which it pipelines; pgbench: min(N, 8) clients). Mean latency from Little's law (N / throughput).{}\n",
+        if results.samples.iter().any(|s| s.contender == PIPELINED) {
+            format!(
+                " async-diesel runs twice: through its pool, and as {PIPELINED}, its fastest path: no pool, each task's query sent on a connection it shares with other tasks (`&AsyncPgConnection`, `async_diesel::concurrency::get_shared`), which pipelines them as raw tokio-postgres does."
+            )
+        } else {
+            String::new()
+        }
     );
     let mut levels: Vec<u32> = results
         .samples
@@ -307,6 +317,9 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
             chart_name(CONCURRENT, tasks)
         );
         cpu_table(&mut md, &samples, tasks);
+        if tasks > 1 {
+            concurrency_goal(&mut md, results, tasks);
+        }
     }
 
     // Bulk.
@@ -467,6 +480,100 @@ fn cpu_table(md: &mut String, samples: &[Sample], tasks: u32) {
         );
     }
     md.push('\n');
+}
+
+/// Client-side instructions per operation (Callgrind), one row per
+/// contender, with the goal for get by primary key (within 2× raw).
+pub fn instructions_section(md: &mut String, results: &Results) {
+    use crate::instructions::OPS;
+    let counts = &results.instructions;
+    if counts.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Client instructions per operation\n");
+    let _ = writeln!(
+        md,
+        "What each contender's own process executes per operation, counted by Callgrind through gungraun (`crates/bench/benches/instructions.rs`; `just instructions` counts again and compares): {OPS} operations after {OPS} unmeasured ones, on a current-thread runtime through a pool of one connection, divided by {OPS}. PostgreSQL's work is not in it, nor the wait for the answer. Unlike the timings it does not move with the machine's load or the round trip's length: two runs agree within about 1%.\n"
+    );
+    let workloads = ["get_by_pk", "by_name", "filter_100", "insert_100"];
+    let find = |workload: &str, contender: &str| {
+        counts
+            .iter()
+            .find(|c| c.workload == workload && c.contender == contender)
+            .map(|c| c.per_op)
+    };
+    let _ = writeln!(
+        md,
+        "| contender | get by primary key | by name | 100 rows by app_src | insert 100 |\n|---|---|---|---|---|"
+    );
+    for contender in RUST {
+        let cells: Vec<String> = workloads
+            .iter()
+            .map(|w| match (find(w, contender), find(w, RAW)) {
+                (Some(n), Some(raw)) => format!("{} ({:.2}×)", per_sec(n), n / raw.max(1.0)),
+                (Some(n), None) => per_sec(n),
+                _ => "–".to_owned(),
+            })
+            .collect();
+        let _ = writeln!(md, "| {contender} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(
+        md,
+        "\nIn brackets: × raw tokio-postgres's count (lower is less work).\n"
+    );
+    if let Some(raw) = find("get_by_pk", RAW) {
+        let parts: Vec<String> = CRATES
+            .iter()
+            .filter_map(|krate| {
+                let x = find("get_by_pk", krate)? / raw.max(1.0);
+                Some(format!("{krate} {x:.2}× ({})", met(x <= 2.0)))
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "Against the goal, get by primary key within 2× raw tokio-postgres's instructions: {}.\n",
+            parts.join("; ")
+        );
+    }
+}
+
+/// Under a concurrency level: each crate against raw tokio-postgres (goal:
+/// ≥ 0.85× with the same number of connections), and diesel-async's
+/// pipelined path beside its pooled one.
+fn concurrency_goal(md: &mut String, results: &Results, tasks: u32) {
+    let Some(raw) = results.find(CONCURRENT, RAW, tasks).map(|s| s.per_sec) else {
+        return;
+    };
+    let x = |name: &str| {
+        results
+            .find(CONCURRENT, name, tasks)
+            .map(|s| s.per_sec / raw.max(1.0))
+    };
+    let mut parts = Vec::new();
+    for krate in CRATES {
+        let Some(pooled) = x(krate) else {
+            continue;
+        };
+        let best = match (krate, x(PIPELINED)) {
+            ("async-diesel", Some(piped)) => {
+                format!(
+                    "{pooled:.2}× pooled, {piped:.2}× pipelined ({})",
+                    met(piped.max(pooled) >= 0.85)
+                )
+            }
+            _ => format!("{pooled:.2}× ({})", met(pooled >= 0.85)),
+        };
+        parts.push(format!("{krate} {best}"));
+    }
+    let _ = writeln!(
+        md,
+        "Against raw tokio-postgres at {tasks} tasks (goal ≥ 0.85×): {}.\n",
+        parts.join("; ")
+    );
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes { "met" } else { "missed" }
 }
 
 /// Under the fast insert table: each crate's fast path against its

@@ -124,6 +124,10 @@ pub struct Results {
     /// apart from the rest (`bench beyond`); empty when by `bench report`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub beyond_measured: String,
+    /// Client-side instructions per operation, counted by Callgrind (empty
+    /// in runs from before they were counted).
+    #[serde(default)]
+    pub instructions: Vec<crate::instructions::InstructionSample>,
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust versions.
