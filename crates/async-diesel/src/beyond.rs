@@ -136,7 +136,7 @@ pub async fn stream<'c>(
 // ANCHOR_END: stream
 
 // ANCHOR: add_all_unnest
-/// [`crate::queries::add_all`]'s fast twin: the rows go as five arrays, one
+/// [`crate::queries::add_all`]'s array twin: the rows go as five arrays, one
 /// per column, which PostgreSQL's `UNNEST` turns back into rows: five
 /// parameters whatever the row count, where multi-row `VALUES` binds five
 /// per row. SQL by hand (`sql_query`), read back by column name.

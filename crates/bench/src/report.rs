@@ -586,7 +586,7 @@ fn fast_insert_note(md: &mut String, results: &Results) {
     };
     let _ = writeln!(
         md,
-        "The idiomatic insert (the table above) sends multi-row `VALUES`: five parameters a row, 500 for 100 heroes, in a statement PostgreSQL plans afresh each time. The fast path sends the columns as five arrays (`UNNEST`; SeaORM, whose binder cannot send an array with NULLs in it, one `jsonb_to_recordset` parameter), written by hand in each crate's `beyond.rs`; sqlx-raw's `add_all` is already the `UNNEST`.\n"
+        "The idiomatic insert (the table above) sends multi-row `VALUES`: five parameters a row, 500 for 100 heroes, in a statement whose text changes with the row count and which cannot carry more than 65,535 parameters (13,107 heroes). The array path sends each column as one array whatever the count (`UNNEST`; SeaORM, whose binder cannot send an array with NULLs in it, one `jsonb_to_recordset` parameter), written by hand in each crate's `beyond.rs`; sqlx-raw's `add_all` is already the `UNNEST`. Each crate's faster of the two is held to the goal.\n"
     );
     for krate in CRATES {
         let (Some(f), Some(i)) = (
@@ -595,12 +595,12 @@ fn fast_insert_note(md: &mut String, results: &Results) {
         ) else {
             continue;
         };
-        let x = f.per_sec / raw.max(1.0);
+        let best = f.per_sec.max(i.per_sec) / raw.max(1.0);
         let _ = writeln!(
             md,
-            "- {krate}: {:.2}× its idiomatic insert, {x:.2}× raw tokio-postgres (goal ≥ 0.9×: {}).",
+            "- {krate}: the array path {:.2}× its idiomatic insert; the faster {best:.2}× raw tokio-postgres (goal ≥ 0.9×: {}).",
             f.per_sec / i.per_sec.max(1.0),
-            if x >= 0.9 { "met" } else { "missed" }
+            met(best >= 0.9)
         );
     }
     md.push('\n');

@@ -24,8 +24,8 @@ pub enum Workload {
     Filter100,
     /// `add_all` of 100 new heroes + `commit()`.
     Insert100,
-    /// The same 100 heroes through each crate's fastest path (`UNNEST` of
-    /// arrays, or one JSON parameter for SeaORM); Rust contenders only.
+    /// The same 100 heroes sent as columns: `UNNEST` of arrays, or one JSON
+    /// parameter for SeaORM; Rust contenders only.
     Insert100Fast,
 }
 
@@ -66,7 +66,7 @@ impl Workload {
             Self::Filter100 => "100 rows by app_src (`scalars().all()`)",
             Self::Insert100 => "insert 100 heroes in one transaction (`add_all` + `commit`)",
             Self::Insert100Fast => {
-                "insert 100 heroes in one transaction, each crate's fastest path (`UNNEST` of arrays; SeaORM: `jsonb_to_recordset`)"
+                "insert 100 heroes in one transaction, the columns as arrays (`UNNEST`; SeaORM: one `jsonb_to_recordset` parameter)"
             }
         }
     }

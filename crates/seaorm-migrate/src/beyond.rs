@@ -148,13 +148,14 @@ where
 // ANCHOR_END: stream
 
 // ANCHOR: add_all_json
-/// [`crate::queries::add_all`]'s fast twin. `insert_many` binds five
-/// parameters per row (500 for 100 heroes), and PostgreSQL plans a statement
-/// of that size each time. Here the rows go as one JSON parameter that
-/// `jsonb_to_recordset` turns back into rows: one parameter whatever the
-/// count. (The `UNNEST` of five arrays that the other crates send needs
-/// arrays with NULLs in them, which SeaORM's sqlx binder cannot send.) The
-/// price is SQL by hand, read back into the entity by `from_raw_sql`.
+/// [`crate::queries::add_all`]'s array twin. `insert_many` binds five
+/// parameters per row (500 for 100 heroes), in a statement whose text changes
+/// with the row count and which PostgreSQL caps at 65,535 parameters. Here
+/// the rows go as one JSON parameter that `jsonb_to_recordset` turns back
+/// into rows, whatever the count. (The `UNNEST` of five arrays that the other
+/// crates send needs arrays with NULLs in them, which SeaORM's sqlx binder
+/// cannot send.) The price is SQL by hand, read back into the entity by
+/// `from_raw_sql`.
 pub async fn add_all_json(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<Vec<Hero>> {
     let json: Vec<serde_json::Value> = rows
         .iter()

@@ -132,12 +132,12 @@ pub fn stream<'c>(
 // ANCHOR_END: stream
 
 // ANCHOR: add_all_unnest
-/// [`crate::queries::add_all`]'s fast twin: the rows go as five arrays, one
-/// per column, which PostgreSQL's `UNNEST` turns back into rows. Diesel's
-/// multi-row `VALUES` binds five parameters per row (500 for 100 heroes) and
-/// PostgreSQL plans a statement of that size each time; this sends five,
-/// whatever the row count, and its plan is reused. The price is SQL by
-/// hand (`sql_query`), read back by column name (`QueryableByName`).
+/// [`crate::queries::add_all`]'s array twin: the rows go as five arrays,
+/// one per column, which PostgreSQL's `UNNEST` turns back into rows. Diesel's
+/// multi-row `VALUES` binds five parameters per row (500 for 100 heroes), in
+/// a statement whose text changes with the row count and which PostgreSQL
+/// caps at 65,535 parameters; this sends five, whatever the count. The price
+/// is SQL by hand (`sql_query`), read back by column name (`QueryableByName`).
 pub fn add_all_unnest(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<Hero>> {
     use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
     let columns = HeroColumns::of(rows);
