@@ -5,7 +5,7 @@
 //! `DatabaseTransaction` that `db.begin()` returns: it owns its pooled
 //! connection, `commit()` keeps the work, and dropping it rolls back, so a
 //! failed or cancelled request needs no code here. For one statement it is
-//! the `DatabaseConnection` itself ([`Tx`]), which checks a connection out
+//! the `DatabaseConnection` itself ([`Tx`](crate::api::Tx)), which checks a connection out
 //! for that statement alone. Each query is one of
 //! [`crate::queries`]' functions, which take any `ConnectionTrait`: the
 //! transaction here, the `DatabaseConnection` in the tour.

@@ -3,7 +3,7 @@
 //! The routes, validation, errors and OpenAPI document are written once in
 //! `heroes-api`; this file is what sqlx brings. The unit of work is the
 //! `Transaction<'static, Postgres>` of [`crate::db::session`], or for one
-//! statement a bare `PoolConnection` ([`Tx`]): each holds its pooled
+//! statement a bare `PoolConnection` ([`Tx`](crate::api::Tx)): each holds its pooled
 //! connection, [`HeroStore::commit`](heroes_api::HeroStore::commit) commits
 //! the transaction, and dropping it rolls back, so a failed or cancelled
 //! request needs no code here. Each query is one of [`crate::queries`], run
