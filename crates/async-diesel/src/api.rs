@@ -2,7 +2,7 @@
 //!
 //! The routes, validation, errors and OpenAPI document are written once in
 //! `heroes-api`; this file is what diesel-async brings. A transaction as a
-//! closure ([`crate::db::session`]) does not fit a server, whose unit of work
+//! closure ([`crate::production::session`]) does not fit a server, whose unit of work
 //! spans a whole
 //! handler, so here the transaction is opened and closed by hand with
 //! `AnsiTransactionManager` on a pooled connection that the request owns.
@@ -17,7 +17,8 @@ use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWi
 
 use support::diesel::{Trouble, trouble};
 
-use crate::db::{Pool, PooledConnection};
+use crate::db::PooledConnection;
+use crate::production::Pool;
 use crate::{APP_SRC, Error, beyond, production, queries};
 
 /// The engine, as the server's state (a deadpool handle: cheap to clone).
@@ -166,7 +167,7 @@ impl From<Error> for StoreError {
     fn from(err: Error) -> Self {
         match err {
             Error::AlreadyExists { what, name } => Self::AlreadyExists { what, name },
-            Error::PoolExhausted { .. } | Error::Pool(_) | Error::Config(_) => {
+            Error::PoolExhausted { .. } | Error::Busy | Error::Pool(_) | Error::Config(_) => {
                 Self::Unavailable(err.to_string())
             }
             Error::Database(db) => match trouble(&db) {

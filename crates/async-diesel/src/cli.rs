@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 use support::app::MigrateVerb;
 
 use crate::db::{self, Pool, Settings};
-use crate::error::Result;
-use crate::production::migrations;
+use crate::error::{Error, Result};
+use crate::production::{self, migrations};
 use crate::{DATABASE, migrate, tour};
 
 /// Async Diesel (diesel-async on tokio-postgres) against PostgreSQL: the seed's
@@ -23,7 +23,7 @@ pub struct Cli {
     #[command(flatten)]
     pub common: support::app::CommonArgs,
 
-    /// Most connections in the pool.
+    /// Most connections in the pool (at least 1).
     #[arg(long, global = true, env = "POOL_SIZE", default_value_t = 8)]
     pub pool_size: usize,
 
@@ -69,13 +69,17 @@ pub enum MigrateAction {
 }
 
 impl Cli {
-    /// The pool limits from the flags (or POOL_SIZE / POOL_TIMEOUT_MS).
-    pub fn settings(&self) -> Settings {
-        Settings {
+    /// The pool limits from the flags (or POOL_SIZE / POOL_TIMEOUT_MS); a
+    /// usage error for a pool of no connections.
+    pub fn settings(&self) -> Result<Settings> {
+        if self.pool_size == 0 {
+            return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
+        }
+        Ok(Settings {
             max_size: self.pool_size,
             wait_timeout: Duration::from_millis(self.pool_timeout_ms),
             ..Settings::default()
-        }
+        })
     }
 }
 
@@ -91,18 +95,36 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
-/// `migration_pool`, the one-connection pool migrations run on (straight to
-/// the server when `pool` goes through PgBouncer).
-pub async fn run(cli: &Cli, pool: &Pool, migration_pool: Pool) -> Result<()> {
-    let database = cli.database();
+/// The command line, parsed; before that, `.env` is read (POOL_SIZE and
+/// DATABASE_URL may come from it) and a closed pipe (`| head`) is made to end
+/// the program quietly.
+pub fn parse() -> Cli {
+    support::app::exit_quietly_on_broken_pipe();
+    dotenvy::dotenv().ok();
+    Cli::parse()
+}
+
+/// Runs a parsed command line against `db`, building the pools it needs: the
+/// lesson's [`db::pool`] for the tour and `migrate`, [`production::pool`]
+/// for `serve`. Migrations run on a pool of one connection to
+/// `db.migration_url`, straight to the server (production/migrations.rs).
+pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
+    let one = Settings::one_connection();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, &migration_pool, database).await,
-        Some(Command::Migrate { action }) => migrate_command(&migration_pool, action).await,
+        None | Some(Command::Tour) => {
+            let pool = db::pool(&db.url, &cli.settings()?).await?;
+            let migration_pool = db::pool(&db.migration_url, &one).await?;
+            tour::run(&pool, &migration_pool, cli.database()).await
+        }
+        Some(Command::Migrate { action }) => {
+            migrate_command(&db::pool(&db.migration_url, &one).await?, action).await
+        }
         Some(Command::Serve(args)) => {
+            let pool = production::pool(&db.url, &cli.settings()?).await?;
+            let migration_pool = production::pool(&db.migration_url, &one).await?;
             migrate::up(migration_pool.get().await?)?;
             drop(migration_pool); // its connection is not needed while serving
-            heroes_api::serve(crate::api::Store::new(pool.clone()), args)
+            heroes_api::serve(crate::api::Store::new(pool), args)
                 .await
                 .map_err(|e| {
                     crate::Error::Usage(format!("{e}; choose another with --addr or ADDR"))

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Int4};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use heroes_model::schema::heroes;
 use heroes_model::{Hero, NewHero};
 use tokio::task::JoinSet;
 
-use crate::db::{Pool, session};
+use crate::db::Pool;
 use crate::error::{Error, Result};
 
 /// What a fan-out of tasks over the pool observed.
@@ -81,7 +81,8 @@ pub async fn concurrent_inserts(
         let pool = pool.clone();
         let row = NewHero::named(format!("{prefix}-{n}"), app_src);
         set.spawn(async move {
-            session(&pool, async |conn| {
+            let mut conn = pool.get().await?;
+            conn.transaction(async |conn| {
                 crate::queries::add_all(conn, std::slice::from_ref(&row)).await
             })
             .await

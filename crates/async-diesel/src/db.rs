@@ -2,23 +2,52 @@
 //! `async with get_session() as session:` are in diesel-async.
 //!
 //! The engine is a deadpool pool of `AsyncPgConnection`s (tokio-postgres
-//! underneath, no libpq). The session is [`session`](crate::db::session): a
-//! pooled connection and a transaction around an async closure, committed
-//! when it returns `Ok` and rolled back when it returns `Err`.
+//! underneath, no libpq). The session is diesel-async's own
+//! `conn.transaction(async |conn| {..})` on a pooled
+//! connection, committed when the block returns `Ok` and rolled back when it
+//! returns `Err`; the tour shows it.
 //!
-//! Why deadpool and not bb8: both work with diesel-async, but bb8 has
-//! reported spurious `TimedOut` errors under load with diesel-async
-//! (diesel-async #99), and deadpool's limits are plain to read: a maximum
-//! size and three timeouts (wait, create, recycle).
+//! diesel-async offers deadpool, bb8 and mobc behind features; this crate
+//! takes deadpool, whose limits are plain to read: a maximum size and three
+//! timeouts (wait, create, recycle).
+//!
+//! This is the library's plain idiom, which the tour runs. `serve` builds its
+//! pool with [`crate::production::pool`] instead: the same pool with what a
+//! deployment adds, and [`crate::production::session`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use deadpool::Runtime;
+use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 
-use crate::error::{Error, Result};
-use crate::production::{self, checkout};
+use crate::error::Result;
+use crate::production;
+
+/// The engine: a deadpool pool of async connections, diesel-async's own.
+pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+
+/// A connection borrowed from the pool; it goes back when dropped.
+pub type PooledConnection = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+// ANCHOR: pool
+/// `create_async_engine(url, pool_size=8, pool_timeout=5)`: diesel-async's
+/// own idiom, a deadpool pool around `AsyncDieselConnectionManager`. deadpool
+/// opens connections when first asked for one, so the first is asked for
+/// here: a wrong URL or a server that is down is reported now, not at the
+/// first query. Its timeouts need a runtime to run on.
+pub async fn pool(url: &str, settings: &Settings) -> Result<Pool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let pool = Pool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.wait_timeout)) // waiting for a free connection
+        .create_timeout(Some(settings.wait_timeout)) // opening one, login included
+        .runtime(Runtime::Tokio1)
+        .build()?;
+    drop(pool.get().await?);
+    Ok(pool)
+}
+// ANCHOR_END: pool
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_async_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -29,11 +58,11 @@ pub struct Settings {
     /// so this bounds how many tasks talk to the database at once.
     pub max_size: usize,
     /// How long a task waits for a free connection before it gets
-    /// [`Error::PoolExhausted`] (`POOL_TIMEOUT_MS`; SQLAlchemy's
+    /// a pool time-out (`POOL_TIMEOUT_MS`; SQLAlchemy's
     /// `pool_timeout`).
     pub wait_timeout: Duration,
     /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]).
+    /// check ([`production::Settings`]); read by [`production::pool`] only.
     pub production: production::Settings,
 }
 
@@ -57,109 +86,6 @@ impl Settings {
         }
     }
 }
-
-/// The engine: a deadpool pool of async connections, and the settings it
-/// was built with (for error messages).
-#[derive(Clone)]
-pub struct Pool {
-    inner: deadpool::managed::Pool<AsyncDieselConnectionManager<AsyncPgConnection>>,
-    settings: Settings,
-}
-
-/// A connection borrowed from the pool; it goes back when dropped.
-pub type PooledConnection = Object<AsyncPgConnection>;
-
-// ANCHOR: pool
-/// `create_async_engine(url)`: a pool of connections to `url`. Its first
-/// connection is opened here, so a wrong URL or a server that is down is
-/// reported now rather than at the first query.
-pub async fn pool(url: &str, settings: &Settings) -> Result<Pool> {
-    if settings.max_size == 0 {
-        return Err(Error::Usage("POOL_SIZE must be at least 1".to_owned()));
-    }
-    // `AsyncDieselConnectionManager::new(url)`, checked and bounded (production::manager).
-    let manager = production::manager(url, &settings.production)?;
-    let builder = deadpool::managed::Pool::builder(manager)
-        .max_size(settings.max_size)
-        .wait_timeout(Some(settings.wait_timeout));
-    // `builder.build()`, with what a deployment adds (production::build).
-    let inner = production::build(builder, &settings.production)?;
-    let pool = Pool {
-        inner,
-        settings: *settings,
-    };
-    drop(pool.get().await?); // the first connection now, so a bad URL fails here
-    Ok(pool)
-}
-// ANCHOR_END: pool
-
-impl Pool {
-    /// A connection from the pool, waiting at most the wait timeout.
-    pub async fn get(&self) -> Result<PooledConnection> {
-        let began = Instant::now();
-        self.inner
-            .get()
-            .await
-            .map_err(|e| Error::from_pool(e, self.settings.max_size, began.elapsed()))
-    }
-
-    /// The settings the pool was built with.
-    pub fn settings(&self) -> Settings {
-        self.settings
-    }
-
-    /// Connections currently open (busy or idle).
-    pub fn open_connections(&self) -> usize {
-        self.inner.status().size
-    }
-
-    /// Open, idle and most connections, for the API's `/readyz`.
-    pub fn pool_status(&self) -> heroes_api::PoolStatus {
-        let status = self.inner.status();
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        heroes_api::PoolStatus {
-            size: count(status.size),
-            idle: count(status.available),
-            max_size: count(status.max_size),
-        }
-    }
-}
-
-// ANCHOR: session
-/// `async with get_session() as session: ...; await session.commit()`: runs
-/// `work` in one transaction on a pooled connection. All of it commits, or,
-/// if `work` returns an error, none of it does. diesel-async's own
-/// `conn.transaction(|conn| async {..}.scope_boxed())` does the same; it is
-/// written out here to begin once more on a connection found closed.
-pub async fn session<R>(
-    pool: &Pool,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R>,
-) -> Result<R> {
-    let mut conn = pool.get().await?;
-    if let Err(err) = AnsiTransactionManager::begin_transaction(&mut *conn).await {
-        if !checkout::lost_before_begin(&err) {
-            return Err(err.into());
-        }
-        // Closed by the server after the pool's check: nothing has run, so
-        // begin once more on a fresh connection (production::checkout).
-        drop(conn);
-        conn = pool.get().await?;
-        AnsiTransactionManager::begin_transaction(&mut *conn).await?;
-    }
-    match work(&mut conn).await {
-        Ok(value) => {
-            AnsiTransactionManager::commit_transaction(&mut *conn).await?;
-            Ok(value)
-        }
-        Err(err) => {
-            // If even the rollback fails, the pool sees the open transaction
-            // when the connection comes back and discards it.
-            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
-            Err(err)
-        }
-    }
-}
-// ANCHOR_END: session
 
 /// `echo=True`: from now on every new connection prints each SQL statement
 /// (with its bind values) before sending it. Turned on by `ECHO=1` or `--echo`.

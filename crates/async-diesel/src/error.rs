@@ -49,6 +49,12 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// Every connection of the lesson's pool stayed busy for the whole wait.
+    #[error(
+        "pool exhausted: every connection stayed busy for the whole wait; raise POOL_SIZE or POOL_TIMEOUT_MS, or hold connections for less time"
+    )]
+    Busy,
+
     /// The pool could not open a connection (server gone, refused login).
     #[error("no database connection: {0}; is PostgreSQL running? (`just up`, `devdb status`)")]
     Pool(String),
@@ -82,6 +88,23 @@ impl Error {
             PoolError::Backend(inner) => Self::Pool(inner.to_string()),
             other => Self::Pool(other.to_string()),
         }
+    }
+}
+
+impl From<PoolError> for Error {
+    /// A failed `pool.get()` on the lesson's pool, which knows no limits to
+    /// name (the production pool names them: [`Error::from_pool`]).
+    fn from(err: PoolError) -> Self {
+        match err {
+            PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => Self::Busy,
+            other => Self::from_pool(other, 0, Duration::ZERO),
+        }
+    }
+}
+
+impl From<deadpool::managed::BuildError> for Error {
+    fn from(err: deadpool::managed::BuildError) -> Self {
+        Self::Pool(err.to_string())
     }
 }
 

@@ -2,10 +2,11 @@
 //! (`src/async_db.py`) in Rust, with diesel-async on tokio-postgres. No libpq:
 //! this is the pure-Rust path.
 //!
-//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
+//! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
+//! order, on the pool of [`db`]), [`queries`],
 //! [`migrate`] (the Alembic verbs through diesel-async's connection wrapper),
 //! [`concurrency`] (what only async gives), [`api`], then [`beyond`]
-//! (relations, filters, large results); [`tour`] runs them in the study's order. What a deployment adds is in [`production`]; [`cli`] and
+//! (relations, filters, large results). What a deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and
 //! [`error`] are plumbing.
 
 /// The study's queries in Diesel's query builder, awaited.

@@ -7,7 +7,7 @@
 //! them differs: diesel-async's `RunQueryDsl` makes `.first(conn)`,
 //! `.load(conn)` and `.execute(conn)` futures, so each ends in `.await`. Each
 //! function takes a `&mut AsyncPgConnection`, so the caller decides the
-//! transaction: inside [`crate::db::session`] several form one unit of work.
+//! transaction: inside `conn.transaction(..)` several form one unit of work.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};

@@ -1,112 +1,47 @@
-//! The tour: the seed's `src/async_db.py`, step by step, each step printed
-//! beside the SQLAlchemy line it mirrors; then what only async gives. The
-//! Rust each step prints is cut out of this crate's own source by its
-//! anchors ([`support::snippet`]): the code that runs.
+//! The tour: the seed's `src/async_db.py` in the study's order, each step
+//! printed beside the SQLAlchemy line it mirrors, then what only async gives
+//! (the steps are at the end of this file; what each prints is this crate's
+//! own anchored source).
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use futures_util::TryStreamExt as _;
 use heroes_model::schema::{heroes, teams};
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
-use support::narrate::{hero, hero_with_team, outcome, step, team_with_heroes, title};
+use support::narrate::{Step, applied, hero, hero_with_team, outcome, seed_hero, seeded, show};
+use support::narrate::{team_with_heroes, title};
 use support::snippet::{Snippet, anchored};
 
-use crate::concurrency;
-use crate::db::{Pool, session};
+use crate::db::Pool;
 use crate::error::{Error, Result};
-use crate::{APP_SRC, beyond, migrate, queries};
+use crate::{APP_SRC, beyond, concurrency, migrate, queries};
 
-const CONCURRENCY: &str = include_str!("concurrency.rs");
-const DB: &str = include_str!("db.rs");
-const MIGRATE: &str = include_str!("migrate.rs");
-const BEYOND: &str = include_str!("beyond.rs");
-const QUERIES: &str = include_str!("queries.rs");
-const TOUR: &str = include_str!("tour.rs");
-
-/// `name`'s lines in `queries.rs`.
-const fn query(name: &'static str) -> Snippet {
-    anchored(QUERIES, name)
-}
-
-/// Runs every step on `pool`, the pool `main.rs` built for `database`
-/// (migrating on `migration_pool`). Safe to run any number of times: it
-/// first removes what an earlier run wrote, and ends in the same state.
+/// Runs every step on `pool` (migrating on `migration_pool`). Safe to run
+/// again: it replaces what an earlier run wrote.
 pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
-    let options = pool.settings();
-    title(
-        "async-diesel",
-        "\"Driver Assíncrono - asyncpg\" section (src/async_db.py)",
-        database,
-    );
-    step(
-        1,
-        "The async engine: a pool of connections (built in main.rs)",
-        "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
-        &[const { anchored(DB, "pool") }],
-    );
-    outcome(format!(
-        "pool ready: up to {} connections, a caller waits at most {} ms for one",
-        options.max_size,
-        options.wait_timeout.as_millis()
-    ));
+    title("async-diesel", SECTION, database);
+    show(1, &POOL); // the engine: main.rs built it with db::pool
+    outcome(pool_ready(pool));
 
-    step(
-        2,
-        "Migrate to head",
-        "alembic upgrade head",
-        &[
-            const { anchored(MIGRATE, "embed") },
-            const { anchored(MIGRATE, "up") },
-            const { anchored(MIGRATE, "blocking") },
-        ],
-    );
-    let applied = migrate::up(migration_pool.get().await?)?;
-    if applied.is_empty() {
-        outcome("already at head: nothing to apply");
-    }
-    for name in applied {
-        outcome(format!("applied {name}"));
-    }
+    show(2, &EMBED);
+    applied(&migrate::up(migration_pool.get().await?)?);
 
-    step(
-        3,
-        "Insert the seed heroes in one transaction",
-        "async with get_session() as session: session.add_all([hero1, hero2]); await session.commit()",
-        &[
-            const { anchored(TOUR, "insert") },
-            const { anchored(DB, "session") },
-            const { query("add_all") },
-        ],
-    );
+    show(3, &INSERT);
     // ANCHOR: insert
-    let (removed, inserted) = session(pool, async |conn| {
-        let removed = remove_seed(conn, APP_SRC).await?;
-        Ok((removed, add_seed(conn, APP_SRC).await?))
-    })
-    .await?;
-    // ANCHOR_END: insert
-    if removed > 0 {
-        outcome(format!("removed {removed} heroes left by an earlier tour"));
-    }
-    outcome(format!(
-        "inserted {} teams and {} heroes, committed together",
-        seed::TEAMS.len(),
-        inserted.len()
-    ));
-    let spongebob = inserted
-        .iter()
-        .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
-
     let mut conn = pool.get().await?;
-    step(
-        4,
-        "Get by primary key",
-        "hero = await db.get(HeroModel, hero_id)",
-        &[const { query("get") }],
-    );
+    let (removed, inserted) = conn
+        .transaction::<_, Error, _>(async |conn| {
+            let removed = remove_seed(conn, APP_SRC).await?;
+            Ok((removed, add_seed(conn, APP_SRC).await?))
+        })
+        .await?;
+    // ANCHOR_END: insert
+    seeded(removed as u64, &inserted);
+    let spongebob = seed_hero(&inserted, "spongebob").map_err(Error::Internal)?;
+
+    show(4, &GET);
     if let Some(found) = queries::get(&mut conn, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
@@ -115,12 +50,7 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         queries::get(&mut conn, -1).await?
     ));
 
-    step(
-        5,
-        "Select with a WHERE clause, one row or none",
-        "result = await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\")); result.scalar_one_or_none()",
-        &[const { query("by_name") }],
-    );
+    show(5, &BY_NAME);
     if let Some(found) = queries::by_name(&mut conn, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
@@ -129,12 +59,7 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         queries::by_name(&mut conn, "nobody").await?
     ));
 
-    step(
-        6,
-        "One value: scalar()",
-        "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        &[const { query("secret_name_of") }, const { query("count") }],
-    );
+    show(6, &SECRET_NAME_OF);
     outcome(format!(
         "sandy's secret name -> {:?}",
         queries::secret_name_of(&mut conn, "sandy").await?.flatten()
@@ -144,32 +69,17 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         queries::count(&mut conn).await?
     ));
 
-    step(
-        7,
-        "Many rows: scalars().all()",
-        "result = await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\")); result.scalars().all()",
-        &[const { query("by_app_src") }],
-    );
+    show(7, &BY_APP_SRC);
     for found in queries::by_app_src(&mut conn, APP_SRC).await? {
         outcome(hero(&found));
     }
 
-    step(
-        8,
-        "Join hero -> team",
-        "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        &[const { query("with_teams") }],
-    );
+    show(8, &WITH_TEAMS);
     for (found, team) in queries::with_teams(&mut conn, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
-    step(
-        9,
-        "Update",
-        "hero.age += 1; await session.commit()",
-        &[const { query("birthday") }],
-    );
+    show(9, &BIRTHDAY);
     if let Some(older) = queries::birthday(&mut conn, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
@@ -179,29 +89,21 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         ));
     }
 
-    step(
-        10,
-        "Delete",
-        "await session.delete(hero); await session.commit()",
-        &[const { query("delete_by_name") }],
-    );
+    show(10, &DELETE_BY_NAME);
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
         queries::delete_by_name(&mut conn, "barnacle boy").await?
     ));
 
-    step(
-        11,
-        "A failing batch rolls back whole",
-        "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        &[const { anchored(TOUR, "failing_batch") }],
-    );
+    show(11, &FAILING_BATCH);
     // ANCHOR: failing_batch
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC), // already there: the batch fails whole
     ];
-    let failed = session(pool, async |conn| queries::add_all(conn, &batch).await).await; // Err: ROLLBACK
+    let failed = conn // Err: ROLLBACK
+        .transaction(async |conn| queries::add_all(conn, &batch).await)
+        .await;
     // ANCHOR_END: failing_batch
     match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
@@ -216,35 +118,26 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
     ));
     drop(conn);
 
-    let tasks = options.max_size * 3;
+    let size = pool.status().max_size;
+    let tasks = size * 3;
     let hold = Duration::from_millis(50);
-    step(
-        12,
-        "Many tasks, one small pool",
-        "await asyncio.gather(*(work(session_factory) for _ in range(n)))",
-        &[const { anchored(CONCURRENCY, "fan_out") }],
-    );
+    show(12, &FAN_OUT);
     let fan = concurrency::fan_out(pool, tasks, hold).await?;
     outcome(format!(
         "{} tasks, each holding a connection for {} ms, were served by {} connection(s) (pool size {})",
         fan.tasks,
         hold.as_millis(),
         fan.backends,
-        options.max_size
+        size
     ));
     outcome(format!(
         "took {} ms: the pool bounds them to {} at a time, so about {} rounds",
         fan.elapsed.as_millis(),
-        options.max_size,
-        tasks.div_ceil(options.max_size)
+        size,
+        tasks.div_ceil(size)
     ));
 
-    step(
-        13,
-        "Pipelining: two queries in flight on one connection",
-        "(not available: an AsyncSession runs one statement at a time)",
-        &[const { anchored(CONCURRENCY, "pipelined") }],
-    );
+    show(13, &PIPELINED);
     let conn = pool.get().await?;
     let (count, sandy) = concurrency::pipelined(&conn, "sandy").await?;
     outcome(format!(
@@ -254,17 +147,7 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
     drop(conn);
 
     let mut conn = pool.get().await?;
-    step(
-        14,
-        "Related rows: the N+1 trap, then loading them eagerly",
-        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
-         then select(Team).options(selectinload(Team.heroes))",
-        &[
-            const { anchored(BEYOND, "n_plus_one") },
-            const { anchored(BEYOND, "grouped") },
-            const { anchored(BEYOND, "joined") },
-        ],
-    );
+    show(14, &N_PLUS_ONE);
     let (one_by_one, statements) = beyond::teams_one_by_one(&mut conn).await?;
     let eager = beyond::teams_with_heroes(&mut conn).await?;
     let other = beyond::teams_joined(&mut conn).await?;
@@ -276,12 +159,7 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
     ));
     eager.iter().map(team_with_heroes).for_each(outcome);
 
-    step(
-        15,
-        "Filters that are given or not",
-        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
-        &[const { anchored(BEYOND, "search") }],
-    );
+    show(15, &SEARCH);
     let grown_ups = HeroSearch {
         min_age: Some(18),
         app_src: Some(APP_SRC.to_owned()),
@@ -295,12 +173,7 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
     }
 
-    step(
-        16,
-        "More rows than fit in memory: a stream",
-        "async for hero in await session.stream_scalars(select(Hero)): ...",
-        &[const { anchored(BEYOND, "stream") }],
-    );
+    show(16, &STREAM);
     let everyone = HeroSearch {
         app_src: Some(APP_SRC.to_owned()),
         ..HeroSearch::default()
@@ -316,6 +189,17 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
         queries::by_app_src(&mut conn, APP_SRC).await?.len()
     );
     Ok(())
+}
+
+/// What the pool was built with.
+fn pool_ready(pool: &Pool) -> String {
+    let status = pool.status();
+    let wait = pool.timeouts().wait.unwrap_or_default();
+    format!(
+        "pool ready: up to {} connections, a caller waits at most {} ms for one",
+        status.max_size,
+        wait.as_millis()
+    )
 }
 
 /// Inserts the seed cast (teams first, then heroes pointing at them), stamped
@@ -338,3 +222,125 @@ pub async fn remove_seed(conn: &mut AsyncPgConnection, app_src: &str) -> Result<
         .await?;
     Ok(removed)
 }
+
+// The steps as the tour prints them: heading, the study's Python, the Rust.
+
+/// The part of the study this tour follows.
+const SECTION: &str = "\"Driver Assíncrono - asyncpg\" section (src/async_db.py)";
+
+const CONCURRENCY: &str = include_str!("concurrency.rs");
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+const POOL: Step = Step {
+    title: "The async engine: a pool of connections (built in main.rs)",
+    python: "async_engine = create_async_engine(\"postgresql+asyncpg://...\", echo=True, future=True)",
+    rust: &[anchored(DB, "pool")],
+};
+
+const EMBED: Step = Step {
+    title: "Migrate to head",
+    python: "alembic upgrade head",
+    rust: &[
+        anchored(MIGRATE, "embed"),
+        anchored(MIGRATE, "up"),
+        anchored(MIGRATE, "blocking"),
+    ],
+};
+
+const INSERT: Step = Step {
+    title: "Insert the seed heroes in one transaction",
+    python: "async with get_session() as session: session.add_all([hero1, hero2]); await session.commit()",
+    rust: &[anchored(TOUR, "insert"), query("add_all")],
+};
+
+const GET: Step = Step {
+    title: "Get by primary key",
+    python: "hero = await db.get(HeroModel, hero_id)",
+    rust: &[query("get")],
+};
+
+const BY_NAME: Step = Step {
+    title: "Select with a WHERE clause, one row or none",
+    python: "result = await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\")); result.scalar_one_or_none()",
+    rust: &[query("by_name")],
+};
+
+const SECRET_NAME_OF: Step = Step {
+    title: "One value: scalar()",
+    python: "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
+    rust: &[query("secret_name_of"), query("count")],
+};
+
+const BY_APP_SRC: Step = Step {
+    title: "Many rows: scalars().all()",
+    python: "result = await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\")); result.scalars().all()",
+    rust: &[query("by_app_src")],
+};
+
+const WITH_TEAMS: Step = Step {
+    title: "Join hero -> team",
+    python: "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
+    rust: &[query("with_teams")],
+};
+
+const BIRTHDAY: Step = Step {
+    title: "Update",
+    python: "hero.age += 1; await session.commit()",
+    rust: &[query("birthday")],
+};
+
+const DELETE_BY_NAME: Step = Step {
+    title: "Delete",
+    python: "await session.delete(hero); await session.commit()",
+    rust: &[query("delete_by_name")],
+};
+
+const FAILING_BATCH: Step = Step {
+    title: "A failing batch rolls back whole",
+    python: "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
+    rust: &[anchored(TOUR, "failing_batch")],
+};
+
+const FAN_OUT: Step = Step {
+    title: "Many tasks, one small pool",
+    python: "await asyncio.gather(*(work(session_factory) for _ in range(n)))",
+    rust: &[anchored(CONCURRENCY, "fan_out")],
+};
+
+const PIPELINED: Step = Step {
+    title: "Pipelining: two queries in flight on one connection",
+    python: "(not available: an AsyncSession runs one statement at a time)",
+    rust: &[anchored(CONCURRENCY, "pipelined")],
+};
+
+const N_PLUS_ONE: Step = Step {
+    title: "Related rows: the N+1 trap, then loading them eagerly",
+    python: "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(selectinload(Team.heroes))",
+    rust: &[
+        anchored(BEYOND, "n_plus_one"),
+        anchored(BEYOND, "grouped"),
+        anchored(BEYOND, "joined"),
+    ],
+};
+
+const SEARCH: Step = Step {
+    title: "Filters that are given or not",
+    python: "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+    rust: &[anchored(BEYOND, "search")],
+};
+
+const STREAM: Step = Step {
+    title: "More rows than fit in memory: a stream",
+    python: "async for hero in await session.stream_scalars(select(Hero)): ...",
+    rust: &[anchored(BEYOND, "stream")],
+};

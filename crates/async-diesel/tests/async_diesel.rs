@@ -9,7 +9,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use async_diesel::db::{self, Pool, Settings, session};
+use async_diesel::db::Settings;
+use async_diesel::production::{self, Pool, session};
 use async_diesel::{Error, concurrency, migrate, queries, tour};
 use devdb::TestDatabase;
 use devdb::testing::{BadInput, assert_contains_all, stdout_of};
@@ -23,7 +24,7 @@ const APP: &str = "async-diesel-test";
 /// A fresh database, migrated to head, and an engine on it.
 async fn fresh(prefix: &str, options: Settings) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let engine = db::pool(db.url(), &options).await.unwrap();
+    let engine = production::pool(db.url(), &options).await.unwrap();
     migrate::up(engine.get().await.unwrap()).unwrap();
     (db, engine)
 }
@@ -267,7 +268,11 @@ async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_writers_insert_exactly_thirty_two_rows() {
-    let (_db, engine) = fresh("ad_concurrent", Settings::default()).await;
+    let (db, _) = fresh("ad_concurrent", Settings::default()).await;
+    // The lesson's pool: diesel-async's own, as the tour builds it.
+    let engine = async_diesel::db::pool(db.url(), &Settings::default())
+        .await
+        .unwrap();
     let inserted = concurrency::concurrent_inserts(&engine, 32, "writer", APP)
         .await
         .unwrap();
@@ -282,20 +287,18 @@ async fn thirty_two_concurrent_writers_insert_exactly_thirty_two_rows() {
         .collect();
     assert_eq!(names.len(), 32);
     assert!(names.contains("writer-0") && names.contains("writer-31"));
-    assert!(engine.open_connections() <= 8);
+    assert!(engine.status().size <= 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pool_size_bounds_how_many_connections_serve_many_tasks() {
-    let (_db, engine) = fresh(
-        "ad_fan_out",
-        Settings {
-            max_size: 3,
-            wait_timeout: Duration::from_secs(10),
-            ..Settings::default()
-        },
-    )
-    .await;
+    let settings = Settings {
+        max_size: 3,
+        wait_timeout: Duration::from_secs(10),
+        ..Settings::default()
+    };
+    let (db, _) = fresh("ad_fan_out", settings).await;
+    let engine = async_diesel::db::pool(db.url(), &settings).await.unwrap();
     let hold = Duration::from_millis(40);
     let fan = concurrency::fan_out(&engine, 12, hold).await.unwrap();
     assert_eq!(fan.tasks, 12);
@@ -331,7 +334,7 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
         .unwrap()
         .pid;
     // Kill it from a second, independent connection.
-    let other = db::pool(
+    let other = production::pool(
         &devdb::DevDb::from_env()
             .unwrap()
             .database_url("postgres")
@@ -490,6 +493,20 @@ fn the_tour_prints_the_pool_code_that_runs_and_the_size_it_built() {
         &text,
         &[".max_size(settings.max_size)", "up to 2 connections"],
     );
+}
+
+/// The tour needs one connection at a time: with `POOL_SIZE=1` it runs to
+/// the end (it once held a connection and asked the pool for a second, and
+/// failed after the wait timeout).
+#[test]
+fn the_tour_runs_on_a_pool_of_one_connection() {
+    let db = TestDatabase::create("async_diesel_pool_of_one").unwrap();
+    let text = stdout_of(
+        binary(&db)
+            .env("POOL_SIZE", "1")
+            .env("POOL_TIMEOUT_MS", "2000"),
+    );
+    assert_contains_all(&text, &["up to 1 connections", "async-diesel: done"]);
 }
 
 /// The tour and `serve` through PgBouncer in the best mode this crate

@@ -13,9 +13,10 @@
 
 use std::path::Path;
 
-use async_diesel::db::{self, Pool, Settings};
+use async_diesel::db::Settings;
 use async_diesel::migrate;
 use async_diesel::production::migrations;
+use async_diesel::production::{self, Pool};
 use devdb::TestDatabase;
 use devdb::testing::{ScratchMigrations, TableHold};
 use diesel::QueryableByName;
@@ -27,7 +28,9 @@ const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
 
 async fn engine(db: &TestDatabase) -> Pool {
-    db::pool(db.url(), &Settings::default()).await.unwrap()
+    production::pool(db.url(), &Settings::default())
+        .await
+        .unwrap()
 }
 
 /// The workspace's `migrations/` plus `extra` (folder

@@ -29,9 +29,9 @@ pub const POOL_SIZE: usize = 8;
 /// A Rust contender, connected.
 pub enum Rust {
     /// Diesel + r2d2 over libpq (blocking: measured on threads).
-    SyncDiesel(sync_diesel::db::Pool),
+    SyncDiesel(sync_diesel::production::Pool),
     /// diesel-async + deadpool.
-    AsyncDiesel(async_diesel::db::Pool),
+    AsyncDiesel(async_diesel::production::Pool),
     /// sqlx's `PgPool` with the `query!` functions.
     SqlxRaw(sqlx::PgPool),
     /// SeaORM's `DatabaseConnection`.
@@ -105,11 +105,12 @@ impl Rust {
                     },
                     ..Default::default()
                 };
-                let pool =
-                    tokio::task::spawn_blocking(move || sync_diesel::db::pool(&url, &settings))
-                        .await
-                        .map_err(text)?
-                        .map_err(text)?;
+                let pool = tokio::task::spawn_blocking(move || {
+                    sync_diesel::production::pool(&url, &settings)
+                })
+                .await
+                .map_err(text)?
+                .map_err(text)?;
                 Self::SyncDiesel(pool)
             }
             "async-diesel" => {
@@ -122,7 +123,11 @@ impl Rust {
                     },
                     ..Default::default()
                 };
-                Self::AsyncDiesel(async_diesel::db::pool(url, &settings).await.map_err(text)?)
+                Self::AsyncDiesel(
+                    async_diesel::production::pool(url, &settings)
+                        .await
+                        .map_err(text)?,
+                )
             }
             "sqlx-raw" => {
                 let settings = sqlx_raw::db::Settings {
@@ -134,7 +139,11 @@ impl Rust {
                     },
                     ..Default::default()
                 };
-                Self::SqlxRaw(sqlx_raw::db::pool(url, &settings).await.map_err(text)?)
+                Self::SqlxRaw(
+                    sqlx_raw::production::pool(url, &settings)
+                        .await
+                        .map_err(text)?,
+                )
             }
             "seaorm-migrate" => {
                 let settings = seaorm_migrate::db::Settings {
@@ -147,7 +156,7 @@ impl Rust {
                     ..Default::default()
                 };
                 Self::SeaOrm(
-                    seaorm_migrate::db::pool(url, &settings)
+                    seaorm_migrate::production::pool(url, &settings)
                         .await
                         .map_err(text)?,
                 )
@@ -199,7 +208,7 @@ impl Rust {
         let found = |hero: Option<Hero>| usize::from(hero.is_some());
         if matches!(workload, Workload::Insert100 | Workload::Insert100Fast) {
             let rows = insert_batch("sync-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
-            return sync_diesel::db::session(pool, |conn| match workload {
+            return sync_diesel::production::session(pool, |conn| match workload {
                 Workload::Insert100Fast => sync_diesel::beyond::add_all_unnest(conn, &rows),
                 _ => queries::add_all(conn, &rows),
             })
@@ -231,12 +240,15 @@ impl Rust {
                 if matches!(workload, Workload::Insert100 | Workload::Insert100Fast) {
                     let rows =
                         insert_batch("async-diesel", INSERTS.fetch_add(1, Ordering::Relaxed));
-                    return async_diesel::db::session(engine, async |conn| match workload {
-                        Workload::Insert100Fast => {
-                            async_diesel::beyond::add_all_unnest(conn, &rows).await
-                        }
-                        _ => queries::add_all(conn, &rows).await,
-                    })
+                    return async_diesel::production::session(
+                        engine,
+                        async |conn| match workload {
+                            Workload::Insert100Fast => {
+                                async_diesel::beyond::add_all_unnest(conn, &rows).await
+                            }
+                            _ => queries::add_all(conn, &rows).await,
+                        },
+                    )
                     .await
                     .map(|saved| saved.len())
                     .map_err(text);
@@ -331,11 +343,11 @@ impl Rust {
     pub async fn bulk(&self, rows: &[NewHero]) -> BenchResult<u64> {
         match self {
             Self::SyncDiesel(pool) => {
-                sync_diesel::db::session(pool, |conn| Ok(diesel_copy(conn, rows)?))
+                sync_diesel::production::session(pool, |conn| Ok(diesel_copy(conn, rows)?))
                     .map(|n| n as u64)
                     .map_err(text)
             }
-            Self::AsyncDiesel(engine) => async_diesel::db::session(engine, async |conn| {
+            Self::AsyncDiesel(engine) => async_diesel::production::session(engine, async |conn| {
                 Ok(diesel_async_load(conn, rows).await?)
             })
             .await

@@ -105,7 +105,7 @@ fn only_team(mut teams: Vec<Team>) -> StackResult<Team> {
 /// sync-diesel: synchronous Diesel over libpq, an r2d2 pool.
 #[derive(Clone)]
 pub struct SyncDiesel {
-    pool: sync_diesel::db::Pool,
+    pool: sync_diesel::production::Pool,
 }
 
 fn sync_diesel_error(err: sync_diesel::Error) -> StackError {
@@ -128,7 +128,7 @@ impl SyncDiesel {
         work: impl FnOnce(&mut diesel::PgConnection) -> sync_diesel::Result<T> + Send + 'static,
     ) -> StackResult<T> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || sync_diesel::db::session(&pool, work))
+        tokio::task::spawn_blocking(move || sync_diesel::production::session(&pool, work))
             .await
             .map_err(|e| join_error(&e))?
             .map_err(sync_diesel_error)
@@ -156,14 +156,11 @@ impl Stack for SyncDiesel {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use sync_diesel::cli;
-        use sync_diesel::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::exit((|| {
                 let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = db::pool(&urls.url, &Settings::default())?;
-                let migration_pool = db::pool(&urls.migration_url, &Settings::one_connection())?;
-                cli::run(&cli, &pool, migration_pool)
+                cli::run(&cli, &urls)
             })())
         })
     }
@@ -171,10 +168,11 @@ impl Stack for SyncDiesel {
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
         let url = url.to_owned();
         let options = pool.sync_diesel();
-        let pool = tokio::task::spawn_blocking(move || sync_diesel::db::pool(&url, &options))
-            .await
-            .map_err(|e| join_error(&e))?
-            .map_err(sync_diesel_error)?;
+        let pool =
+            tokio::task::spawn_blocking(move || sync_diesel::production::pool(&url, &options))
+                .await
+                .map_err(|e| join_error(&e))?
+                .map_err(sync_diesel_error)?;
         Ok(Self { pool })
     }
 
@@ -331,7 +329,7 @@ impl Stack for SyncDiesel {
 /// async-diesel: diesel-async's `AsyncPgConnection`, a deadpool pool.
 #[derive(Clone)]
 pub struct AsyncDiesel {
-    pool: async_diesel::db::Pool,
+    pool: async_diesel::production::Pool,
 }
 
 fn async_diesel_error(err: async_diesel::Error) -> StackError {
@@ -339,7 +337,7 @@ fn async_diesel_error(err: async_diesel::Error) -> StackError {
     let kind = match &err {
         E::Config(_) | E::Usage(_) => Kind::Config,
         E::AlreadyExists { .. } => Kind::AlreadyExists,
-        E::PoolExhausted { .. } => Kind::PoolTimeout,
+        E::PoolExhausted { .. } | E::Busy => Kind::PoolTimeout,
         E::Pool(_) => Kind::Unavailable,
         E::Migration(_) | E::Database(_) | E::Internal(_) => Kind::Other,
     };
@@ -351,21 +349,17 @@ impl Stack for AsyncDiesel {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use async_diesel::cli;
-        use async_diesel::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
                 let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = db::pool(&urls.url, &cli.settings()).await?;
-                let migration_pool =
-                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
-                cli::run(&cli, &pool, migration_pool).await
+                cli::run(&cli, &urls).await
             })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let pool = async_diesel::db::pool(url, &pool.async_diesel())
+        let pool = async_diesel::production::pool(url, &pool.async_diesel())
             .await
             .map_err(async_diesel_error)?;
         Ok(Self { pool })
@@ -388,7 +382,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn add_teams(&self, rows: &[NewTeam]) -> StackResult<Vec<Team>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::add_teams(conn, rows).await
         })
         .await
@@ -396,7 +390,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn add_all(&self, rows: &[NewHero]) -> StackResult<Vec<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::add_all(conn, rows).await
         })
         .await
@@ -408,7 +402,7 @@ impl Stack for AsyncDiesel {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let (teams, heroes) = async_diesel::db::session(&self.pool, async |conn| {
+        let (teams, heroes) = async_diesel::production::session(&self.pool, async |conn| {
             let teams = async_diesel::queries::add_teams(conn, std::slice::from_ref(team)).await?;
             let Some(id) = teams.first().map(|t| t.id) else {
                 return Ok((teams, Vec::new()));
@@ -422,7 +416,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn get(&self, id: i64) -> StackResult<Option<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::get(conn, id).await
         })
         .await
@@ -430,7 +424,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn by_name(&self, name: &str) -> StackResult<Option<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::by_name(conn, name).await
         })
         .await
@@ -438,7 +432,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn secret_name_of(&self, name: &str) -> StackResult<Option<Option<String>>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::secret_name_of(conn, name).await
         })
         .await
@@ -446,7 +440,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn by_app_src(&self, app_src: &str) -> StackResult<Vec<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::by_app_src(conn, app_src).await
         })
         .await
@@ -454,7 +448,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn with_teams(&self, app_src: &str) -> StackResult<Vec<(Hero, Option<Team>)>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::with_teams(conn, app_src).await
         })
         .await
@@ -463,7 +457,7 @@ impl Stack for AsyncDiesel {
 
     async fn teams_with_heroes(&self) -> StackResult<Strategies> {
         use async_diesel::beyond;
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             Ok(vec![
                 ("one by one", beyond::teams_one_by_one(conn).await?.0),
                 (
@@ -478,7 +472,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn search(&self, search: &HeroSearch) -> StackResult<Vec<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::beyond::search(conn, search).await
         })
         .await
@@ -495,7 +489,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::birthday(conn, name).await
         })
         .await
@@ -503,7 +497,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
-        async_diesel::db::session(&self.pool, async |conn| {
+        async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::delete_by_name(conn, name).await
         })
         .await
@@ -562,10 +556,10 @@ fn sqlx_error(err: sqlx::Error) -> StackError {
     sqlx_raw_error(sqlx_raw::Error::from(err))
 }
 
-/// A sqlx-raw session: `db::session(&pool)`, the crate's query, `commit()`.
+/// A sqlx-raw session: `production::begin(&pool)`, the crate's query, `commit()`.
 macro_rules! sqlx_session {
     ($pool:expr, |$conn:ident| $work:expr) => {{
-        let mut tx = sqlx_raw::db::session(&$pool)
+        let mut tx = sqlx_raw::production::begin(&$pool)
             .await
             .map_err(sqlx_raw_error)?;
         let $conn = &mut *tx;
@@ -580,23 +574,17 @@ impl Stack for SqlxRaw {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use sqlx_raw::cli;
-        use sqlx_raw::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
                 let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = db::pool(&urls.url, &Settings::default()).await?;
-                let migration_pool =
-                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
-                let result = cli::run(&cli, &pool, migration_pool).await;
-                pool.close().await;
-                result
+                cli::run(&cli, &urls).await
             })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let pool = sqlx_raw::db::pool(url, &pool.sqlx_raw())
+        let pool = sqlx_raw::production::pool(url, &pool.sqlx_raw())
             .await
             .map_err(sqlx_raw_error)?;
         Ok(Self { pool })
@@ -633,7 +621,7 @@ impl Stack for SqlxRaw {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let mut tx = sqlx_raw::db::session(&self.pool)
+        let mut tx = sqlx_raw::production::begin(&self.pool)
             .await
             .map_err(sqlx_raw_error)?;
         let teams = sqlx_raw::queries::add_teams(&mut tx, std::slice::from_ref(team))
@@ -675,7 +663,7 @@ impl Stack for SqlxRaw {
 
     async fn teams_with_heroes(&self) -> StackResult<Strategies> {
         use sqlx_raw::beyond;
-        let mut tx = sqlx_raw::db::session(&self.pool)
+        let mut tx = sqlx_raw::production::begin(&self.pool)
             .await
             .map_err(sqlx_raw_error)?;
         let strategies = vec![
@@ -783,7 +771,7 @@ fn db_error(err: sea_orm::DbErr) -> StackError {
 /// A SeaORM session: `db.begin()`, the crate's query, `commit()`.
 macro_rules! seaorm_session {
     ($db:expr, |$txn:ident| $work:expr) => {{
-        let txn = seaorm_migrate::db::session(&$db)
+        let txn = seaorm_migrate::production::begin(&$db)
             .await
             .map_err(seaorm_error)?;
         let $txn = &txn;
@@ -798,7 +786,6 @@ impl Stack for SeaOrm {
 
     fn cli_main(args: Vec<OsString>) -> ExitCode {
         use seaorm_migrate::cli;
-        use seaorm_migrate::db::{self, Settings};
         with_cli(args, |cli: cli::Cli| {
             support::app::run_async(async {
                 if let Some(generated) = cli::generate(&cli) {
@@ -806,18 +793,13 @@ impl Stack for SeaOrm {
                 }
                 let urls = devdb::database(cli.database())?;
                 cli::set_up_output(&cli);
-                let pool = db::pool(&urls.url, &Settings::default()).await?;
-                let migration_pool =
-                    db::pool(&urls.migration_url, &Settings::one_connection()).await?;
-                let result = cli::run(&cli, &pool, migration_pool).await;
-                pool.close_by_ref().await?;
-                result
+                cli::run(&cli, &urls).await
             })
         })
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db = seaorm_migrate::db::pool(url, &pool.seaorm())
+        let db = seaorm_migrate::production::pool(url, &pool.seaorm())
             .await
             .map_err(seaorm_error)?;
         Ok(Self { db })
@@ -848,7 +830,7 @@ impl Stack for SeaOrm {
         team: &NewTeam,
         heroes: &[NewHero],
     ) -> StackResult<(Team, Vec<Hero>)> {
-        let txn = seaorm_migrate::db::session(&self.db)
+        let txn = seaorm_migrate::production::begin(&self.db)
             .await
             .map_err(seaorm_error)?;
         let teams = seaorm_migrate::queries::add_teams(&txn, std::slice::from_ref(team))
@@ -890,7 +872,7 @@ impl Stack for SeaOrm {
 
     async fn teams_with_heroes(&self) -> StackResult<Strategies> {
         use seaorm_migrate::beyond;
-        let txn = seaorm_migrate::db::session(&self.db)
+        let txn = seaorm_migrate::production::begin(&self.db)
             .await
             .map_err(seaorm_error)?;
         let strategies = vec![
@@ -956,7 +938,7 @@ impl Stack for SeaOrm {
         release: oneshot::Receiver<()>,
     ) -> StackResult<()> {
         // A transaction is how SeaORM hands out one pooled connection.
-        let txn = seaorm_migrate::db::session(&self.db)
+        let txn = seaorm_migrate::production::begin(&self.db)
             .await
             .map_err(seaorm_error)?;
         let _ = acquired.send(());

@@ -6,6 +6,7 @@
 //! Kept apart from any migration code: both `sea_orm::entity::prelude` and
 //! `sea_orm_migration::prelude` export a `ColumnDef`.
 
+// ANCHOR: hero_entity
 /// The `heroes` table.
 pub mod hero {
     use sea_orm::entity::prelude::*;
@@ -71,6 +72,7 @@ pub mod hero {
         }
     }
 }
+// ANCHOR_END: hero_entity
 
 /// The `teams` table.
 pub mod team {

@@ -73,6 +73,7 @@ impl<'a> HeroColumns<'a> {
     }
 }
 
+// ANCHOR: hero
 /// A row of `heroes`, as read back from the database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
@@ -105,6 +106,7 @@ pub struct Hero {
     /// The hero's team, if any (added by revision 2).
     pub team_id: Option<i64>,
 }
+// ANCHOR_END: hero
 
 /// A hero to insert: everything but the columns the database fills in.
 #[derive(Clone, Debug, PartialEq, Eq)]

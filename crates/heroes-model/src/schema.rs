@@ -1,6 +1,7 @@
 //! Written by hand to match `migrations/` (what `diesel print-schema` would
 //! print); the drift test in sync-diesel fails when the two disagree.
 
+// ANCHOR: heroes
 diesel::table! {
     /// Heroes: revision 1, plus `team_id` from revision 2.
     heroes (id) {
@@ -20,6 +21,7 @@ diesel::table! {
         team_id -> Nullable<Int8>,
     }
 }
+// ANCHOR_END: heroes
 
 diesel::table! {
     /// Teams: revision 2.

@@ -16,7 +16,7 @@ use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use sea_orm::{DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbErr, RuntimeErr};
 
-use crate::{APP_SRC, Error, beyond, db, production, queries};
+use crate::{APP_SRC, Error, beyond, production, queries};
 
 /// The engine, as the server's state (`DatabaseConnection` is a pool handle).
 #[derive(Clone, Debug)]
@@ -59,7 +59,7 @@ impl HeroStore for Store {
 
     // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Tx> {
-        Ok(Tx::Transaction(db::session(&self.db).await?))
+        Ok(Tx::Transaction(production::begin(&self.db).await?))
     }
 
     async fn connect(&self) -> StoreResult<Tx> {

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::error::{Error, Result};
-use crate::production::migrations;
+use crate::production::{self, migrations};
 use crate::{DATABASE, create_all, db, drift, migrate, tour};
 
 /// SeaORM with sea-orm-migration against PostgreSQL: the seed's async Alembic
@@ -39,7 +39,8 @@ impl Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Migrate to head, then show every query idiom, the drift check and create_all.
+    /// Migrate to head, then show every query idiom, the drift check, create_all,
+    /// related rows, filters and a stream.
     Tour,
     /// Serve the heroes API over HTTP (migrates to head first).
     Serve(heroes_api::ServeArgs),
@@ -68,8 +69,8 @@ pub enum MigrateAction {
     },
     /// Revert the latest migrations (`alembic downgrade -N`).
     Down {
-        /// How many to revert.
-        #[arg(short = 'n', long = "num", default_value_t = 1)]
+        /// How many to revert (`-n`/`--steps`, as in every crate).
+        #[arg(short = 'n', long = "steps", default_value_t = 1)]
         num: u32,
     },
     /// Revert every migration applied after REVISION (`alembic downgrade REVISION`; `base` for all).
@@ -139,17 +140,31 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the engine `main.rs` built, with
-/// `migration_pool`, the one-connection engine migrations run on (straight to
-/// the server when `pool` goes through PgBouncer); closes `migration_pool`
-/// when done with it.
-pub async fn run(
-    cli: &Cli,
-    pool: &DatabaseConnection,
-    migration_pool: DatabaseConnection,
-) -> Result<()> {
-    let result = run_with(cli, pool, &migration_pool).await;
+/// The command line, parsed; before that, `.env` is read (DATABASE_URL may
+/// come from it) and a closed pipe (`| head`) is made to end the program
+/// quietly.
+pub fn parse() -> Cli {
+    support::app::exit_quietly_on_broken_pipe();
+    dotenvy::dotenv().ok();
+    Cli::parse()
+}
+
+/// Runs a parsed command line against `db`, building the engines it needs:
+/// the lesson's [`db::pool`], or [`production::pool`] for `serve`; the
+/// migrations run on an engine of one connection to `db.migration_url`,
+/// straight to the server (production/migrations.rs).
+pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
+    let (settings, one) = (db::Settings::default(), db::Settings::one_connection());
+    let (pool, migration_pool) = if let Some(Command::Serve(_)) = &cli.command {
+        let pool = production::pool(&db.url, &settings).await?;
+        (pool, production::pool(&db.migration_url, &one).await?)
+    } else {
+        let pool = db::pool(&db.url, &settings).await?;
+        (pool, db::pool(&db.migration_url, &one).await?)
+    };
+    let result = run_with(cli, &pool, &migration_pool).await;
     let closed = migration_pool.close_by_ref().await;
+    pool.close_by_ref().await?;
     result?;
     Ok(closed?)
 }

@@ -1,11 +1,11 @@
 //! seaorm-migrate: the study's "Utilização do Async Alembic" section
 //! (`src/migrate_db.py`) in Rust, with SeaORM and sea-orm-migration.
 //!
-//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
+//! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
+//! order, on the pool of [`db`]), [`queries`],
 //! [`migrate`] (every Alembic verb over the `migration` crate), [`drift`]
 //! (`alembic check`), [`create_all`] (`Base.metadata.create_all`), [`api`],
-//! then [`beyond`] (relations, filters, large results); [`tour`] runs them in
-//! the study's order. What a deployment adds is in
+//! then [`beyond`] (relations, filters, large results). What a deployment adds is in
 //! [`production`]; [`cli`] and [`error`] are plumbing.
 
 /// The study's queries through SeaORM's entity API.

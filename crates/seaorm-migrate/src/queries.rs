@@ -2,7 +2,7 @@
 //!
 //! Each function is generic over `ConnectionTrait`, so it runs on the
 //! `DatabaseConnection` (a pooled connection per statement) or inside a
-//! `DatabaseTransaction` from [`crate::db::session`], as the caller chooses.
+//! `DatabaseTransaction` from `db.begin()`, as the caller chooses.
 //! The entities (`hero`, `team`) live in heroes-model's `entity` module.
 
 use heroes_model::entity::{hero, team};

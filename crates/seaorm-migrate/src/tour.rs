@@ -1,113 +1,51 @@
-//! The tour: the seed's `src/migrate_db.py` (migrations first, then the data),
-//! each step printed beside the Alembic or SQLAlchemy line it mirrors. The
-//! Rust each step prints is cut out of this crate's own source by its anchors
-//! ([`support::snippet`]): the code that runs.
+//! The tour: the seed's `src/migrate_db.py` (migrations first, then the data)
+//! in the study's order, each step printed beside the Alembic or SQLAlchemy
+//! line it mirrors (the steps are at the end of this file; what each prints
+//! is this crate's own anchored source).
 
 use futures_util::TryStreamExt as _;
 use heroes_model::entity::{hero, team};
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
+use migration::{Migrator, MigratorTrait as _};
+use sea_orm::TransactionTrait as _;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use support::narrate::{hero, hero_with_team, outcome, step, team_with_heroes, title};
+use support::narrate::{Step, applied, hero, hero_with_team, outcome, seed_hero, seeded, show};
+use support::narrate::{team_with_heroes, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
 use crate::{APP_SRC, beyond, create_all, db, drift, migrate, queries};
 
-const CREATE_ALL: &str = include_str!("create_all.rs");
-const DB: &str = include_str!("db.rs");
-const DRIFT: &str = include_str!("drift.rs");
-const MIGRATE: &str = include_str!("migrate.rs");
-const BEYOND: &str = include_str!("beyond.rs");
-const QUERIES: &str = include_str!("queries.rs");
-const TOUR: &str = include_str!("tour.rs");
-
-/// `name`'s lines in `queries.rs`.
-const fn query(name: &'static str) -> Snippet {
-    anchored(QUERIES, name)
-}
-
-/// Runs every step on `pool`, the engine `main.rs` built for `database`
-/// (migrating on `migration_pool`). Safe to run any number of times: it
-/// first removes what an earlier run wrote, and ends in the same state.
+/// Runs every step on `pool` (migrating on `migration_pool`). Safe to run
+/// again: it replaces what an earlier run wrote.
 pub async fn run(
     pool: &DatabaseConnection,
     migration_pool: &DatabaseConnection,
     database: &str,
 ) -> Result<()> {
-    title(
-        "seaorm-migrate",
-        "\"Utilização do Async Alembic\" section (src/migrate_db.py)",
-        database,
-    );
-    step(
-        1,
-        "The engine (built in main.rs)",
-        "engine = create_async_engine(MIGRATE_DB)",
-        &[const { anchored(DB, "pool") }],
-    );
-    let sqlx_pool = pool.get_postgres_connection_pool().options();
-    outcome(format!(
-        "connected: a pool of up to {} connections, callers wait at most {} s for one",
-        sqlx_pool.get_max_connections(),
-        sqlx_pool.get_acquire_timeout().as_secs()
-    ));
+    title("seaorm-migrate", SECTION, database);
+    show(1, &POOL); // the engine: main.rs built it with db::pool
+    outcome(pool_ready(pool));
 
-    step(
-        2,
-        "Migrate to head, then look at the history",
-        "alembic upgrade head; alembic history",
-        &[const { anchored(MIGRATE, "up") }],
-    );
-    let applied = migrate::up(migration_pool, None).await?;
-    if applied.is_empty() {
-        outcome("already at head: nothing to apply");
-    }
-    for name in applied {
-        outcome(format!("applied {name}"));
-    }
-    for revision in migrate::status(migration_pool).await? {
-        let state = if revision.applied {
-            "applied"
-        } else {
-            "pending"
-        };
-        outcome(format!("history: {state} {}", revision.name));
-    }
+    show(2, &UP);
+    let pending = pending(&migrate::status(migration_pool).await?);
+    // ANCHOR: migrate
+    Migrator::up(migration_pool, None).await?;
+    // ANCHOR_END: migrate
+    applied(&pending);
+    history(&migrate::status(migration_pool).await?);
 
-    step(
-        3,
-        "Insert the seed heroes in one transaction",
-        "session.add_all([hero1, hero2]); await session.commit()",
-        &[
-            const { anchored(TOUR, "insert") },
-            const { query("add_all") },
-        ],
-    );
+    show(3, &INSERT);
     // ANCHOR: insert
-    let txn = db::session(pool).await?;
+    let txn = pool.begin().await?;
     let removed = remove_seed(&txn, APP_SRC).await?;
     let inserted = add_seed(&txn, APP_SRC).await?;
     txn.commit().await?;
     // ANCHOR_END: insert
-    if removed > 0 {
-        outcome(format!("removed {removed} heroes left by an earlier tour"));
-    }
-    outcome(format!(
-        "inserted {} teams and {} heroes, committed together",
-        seed::TEAMS.len(),
-        inserted.len()
-    ));
-    let spongebob = inserted
-        .iter()
-        .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
+    seeded(removed, &inserted);
+    let spongebob = seed_hero(&inserted, "spongebob").map_err(Error::Internal)?;
 
-    step(
-        4,
-        "Get by primary key",
-        "hero = await db.get(HeroModel, hero_id)",
-        &[const { query("get") }],
-    );
+    show(4, &GET);
     if let Some(found) = queries::get(pool, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
@@ -116,12 +54,7 @@ pub async fn run(
         queries::get(pool, -1).await?
     ));
 
-    step(
-        5,
-        "Select with a WHERE clause, one row or none",
-        "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
-        &[const { query("by_name") }],
-    );
+    show(5, &BY_NAME);
     if let Some(found) = queries::by_name(pool, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
@@ -130,12 +63,7 @@ pub async fn run(
         queries::by_name(pool, "nobody").await?
     ));
 
-    step(
-        6,
-        "One value: scalar()",
-        "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        &[const { query("secret_name_of") }, const { query("count") }],
-    );
+    show(6, &SECRET_NAME_OF);
     outcome(format!(
         "sandy's secret name -> {:?}",
         queries::secret_name_of(pool, "sandy").await?.flatten()
@@ -145,32 +73,17 @@ pub async fn run(
         queries::count(pool).await?
     ));
 
-    step(
-        7,
-        "Many rows: scalars().all()",
-        "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
-        &[const { query("by_app_src") }],
-    );
+    show(7, &BY_APP_SRC);
     for found in queries::by_app_src(pool, APP_SRC).await? {
         outcome(hero(&found));
     }
 
-    step(
-        8,
-        "Join hero -> team, through the entity relation",
-        "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        &[const { query("with_teams") }],
-    );
+    show(8, &WITH_TEAMS);
     for (found, team) in queries::with_teams(pool, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
-    step(
-        9,
-        "Update",
-        "hero.age += 1; await session.commit()",
-        &[const { query("birthday") }],
-    );
+    show(9, &BIRTHDAY);
     if let Some(older) = queries::birthday(pool, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
@@ -180,30 +93,20 @@ pub async fn run(
         ));
     }
 
-    step(
-        10,
-        "Delete",
-        "await session.delete(hero); await session.commit()",
-        &[const { query("delete_by_name") }],
-    );
+    show(10, &DELETE_BY_NAME);
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
         queries::delete_by_name(pool, "barnacle boy").await?
     ));
 
-    step(
-        11,
-        "A failing batch rolls back whole",
-        "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        &[const { anchored(TOUR, "failing_batch") }],
-    );
+    show(11, &FAILING_BATCH);
     // ANCHOR: failing_batch
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC), // already there: the batch fails whole
     ];
     let failed: Result<()> = async {
-        let txn = db::session(pool).await?;
+        let txn = pool.begin().await?;
         queries::add_all(&txn, &batch).await?; // Err: `?` returns, txn is dropped: ROLLBACK
         txn.commit().await?;
         Ok(())
@@ -220,12 +123,7 @@ pub async fn run(
         queries::by_name(pool, "mr. krabs").await?.map(|h| h.name)
     ));
 
-    step(
-        12,
-        "Did the entities drift from the migrated tables?",
-        "alembic check  # or: alembic revision --autogenerate shows an empty diff",
-        &[const { anchored(DRIFT, "check") }],
-    );
+    show(12, &CHECK);
     let differences = drift::check(pool).await?;
     if differences.is_empty() {
         outcome("no drift: the entities and the migrated tables agree");
@@ -235,12 +133,7 @@ pub async fn run(
     }
 
     let scratch = format!("{database}_create_all");
-    step(
-        13,
-        "create_all beside migrations, in a scratch database",
-        "Base.metadata.create_all(engine)",
-        &[const { anchored(CREATE_ALL, "statements") }],
-    );
+    show(13, &STATEMENTS);
     let devdb = devdb::DevDb::from_env()?;
     devdb.drop_database(&scratch)?;
     let scratch_db = db::pool(&devdb.database_url(&scratch)?, &db::Settings::default()).await?;
@@ -255,17 +148,7 @@ pub async fn run(
     scratch_db.close().await?;
     devdb.drop_database(&scratch)?;
 
-    step(
-        14,
-        "Related rows: the N+1 trap, then loading them eagerly",
-        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
-         then select(Team).options(selectinload(Team.heroes))",
-        &[
-            const { anchored(BEYOND, "n_plus_one") },
-            const { anchored(BEYOND, "loader") },
-            const { anchored(BEYOND, "joined") },
-        ],
-    );
+    show(14, &N_PLUS_ONE);
     let (one_by_one, statements) = beyond::teams_one_by_one(pool).await?;
     let eager = beyond::teams_with_heroes(pool).await?;
     let other = beyond::teams_joined(pool).await?;
@@ -277,12 +160,7 @@ pub async fn run(
     ));
     eager.iter().map(team_with_heroes).for_each(outcome);
 
-    step(
-        15,
-        "Filters that are given or not",
-        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
-        &[const { anchored(BEYOND, "search") }],
-    );
+    show(15, &SEARCH);
     let grown_ups = HeroSearch {
         min_age: Some(18),
         app_src: Some(APP_SRC.to_owned()),
@@ -296,12 +174,7 @@ pub async fn run(
         outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
     }
 
-    step(
-        16,
-        "More rows than fit in memory: a stream",
-        "async for hero in await session.stream_scalars(select(Hero)): ...",
-        &[const { anchored(BEYOND, "stream") }],
-    );
+    show(16, &STREAM);
     let everyone = HeroSearch {
         app_src: Some(APP_SRC.to_owned()),
         ..HeroSearch::default()
@@ -341,3 +214,150 @@ pub async fn remove_seed(db: &impl ConnectionTrait, app_src: &str) -> Result<u64
         .await?;
     Ok(removed)
 }
+
+/// What the engine was built with.
+fn pool_ready(pool: &DatabaseConnection) -> String {
+    let options = pool.get_postgres_connection_pool().options();
+    format!(
+        "connected: a pool of up to {} connections, callers wait at most {} s for one",
+        options.get_max_connections(),
+        options.get_acquire_timeout().as_secs()
+    )
+}
+
+/// The names of the revisions not applied yet: what `up` is about to apply.
+fn pending(revisions: &[migrate::Revision]) -> Vec<String> {
+    let pending = revisions.iter().filter(|r| !r.applied);
+    pending.map(|r| r.name.clone()).collect()
+}
+
+/// Prints `alembic history`: each revision, applied or pending.
+fn history(revisions: &[migrate::Revision]) {
+    for revision in revisions {
+        let state = if revision.applied {
+            "applied"
+        } else {
+            "pending"
+        };
+        outcome(format!("history: {state} {}", revision.name));
+    }
+}
+
+// The steps as the tour prints them: heading, the study's Python, the Rust.
+
+/// The part of the study this tour follows.
+const SECTION: &str = "\"Utilização do Async Alembic\" section (src/migrate_db.py)";
+
+const CREATE_ALL: &str = include_str!("create_all.rs");
+const DB: &str = include_str!("db.rs");
+const DRIFT: &str = include_str!("drift.rs");
+const MIGRATIONS: &str = include_str!("../migration/src/lib.rs");
+const BEYOND: &str = include_str!("beyond.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+const POOL: Step = Step {
+    title: "The engine (built in main.rs)",
+    python: "engine = create_async_engine(MIGRATE_DB)",
+    rust: &[anchored(DB, "pool")],
+};
+
+const UP: Step = Step {
+    title: "Migrate to head, then look at the history",
+    python: "alembic upgrade head; alembic history",
+    rust: &[anchored(MIGRATIONS, "migrator"), anchored(TOUR, "migrate")],
+};
+
+const INSERT: Step = Step {
+    title: "Insert the seed heroes in one transaction",
+    python: "session.add_all([hero1, hero2]); await session.commit()",
+    rust: &[anchored(TOUR, "insert"), query("add_all")],
+};
+
+const GET: Step = Step {
+    title: "Get by primary key",
+    python: "hero = await db.get(HeroModel, hero_id)",
+    rust: &[query("get")],
+};
+
+const BY_NAME: Step = Step {
+    title: "Select with a WHERE clause, one row or none",
+    python: "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
+    rust: &[query("by_name")],
+};
+
+const SECRET_NAME_OF: Step = Step {
+    title: "One value: scalar()",
+    python: "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
+    rust: &[query("secret_name_of"), query("count")],
+};
+
+const BY_APP_SRC: Step = Step {
+    title: "Many rows: scalars().all()",
+    python: "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
+    rust: &[query("by_app_src")],
+};
+
+const WITH_TEAMS: Step = Step {
+    title: "Join hero -> team, through the entity relation",
+    python: "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
+    rust: &[query("with_teams")],
+};
+
+const BIRTHDAY: Step = Step {
+    title: "Update",
+    python: "hero.age += 1; await session.commit()",
+    rust: &[query("birthday")],
+};
+
+const DELETE_BY_NAME: Step = Step {
+    title: "Delete",
+    python: "await session.delete(hero); await session.commit()",
+    rust: &[query("delete_by_name")],
+};
+
+const FAILING_BATCH: Step = Step {
+    title: "A failing batch rolls back whole",
+    python: "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
+    rust: &[anchored(TOUR, "failing_batch")],
+};
+
+const CHECK: Step = Step {
+    title: "Did the entities drift from the migrated tables?",
+    python: "alembic check  # or: alembic revision --autogenerate shows an empty diff",
+    rust: &[anchored(DRIFT, "check")],
+};
+
+const STATEMENTS: Step = Step {
+    title: "create_all beside migrations, in a scratch database",
+    python: "Base.metadata.create_all(engine)",
+    rust: &[anchored(CREATE_ALL, "statements")],
+};
+
+const N_PLUS_ONE: Step = Step {
+    title: "Related rows: the N+1 trap, then loading them eagerly",
+    python: "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(selectinload(Team.heroes))",
+    rust: &[
+        anchored(BEYOND, "n_plus_one"),
+        anchored(BEYOND, "loader"),
+        anchored(BEYOND, "joined"),
+    ],
+};
+
+const SEARCH: Step = Step {
+    title: "Filters that are given or not",
+    python: "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+    rust: &[anchored(BEYOND, "search")],
+};
+
+const STREAM: Step = Step {
+    title: "More rows than fit in memory: a stream",
+    python: "async for hero in await session.stream_scalars(select(Hero)): ...",
+    rust: &[anchored(BEYOND, "stream")],
+};

@@ -2,7 +2,7 @@
 //!
 //! The routes, validation, errors and OpenAPI document are written once in
 //! `heroes-api`; this file is what sqlx brings. The unit of work is the
-//! `Transaction<'static, Postgres>` of [`crate::db::session`], or for one
+//! `Transaction<'static, Postgres>` of [`crate::production::begin`], or for one
 //! statement a bare `PoolConnection` ([`Tx`](crate::api::Tx)): each holds its pooled
 //! connection, [`HeroStore::commit`](heroes_api::HeroStore::commit) commits
 //! the transaction, and dropping it rolls back, so a failed or cancelled
@@ -16,7 +16,7 @@ use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWi
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::{APP_SRC, Error, beyond, db, production, queries};
+use crate::{APP_SRC, Error, beyond, production, queries};
 
 /// The engine, as the server's state: cloning a `PgPool` clones a handle.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ impl HeroStore for Store {
 
     // ANCHOR: unit_of_work
     async fn begin(&self) -> StoreResult<Tx> {
-        Ok(Tx::Transaction(db::session(&self.pool).await?))
+        Ok(Tx::Transaction(production::begin(&self.pool).await?))
     }
 
     async fn connect(&self) -> StoreResult<Tx> {

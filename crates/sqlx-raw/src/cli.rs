@@ -13,7 +13,7 @@ use sqlx::PgPool;
 
 use crate::error::{Error, Result};
 use crate::production::{bulk, migrations};
-use crate::{DATABASE, db, migrate, tour};
+use crate::{DATABASE, db, migrate, production, tour};
 
 /// sqlx against PostgreSQL: the seed's query idioms written as SQL, checked at
 /// compile time. With no command, runs the tour.
@@ -88,54 +88,82 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
-/// `migration_pool`, the one-connection pool migrations run on (straight to
-/// the server when `pool` goes through PgBouncer); closes `migration_pool`
-/// when done with it.
-pub async fn run(cli: &Cli, pool: &PgPool, migration_pool: PgPool) -> Result<()> {
-    let result = run_with(cli, pool, &migration_pool).await;
-    migration_pool.close().await;
-    result
+/// The command line, parsed; before that, `.env` is read (DATABASE_URL may
+/// come from it) and a closed pipe (`| head`) is made to end the program
+/// quietly.
+pub fn parse() -> Cli {
+    support::app::exit_quietly_on_broken_pipe();
+    dotenvy::dotenv().ok();
+    Cli::parse()
 }
 
-async fn run_with(cli: &Cli, pool: &PgPool, migration_pool: &PgPool) -> Result<()> {
+/// Runs a parsed command line against `db`, building the pools it needs: the
+/// lesson's [`db::pool`] for the tour and `migrate`, and
+/// [`production::pool`] for what runs as a deployment would (`serve`, `load`).
+/// Migrations run on a pool of one connection to `db.migration_url`, straight
+/// to the server (production/migrations.rs).
+pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
     let database = cli.database();
+    let settings = db::Settings::default();
+    let one = db::Settings::one_connection();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, migration_pool, database).await,
-        Some(Command::Migrate { action }) => {
-            match action {
-                MigrateAction::Up => {
-                    support::app::print_migrations("applied", &migrate::up(migration_pool).await?);
-                }
-                MigrateAction::Down { steps } => {
-                    support::app::print_migrations(
-                        "reverted",
-                        &migrate::down(migration_pool, *steps).await?,
-                    );
-                }
-                MigrateAction::Plan { all } => {
-                    support::app::print_plan(&migrations::plan(migration_pool, *all).await?);
-                }
-                MigrateAction::History => {
-                    support::app::print_history(
-                        migrate::history(migration_pool)
-                            .await?
-                            .into_iter()
-                            .map(|r| (r.applied, r.name)),
-                    );
-                }
-            }
-            Ok(())
+        None | Some(Command::Tour) => {
+            let pool = db::pool(&db.url, &settings).await?;
+            let migration_pool = db::pool(&db.migration_url, &one).await?;
+            let result = tour::run(&pool, &migration_pool, database).await;
+            pool.close().await;
+            result
         }
-        Some(Command::Load { count, method }) => load(pool, migration_pool, *count, *method).await,
+        Some(Command::Migrate { action }) => {
+            let migration_pool = db::pool(&db.migration_url, &one).await?;
+            let result = migrate_command(&migration_pool, action).await;
+            migration_pool.close().await;
+            result
+        }
+        Some(Command::Load { count, method }) => {
+            let pool = production::pool(&db.url, &settings).await?;
+            let migration_pool = production::pool(&db.migration_url, &one).await?;
+            let result = load(&pool, &migration_pool, *count, *method).await;
+            migration_pool.close().await;
+            pool.close().await;
+            result
+        }
         Some(Command::Serve(args)) => {
-            migrate::up(migration_pool).await?;
+            let pool = production::pool(&db.url, &settings).await?;
+            let migration_pool = production::pool(&db.migration_url, &one).await?;
+            migrate::up(&migration_pool).await?;
             migration_pool.close().await; // its connection is not needed while serving
-            heroes_api::serve(crate::api::Store::new(pool.clone()), args)
+            heroes_api::serve(crate::api::Store::new(pool), args)
                 .await
                 .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
         }
     }
+}
+
+async fn migrate_command(migration_pool: &PgPool, action: &MigrateAction) -> Result<()> {
+    match action {
+        MigrateAction::Up => {
+            support::app::print_migrations("applied", &migrate::up(migration_pool).await?);
+        }
+        MigrateAction::Down { steps } => {
+            support::app::print_migrations(
+                "reverted",
+                &migrate::down(migration_pool, *steps).await?,
+            );
+        }
+        MigrateAction::Plan { all } => {
+            support::app::print_plan(&migrations::plan(migration_pool, *all).await?);
+        }
+        MigrateAction::History => {
+            support::app::print_history(
+                migrate::history(migration_pool)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.applied, r.name)),
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn load(pool: &PgPool, migration_pool: &PgPool, count: usize, method: Method) -> Result<()> {

@@ -1,18 +1,36 @@
-//! The engine and the session, the sqlx way.
+//! The engine, the sqlx way; the session is sqlx's own `pool.begin()`.
 //!
 //! SQLAlchemy's engine owns a pool of connections; sqlx's `PgPool` is that
 //! pool. SQLAlchemy's session groups statements into one transaction; here a
-//! `Transaction` from `pool.begin()` does: it commits only when you call
-//! `commit()`, and dropped without it (an early `?` return, a panic) it rolls
-//! back, so a unit of work can never half-commit.
+//! `Transaction` from `pool.begin()` does (the tour shows it): it commits only
+//! when you call `commit()`, and dropped without it (an early `?` return, a
+//! panic) it rolls back, so a unit of work can never half-commit.
+//!
+//! This is the library's plain idiom, which the tour runs. `serve` builds its
+//! pool with [`crate::production::pool`] instead: the same pool with what a
+//! deployment adds.
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
 
 use crate::error::Result;
-use crate::production::{self, checkout};
+use crate::production;
+
+// ANCHOR: pool
+/// `create_async_engine(url, pool_size=8, pool_timeout=5)`: sqlx's own idiom.
+/// `connect` opens the first connection now, so a wrong URL or a server that
+/// is down is reported here rather than at the first query; sqlx bounds that
+/// connect, login included, by `acquire_timeout`.
+pub async fn pool(url: &str, settings: &Settings) -> Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+// ANCHOR_END: pool
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_async_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -24,7 +42,7 @@ pub struct Settings {
     /// fail with a pool time-out (SQLAlchemy's `pool_timeout`).
     pub acquire_timeout: Duration,
     /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]).
+    /// check ([`production::Settings`]); read by [`production::pool`] only.
     pub production: production::Settings,
 }
 
@@ -48,33 +66,6 @@ impl Settings {
         }
     }
 }
-
-// ANCHOR: pool
-/// `create_async_engine(url)`: a pool of connections to `url`. Its first
-/// connection is opened here, so a wrong URL or a server that is down is
-/// reported now rather than at the first query.
-pub async fn pool(url: &str, settings: &Settings) -> Result<PgPool> {
-    let options = PgPoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(settings.acquire_timeout);
-    // `options.connect(url)`, with what a deployment adds (production::connect).
-    production::connect(options, url, &settings.production).await
-}
-// ANCHOR_END: pool
-
-// ANCHOR: session
-/// `async with session.begin():` a transaction on a pooled connection. Run
-/// queries on it (`&mut tx`), then `tx.commit().await?`; drop it instead and
-/// it rolls back.
-pub async fn session(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
-    match pool.begin().await {
-        // The server closed that connection while it sat in the pool:
-        // nothing has run yet, so begin once more (production::checkout).
-        Err(err) if checkout::lost_before_begin(&err) => Ok(pool.begin().await?),
-        other => Ok(other?),
-    }
-}
-// ANCHOR_END: session
 
 /// `echo=True`: prints every statement sqlx runs, as `SQL> ...`, after it
 /// ran (sqlx logs on completion, through `tracing`, without bind values).

@@ -1,10 +1,10 @@
 //! sqlx-raw: the study's queries as plain SQL with sqlx, checked against the
 //! database at compile time (or against the committed `.sqlx/` data).
 //!
-//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
-//! [`migrate`], [`api`], then [`beyond`] (relations, filters, large results);
-//! [`tour`] runs them in the study's order. What a
-//! deployment adds is in [`production`]; [`cli`] and [`error`] are plumbing.
+//! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
+//! order, on the pool of [`db`]), [`queries`],
+//! [`migrate`], [`api`], then [`beyond`] (relations, filters, large results). What a
+//! deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and [`error`] are plumbing.
 
 /// The study's queries, one compile-time-checked SQL statement each.
 pub mod queries;

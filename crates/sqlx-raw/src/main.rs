@@ -4,37 +4,37 @@
 //! API, `-- migrate up|down|history|plan` runs the Alembic verbs, `-- --help`
 //! lists the rest; `ECHO=1` prints every SQL statement.
 //!
-//! Read this file, then `queries.rs` (the study's queries), `db.rs` (the pool
-//! and the session), `migrate.rs` and `api.rs`; `tour.rs` runs them in the
-//! study's order. What a deployment adds stands apart in `production/`.
+//! Read this file, then `tour.rs`, which runs the study's queries
+//! (`queries.rs`) in its order on the pool of `db.rs`.
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-use sqlx_raw::cli::{self, Cli};
+use sqlx_raw::cli::{self, Cli, Command};
 use sqlx_raw::db::{self, Settings};
+use sqlx_raw::tour;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    support::app::exit_quietly_on_broken_pipe();
-    let cli = Cli::parse();
+    let cli = cli::parse();
     // An error ends the program with one line on stderr and exit code 2
     // (configuration or usage) or 1 (anything else).
     support::app::exit(run(&cli).await)
 }
 
 async fn run(cli: &Cli) -> sqlx_raw::Result<()> {
-    dotenvy::dotenv().ok(); // DATABASE_URL may come from `.env`
-    // This crate's own database on the DATABASE_URL server, created when
-    // missing; devdb starts a local cluster when nothing answers on localhost.
+    // This crate's own database on the DATABASE_URL server (or `.env`'s),
+    // created when missing; a local cluster when nothing answers on localhost.
     let db = devdb::database(cli.database())?;
-    cli::set_up_output(cli); // ECHO=1 and the request log, before any connection
-    // `create_async_engine(url)`: the pool every query runs on (db.rs).
+    cli::set_up_output(cli); // ECHO=1 and the request log
+    let (None | Some(Command::Tour)) = &cli.command else {
+        return cli::run(cli, &db).await; // serve, migrate, load: cli.rs
+    };
+    // `create_async_engine(url)`: the pool every query of the tour runs on.
     let pool = db::pool(&db.url, &Settings::default()).await?;
     // Alembic's env.py builds an engine of its own to migrate with; so does
-    // this: one connection, straight to the server (production/migrations.rs).
+    // the tour: one connection, straight to the server, never a pooler.
     let migration_pool = db::pool(&db.migration_url, &Settings::one_connection()).await?;
-    let result = cli::run(cli, &pool, migration_pool).await;
+    let result = tour::run(&pool, &migration_pool, cli.database()).await;
     pool.close().await;
     result
 }

@@ -38,14 +38,19 @@ pub async fn up(pool: &PgPool) -> Result<Vec<String>> {
 /// [`up`] with any migrator (the tests read one from a folder). The idiom
 /// is `MIGRATOR.run(&pool)`; this runs it on a connection taken out of the
 /// pool and closed afterwards (production::migrations says why), and takes
-/// sqlx's lock first so that "what this call applied" is exact even when
-/// another process migrates at the same time (the lock is re-entrant).
+/// sqlx's lock before it reads what is applied, so that "what this call
+/// applied" is exact even when another process migrates at the same time.
+/// `run_direct` is what `run` calls once it has a connection; sqlx hides it
+/// from its docs, and keeps it for this case: `run`'s future is refused in a
+/// spawned task ("implementation of `Acquire` is not general enough"). It
+/// takes the same lock again inside; PostgreSQL's advisory locks nest, and
+/// closing the connection releases both.
 pub async fn up_with(pool: &PgPool, migrator: &Migrator) -> Result<Vec<String>> {
     let mut conn = detached(pool).await?;
-    conn.lock().await?;
     let applied = async {
+        conn.lock().await?;
         let before = applied_versions(&mut conn).await?;
-        migrator.run_direct(None, &mut conn, false).await?; // `run`, as a `Send` future
+        migrator.run_direct(None, &mut conn, false).await?; // `run(&mut conn)`, `Send`
         let after = applied_versions(&mut conn).await?;
         Ok(newly_applied(migrator, &before, &after))
     }
@@ -68,23 +73,22 @@ pub async fn history(pool: &PgPool) -> Result<Vec<Revision>> {
 /// target)` does, written out through the `Migrate` trait because `undo`'s
 /// future is not `Send` (a server could not call it from a spawned task).
 pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<String>> {
-    let mut applied: Vec<Revision> = history(pool)
-        .await?
-        .into_iter()
-        .filter(|r| r.applied)
-        .collect();
-    if steps > applied.len() {
-        return Err(Error::Usage(format!(
-            "cannot revert {steps} migration(s): only {} applied (see `migrate history`)",
-            applied.len()
-        )));
-    }
-    applied.reverse();
-    let target = applied.get(steps).map_or(0, |r| r.version); // the newest revision kept
     let mut conn = detached(pool).await?;
-    let undone = async {
-        conn.lock().await?;
+    let reverted = async {
+        conn.lock().await?; // before reading what is applied, so no one changes it
         let in_database = applied_versions(&mut conn).await?;
+        let mut applied: Vec<Revision> = revisions(&MIGRATOR, &in_database)
+            .into_iter()
+            .filter(|r| r.applied)
+            .collect();
+        if steps > applied.len() {
+            return Err(Error::Usage(format!(
+                "cannot revert {steps} migration(s): only {} applied (see `migrate history`)",
+                applied.len()
+            )));
+        }
+        applied.reverse();
+        let target = applied.get(steps).map_or(0, |r| r.version); // the newest revision kept
         for migration in MIGRATOR.iter().rev().filter(|m| {
             m.migration_type.is_down_migration()
                 && m.version > target
@@ -92,12 +96,11 @@ pub async fn down(pool: &PgPool, steps: usize) -> Result<Vec<String>> {
         }) {
             conn.revert(TABLE, migration).await?;
         }
-        Ok::<_, Error>(())
+        Ok(applied.into_iter().take(steps).map(|r| r.name).collect())
     }
     .await;
-    close(conn).await;
-    undone?;
-    Ok(applied.into_iter().take(steps).map(|r| r.name).collect())
+    close(conn).await; // releases the lock, whatever happened
+    reverted
 }
 // ANCHOR_END: down
 

@@ -5,7 +5,7 @@
 //! misspelt column, a wrong parameter type or a nullable column read into a
 //! non-`Option` field is a build error, not a run-time one. Each function
 //! takes a `&mut PgConnection`: `&mut *pool.acquire().await?` for a query on
-//! its own, or a transaction from [`crate::db::session`], which derefs to one;
+//! its own, or a transaction from `pool.begin()`, which derefs to one;
 //! the caller decides where the transaction ends.
 
 use heroes_model::{Hero, NewHero, NewTeam, Team};

@@ -1,102 +1,43 @@
-//! The tour: the study's idioms written as SQL, each step printed beside the
-//! SQLAlchemy line it mirrors, then the three ways a sqlx transaction ends.
-//! The Rust each step prints is cut out of this crate's own source by its
-//! anchors ([`support::snippet`]): the code that runs.
+//! The tour: the study's idioms written as SQL, in the study's order, each
+//! step printed beside the SQLAlchemy line it mirrors (the steps are at the
+//! end of this file; what each prints is this crate's own anchored source).
 
 use futures_util::TryStreamExt as _;
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
 use sqlx::{PgConnection, PgPool};
-use support::narrate::{hero, hero_with_team, outcome, step, team_with_heroes, title};
+use support::narrate::{Step, applied, hero, hero_with_team, outcome, seeded, show};
+use support::narrate::{seed_hero, team_with_heroes, title};
 use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, beyond, db, migrate, queries};
+use crate::{APP_SRC, beyond, migrate, queries};
 
-const DB: &str = include_str!("db.rs");
-const MIGRATE: &str = include_str!("migrate.rs");
-const BEYOND: &str = include_str!("beyond.rs");
-const QUERIES: &str = include_str!("queries.rs");
-const TOUR: &str = include_str!("tour.rs");
-
-/// `name`'s lines in `queries.rs`.
-const fn query(name: &'static str) -> Snippet {
-    anchored(QUERIES, name)
-}
-
-/// Runs every step on `pool`, the pool `main.rs` built for `database`
-/// (migrating on `migration_pool`). Safe to run any number of times: it first
-/// removes what an earlier run wrote, and ends in the same state.
+/// Runs every step on `pool` (migrating on `migration_pool`). Safe to run
+/// again: it replaces what an earlier run wrote.
 pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Result<()> {
-    title(
-        "sqlx-raw",
-        "query idioms, written as SQL (the asyncpg section, SQL-first)",
-        database,
-    );
-    step(
-        1,
-        "The engine: a pool of connections (built in main.rs)",
-        "async_engine = create_async_engine(\"postgresql+asyncpg://...\")",
-        &[const { anchored(DB, "pool") }],
-    );
-    let options = pool.options();
-    outcome(format!(
-        "pool ready: up to {} connections, callers wait at most {} s for one",
-        options.get_max_connections(),
-        options.get_acquire_timeout().as_secs()
-    ));
+    title("sqlx-raw", SECTION, database);
+    show(1, &POOL); // the engine: main.rs built it with db::pool
+    outcome(pool_ready(pool));
 
-    step(
-        2,
-        "Migrate to head",
-        "alembic upgrade head",
-        &[
-            const { anchored(MIGRATE, "migrator") },
-            const { anchored(MIGRATE, "up") },
-        ],
-    );
-    let applied = migrate::up(migration_pool).await?;
-    if applied.is_empty() {
-        outcome("already at head: nothing to apply");
-    }
-    for name in applied {
-        outcome(format!("applied {name}"));
-    }
+    show(2, &MIGRATE_UP);
+    let pending = pending(&migrate::history(migration_pool).await?);
+    // ANCHOR: migrate
+    migrate::MIGRATOR.run(migration_pool).await?;
+    // ANCHOR_END: migrate
+    applied(&pending);
 
-    step(
-        3,
-        "Insert the seed heroes in one transaction",
-        "session.add_all([hero1, hero2]); await session.commit()",
-        &[
-            const { anchored(TOUR, "insert") },
-            const { query("add_all") },
-        ],
-    );
+    show(3, &INSERT);
     // ANCHOR: insert
-    let mut tx = db::session(pool).await?;
+    let mut tx = pool.begin().await?;
     let removed = remove_seed(&mut tx, APP_SRC).await?;
     let inserted = add_seed(&mut tx, APP_SRC).await?;
     tx.commit().await?;
     // ANCHOR_END: insert
-    if removed > 0 {
-        outcome(format!("removed {removed} heroes left by an earlier tour"));
-    }
-    outcome(format!(
-        "inserted {} teams and {} heroes (one UNNEST statement each), committed together",
-        seed::TEAMS.len(),
-        inserted.len()
-    ));
-    let spongebob = inserted
-        .iter()
-        .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
+    seeded(removed, &inserted);
+    let spongebob = seed_hero(&inserted, "spongebob").map_err(Error::Internal)?;
 
     let mut conn = pool.acquire().await?;
-    step(
-        4,
-        "Get by primary key",
-        "hero = await db.get(HeroModel, hero_id)",
-        &[const { query("get") }],
-    );
+    show(4, &GET);
     if let Some(found) = queries::get(&mut conn, spongebob.id).await? {
         outcome(format!("id {} -> {}", spongebob.id, hero(&found)));
     }
@@ -105,12 +46,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         queries::get(&mut conn, -1).await?
     ));
 
-    step(
-        5,
-        "Select with a WHERE clause, one row or none",
-        "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
-        &[const { query("by_name") }],
-    );
+    show(5, &BY_NAME);
     if let Some(found) = queries::by_name(&mut conn, "spongebob").await? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
@@ -119,12 +55,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         queries::by_name(&mut conn, "nobody").await?
     ));
 
-    step(
-        6,
-        "One value: scalar()",
-        "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
-        &[const { query("secret_name_of") }, const { query("count") }],
-    );
+    show(6, &SECRET_NAME_OF);
     outcome(format!(
         "sandy's secret name -> {:?}",
         queries::secret_name_of(&mut conn, "sandy").await?.flatten()
@@ -134,32 +65,17 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         queries::count(&mut conn).await?
     ));
 
-    step(
-        7,
-        "Many rows: scalars().all()",
-        "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
-        &[const { query("by_app_src") }],
-    );
+    show(7, &BY_APP_SRC);
     for found in queries::by_app_src(&mut conn, APP_SRC).await? {
         outcome(hero(&found));
     }
 
-    step(
-        8,
-        "Join hero -> team",
-        "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
-        &[const { query("with_teams") }],
-    );
+    show(8, &WITH_TEAMS);
     for (found, team) in queries::with_teams(&mut conn, APP_SRC).await? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
-    step(
-        9,
-        "Update",
-        "hero.age += 1; await session.commit()",
-        &[const { query("birthday") }],
-    );
+    show(9, &BIRTHDAY);
     if let Some(older) = queries::birthday(&mut conn, "spongebob").await? {
         outcome(format!(
             "spongebob is now {}",
@@ -169,28 +85,18 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         ));
     }
 
-    step(
-        10,
-        "Delete",
-        "await session.delete(hero); await session.commit()",
-        &[const { query("delete_by_name") }],
-    );
+    show(10, &DELETE_BY_NAME);
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
         queries::delete_by_name(&mut conn, "barnacle boy").await?
     ));
 
     let krabs = [NewHero::named("mr. krabs", APP_SRC)];
-    step(
-        11,
-        "A failing batch rolls back whole",
-        "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
-        &[const { anchored(TOUR, "failing_batch") }],
-    );
+    show(11, &FAILING_BATCH);
     // ANCHOR: failing_batch
     let batch = [krabs[0].clone(), NewHero::named("sandy", APP_SRC)]; // sandy is already there
     let failed: Result<()> = async {
-        let mut tx = db::session(pool).await?;
+        let mut tx = pool.begin().await?;
         queries::add_all(&mut tx, &batch).await?; // Err: `?` returns, tx is dropped: ROLLBACK
         tx.commit().await?;
         Ok(())
@@ -207,14 +113,9 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
-    step(
-        12,
-        "Roll back on purpose",
-        "session.add(hero); await session.rollback()",
-        &[const { anchored(TOUR, "rollback") }],
-    );
+    show(12, &ROLLBACK);
     // ANCHOR: rollback
-    let mut tx = db::session(pool).await?;
+    let mut tx = pool.begin().await?;
     queries::add_all(&mut tx, &krabs).await?;
     let inside = queries::by_name(&mut tx, "mr. krabs").await?;
     tx.rollback().await?;
@@ -228,15 +129,10 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
-    step(
-        13,
-        "Forget to commit: dropping the transaction rolls back",
-        "async with session.begin(): ... raise  # the context manager rolls back",
-        &[const { anchored(TOUR, "drop") }],
-    );
+    show(13, &DROP);
     // ANCHOR: drop
     {
-        let mut tx = db::session(pool).await?;
+        let mut tx = pool.begin().await?;
         queries::add_all(&mut tx, &krabs).await?;
     } // no commit(): the transaction is dropped here and rolls back
     // ANCHOR_END: drop
@@ -245,17 +141,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         name_of(queries::by_name(&mut conn, "mr. krabs").await?)
     ));
 
-    step(
-        14,
-        "Related rows: the N+1 trap, then loading them eagerly",
-        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
-         then select(Team).options(joinedload(Team.heroes))",
-        &[
-            const { anchored(BEYOND, "n_plus_one") },
-            const { anchored(BEYOND, "joined") },
-            const { anchored(BEYOND, "json_agg") },
-        ],
-    );
+    show(14, &N_PLUS_ONE);
     let (one_by_one, statements) = beyond::teams_one_by_one(&mut conn).await?;
     let eager = beyond::teams_with_heroes(&mut conn).await?;
     let other = beyond::teams_with_heroes_json(&mut conn).await?;
@@ -267,12 +153,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
     ));
     eager.iter().map(team_with_heroes).for_each(outcome);
 
-    step(
-        15,
-        "Filters that are given or not",
-        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
-        &[const { anchored(BEYOND, "search") }],
-    );
+    show(15, &SEARCH);
     let grown_ups = HeroSearch {
         min_age: Some(18),
         app_src: Some(APP_SRC.to_owned()),
@@ -286,12 +167,7 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
     }
 
-    step(
-        16,
-        "More rows than fit in memory: a stream",
-        "async for hero in await session.stream_scalars(select(Hero)): ...",
-        &[const { anchored(BEYOND, "stream") }],
-    );
+    show(16, &STREAM);
     let everyone = HeroSearch {
         app_src: Some(APP_SRC.to_owned()),
         ..HeroSearch::default()
@@ -306,6 +182,22 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         queries::by_app_src(&mut conn, APP_SRC).await?.len()
     );
     Ok(())
+}
+
+/// The names of the revisions not applied yet: what `run` is about to apply.
+fn pending(revisions: &[migrate::Revision]) -> Vec<String> {
+    let pending = revisions.iter().filter(|r| !r.applied);
+    pending.map(|r| r.name.clone()).collect()
+}
+
+/// What the pool was built with.
+fn pool_ready(pool: &PgPool) -> String {
+    let options = pool.options();
+    format!(
+        "pool ready: up to {} connections, callers wait at most {} s for one",
+        options.get_max_connections(),
+        options.get_acquire_timeout().as_secs()
+    )
 }
 
 fn name_of(hero: Option<Hero>) -> Option<String> {
@@ -333,3 +225,120 @@ pub async fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<u64> 
         .await?;
     Ok(removed)
 }
+
+// The steps as the tour prints them: heading, the study's Python, the Rust.
+
+/// The part of the study this tour follows.
+const SECTION: &str = "query idioms, written as SQL (the asyncpg section, SQL-first)";
+
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+const POOL: Step = Step {
+    title: "The engine: a pool of connections (built in main.rs)",
+    python: "async_engine = create_async_engine(\"postgresql+asyncpg://...\")",
+    rust: &[anchored(DB, "pool")],
+};
+
+const MIGRATE_UP: Step = Step {
+    title: "Migrate to head",
+    python: "alembic upgrade head",
+    rust: &[anchored(MIGRATE, "migrator"), anchored(TOUR, "migrate")],
+};
+
+const INSERT: Step = Step {
+    title: "Insert the seed heroes in one transaction",
+    python: "session.add_all([hero1, hero2]); await session.commit()",
+    rust: &[anchored(TOUR, "insert"), query("add_all")],
+};
+
+const GET: Step = Step {
+    title: "Get by primary key",
+    python: "hero = await db.get(HeroModel, hero_id)",
+    rust: &[query("get")],
+};
+
+const BY_NAME: Step = Step {
+    title: "Select with a WHERE clause, one row or none",
+    python: "(await db.execute(select(HeroModel).where(HeroModel.name == \"spongebob\"))).scalar_one_or_none()",
+    rust: &[query("by_name")],
+};
+
+const SECRET_NAME_OF: Step = Step {
+    title: "One value: scalar()",
+    python: "await db.scalar(select(HeroModel.secret_name).where(HeroModel.name == \"sandy\"))",
+    rust: &[query("secret_name_of"), query("count")],
+};
+
+const BY_APP_SRC: Step = Step {
+    title: "Many rows: scalars().all()",
+    python: "(await db.execute(select(HeroModel).where(HeroModel.app_src == \"async_app\"))).scalars().all()",
+    rust: &[query("by_app_src")],
+};
+
+const WITH_TEAMS: Step = Step {
+    title: "Join hero -> team",
+    python: "await db.execute(select(HeroModel, Team).join(Team, isouter=True))",
+    rust: &[query("with_teams")],
+};
+
+const BIRTHDAY: Step = Step {
+    title: "Update",
+    python: "hero.age += 1; await session.commit()",
+    rust: &[query("birthday")],
+};
+
+const DELETE_BY_NAME: Step = Step {
+    title: "Delete",
+    python: "await session.delete(hero); await session.commit()",
+    rust: &[query("delete_by_name")],
+};
+
+const FAILING_BATCH: Step = Step {
+    title: "A failing batch rolls back whole",
+    python: "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); await session.commit()  # IntegrityError",
+    rust: &[anchored(TOUR, "failing_batch")],
+};
+
+const ROLLBACK: Step = Step {
+    title: "Roll back on purpose",
+    python: "session.add(hero); await session.rollback()",
+    rust: &[anchored(TOUR, "rollback")],
+};
+
+const DROP: Step = Step {
+    title: "Forget to commit: dropping the transaction rolls back",
+    python: "async with session.begin(): ... raise  # the context manager rolls back",
+    rust: &[anchored(TOUR, "drop")],
+};
+
+const N_PLUS_ONE: Step = Step {
+    title: "Related rows: the N+1 trap, then loading them eagerly",
+    python: "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(joinedload(Team.heroes))",
+    rust: &[
+        anchored(BEYOND, "n_plus_one"),
+        anchored(BEYOND, "joined"),
+        anchored(BEYOND, "json_agg"),
+    ],
+};
+
+const SEARCH: Step = Step {
+    title: "Filters that are given or not",
+    python: "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+    rust: &[anchored(BEYOND, "search")],
+};
+
+const STREAM: Step = Step {
+    title: "More rows than fit in memory: a stream",
+    python: "async for hero in await session.stream_scalars(select(Hero)): ...",
+    rust: &[anchored(BEYOND, "stream")],
+};

@@ -11,6 +11,24 @@ pub fn title(crate_name: &str, mirrors: &str, database: &str) {
     println!("== {crate_name}: the seed's {mirrors}, in database `{database}` ==");
 }
 
+/// One step of a tour as it is printed: a heading, the study's Python line
+/// and the Rust that does the same. Each tour declares its steps as
+/// constants at the end of its `tour.rs`, off the lesson's reading path.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// The heading.
+    pub title: &'static str,
+    /// The SQLAlchemy line from the study it mirrors.
+    pub python: &'static str,
+    /// The anchored lines of the crate's own source that do it.
+    pub rust: &'static [Snippet],
+}
+
+/// Prints `step` numbered `number` (see [`step`]).
+pub fn show(number: u32, step: &Step) {
+    self::step(number, step.title, step.python, step.rust);
+}
+
 /// Prints a step heading with the seed's Python line and the Rust that does
 /// the same: the anchored lines of the crate's own source (see
 /// [`crate::snippet`]), so the tour prints only code that compiles and runs.
@@ -33,6 +51,38 @@ pub fn step(number: u32, title: &str, python: &str, rust: &[Snippet]) {
 /// Prints one result line under the current step.
 pub fn outcome(text: impl AsRef<str>) {
     println!("    -> {}", text.as_ref());
+}
+
+/// Prints what `migrate up` applied, or that there was nothing to apply.
+pub fn applied(names: &[String]) {
+    if names.is_empty() {
+        outcome("already at head: nothing to apply");
+    }
+    for name in names {
+        outcome(format!("applied {name}"));
+    }
+}
+
+/// Prints what the seed step did: `removed` heroes an earlier tour left, and
+/// the seed's teams and `inserted` heroes, committed together.
+pub fn seeded(removed: u64, inserted: &[Hero]) {
+    if removed > 0 {
+        outcome(format!("removed {removed} heroes left by an earlier tour"));
+    }
+    outcome(format!(
+        "inserted {} teams and {} heroes, committed together",
+        heroes_model::seed::TEAMS.len(),
+        inserted.len()
+    ));
+}
+
+/// The seed hero named `name` among those the seed step inserted; an error
+/// names it when it is missing.
+pub fn seed_hero<'a>(inserted: &'a [Hero], name: &str) -> Result<&'a Hero, String> {
+    inserted
+        .iter()
+        .find(|h| h.name == name)
+        .ok_or_else(|| format!("the seed has no {name}"))
 }
 
 /// Prints one SQL statement the way every crate's `ECHO=1` does.

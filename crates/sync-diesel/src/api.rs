@@ -22,7 +22,7 @@ use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
 use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use support::diesel::{Trouble, trouble};
 
-use crate::db::{Pool, PooledConnection};
+use crate::production::{Pool, PooledConnection};
 use crate::production::{blocking, export};
 use crate::{APP_SRC, Error, Result, beyond, queries};
 

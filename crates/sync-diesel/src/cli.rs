@@ -7,8 +7,9 @@
 use clap::{Parser, Subcommand};
 use support::app::MigrateVerb;
 
-use crate::db::{self, Pool};
+use crate::db::{self, Pool, Settings};
 use crate::error::{Error, Result};
+use crate::production;
 use crate::production::migrations;
 use crate::{DATABASE, drift, migrate, tour};
 
@@ -70,21 +71,45 @@ pub fn set_up_output(cli: &Cli) {
     }
 }
 
-/// Runs a parsed command line on `pool`, the pool `main.rs` built, with
-/// `migration_pool`, the one-connection pool migrations run on (straight to
-/// the server when `pool` goes through PgBouncer).
-pub fn run(cli: &Cli, pool: &Pool, migration_pool: Pool) -> Result<()> {
-    let database = cli.database();
+/// The command line, parsed; before that, `.env` is read (DATABASE_URL may
+/// come from it) and a closed pipe (`| head`) is made to end the program
+/// quietly.
+pub fn parse() -> Cli {
+    support::app::exit_quietly_on_broken_pipe();
+    dotenvy::dotenv().ok();
+    Cli::parse()
+}
+
+/// Runs a parsed command line against `db`, building the pools it needs: the
+/// lesson's [`db::pool`] for the tour and `migrate`, [`production::pool`]
+/// for `serve`. Migrations run on a pool of one connection to
+/// `db.migration_url`, straight to the server (production/migrations.rs).
+pub fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
+    let one = Settings::one_connection();
     match &cli.command {
-        None | Some(Command::Tour) => tour::run(pool, &migration_pool, database),
-        Some(Command::Migrate { action }) => migrate_command(&migration_pool, action),
-        Some(Command::Serve(args)) => serve(pool, migration_pool, args),
+        None | Some(Command::Tour) => {
+            let pool = db::pool(&db.url, &Settings::default())?;
+            let migration_pool = db::pool(&db.migration_url, &one)?;
+            tour::run(&pool, &migration_pool, cli.database())
+        }
+        Some(Command::Migrate { action }) => {
+            migrate_command(&db::pool(&db.migration_url, &one)?, action)
+        }
+        Some(Command::Serve(args)) => {
+            let pool = production::pool(&db.url, &Settings::default())?;
+            let migration_pool = production::pool(&db.migration_url, &one)?;
+            serve(pool, migration_pool, args)
+        }
     }
 }
 
 /// Migrates to head, then serves the API on a tokio runtime: the server is
 /// async, the database calls are not (see [`crate::api`]).
-fn serve(pool: &Pool, migration_pool: Pool, args: &heroes_api::ServeArgs) -> Result<()> {
+fn serve(
+    pool: production::Pool,
+    migration_pool: production::Pool,
+    args: &heroes_api::ServeArgs,
+) -> Result<()> {
     heroes_api::serve::init_logging(false);
     migrate::up(&mut *migration_pool.get()?)?;
     drop(migration_pool); // its connection is not needed while serving
@@ -93,10 +118,7 @@ fn serve(pool: &Pool, migration_pool: Pool, args: &heroes_api::ServeArgs) -> Res
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the tokio runtime: {e}")))?;
     runtime
-        .block_on(heroes_api::serve(
-            crate::api::Store::new(pool.clone()),
-            args,
-        ))
+        .block_on(heroes_api::serve(crate::api::Store::new(pool), args))
         .map_err(|e| Error::Usage(format!("{e}; choose another with --addr or ADDR")))
 }
 

@@ -5,22 +5,37 @@
 //! A SQLAlchemy session is a unit of work that commits or rolls back whole;
 //! here it is `conn.transaction(|conn| ...)` on a pooled connection, which
 //! commits when the closure returns `Ok` and rolls back when it returns `Err`
-//! (or panics).
+//! (or panics); the tour shows it.
+//!
+//! This is the library's plain idiom, which the tour runs. `serve` builds its
+//! pool with [`crate::production::pool`] instead: the same r2d2 pool with
+//! what a deployment adds, and [`crate::production::session`].
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::r2d2;
+use diesel::r2d2::{self, ConnectionManager};
 
-use crate::error::{Error, Result};
-use crate::production::{self, checkout};
+use crate::error::Result;
+use crate::production;
 
-/// The engine: an r2d2 pool of `PgConnection`s, opened and checked by
-/// [`checkout::Manager`].
-pub type Pool = r2d2::Pool<checkout::Manager>;
+/// The engine: an r2d2 pool of diesel `PgConnection`s.
+pub type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
 
-/// A connection borrowed from the pool; it goes back when dropped.
-pub type PooledConnection = r2d2::PooledConnection<checkout::Manager>;
+// ANCHOR: pool
+/// `create_engine(url, pool_size=8, pool_timeout=5)`: Diesel's own idiom, an
+/// r2d2 pool around `ConnectionManager`. `build` opens the pool's
+/// connections now (r2d2 keeps `max_size` open unless `min_idle` says less),
+/// so a wrong URL or a server that is down is reported here; r2d2 gives up
+/// after `connection_timeout`.
+pub fn pool(url: &str, settings: &Settings) -> Result<Pool> {
+    let pool = Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.connection_timeout)
+        .build(ConnectionManager::new(url))?;
+    Ok(pool)
+}
+// ANCHOR_END: pool
 
 /// How the pool is sized and how long a caller waits: what
 /// `create_engine(url, pool_size=.., pool_timeout=..)` sets.
@@ -34,7 +49,7 @@ pub struct Settings {
     /// returns an error (SQLAlchemy's `pool_timeout`).
     pub connection_timeout: Duration,
     /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]).
+    /// check ([`production::Settings`]); read by [`production::pool`] only.
     pub production: production::Settings,
 }
 
@@ -57,49 +72,6 @@ impl Settings {
             ..Self::default()
         }
     }
-}
-
-// ANCHOR: pool
-/// `create_engine(url)`: a pool of connections to `url`. Its first
-/// connection is opened here, so a wrong URL or a server that is down is
-/// reported now rather than at the first query.
-pub fn pool(url: &str, settings: &Settings) -> Result<Pool> {
-    let builder = Pool::builder()
-        .max_size(settings.max_size)
-        .connection_timeout(settings.connection_timeout);
-    // `builder.build(ConnectionManager::new(url))`, with what a deployment
-    // adds (production::build).
-    production::build(builder, url, &settings.production)
-}
-// ANCHOR_END: pool
-
-// ANCHOR: session
-/// `with Session(engine) as session, session.begin():` runs `work` in one
-/// transaction on a pooled connection: all of it commits, or, if `work`
-/// returns an error, none of it does.
-pub fn session<T>(pool: &Pool, work: impl FnOnce(&mut PgConnection) -> Result<T>) -> Result<T> {
-    let mut work = Some(work);
-    let first = pool.get()?.transaction(|conn| run_once(&mut work, conn));
-    match first {
-        // `BEGIN` found the connection closed by the server while it sat in
-        // the pool, so `work` never ran: once more (production::checkout).
-        Err(err) if work.is_some() && checkout::lost_before_begin(&err) => {
-            pool.get()?.transaction(|conn| run_once(&mut work, conn))
-        }
-        done => done,
-    }
-}
-// ANCHOR_END: session
-
-/// Runs the unit of work if it has not run yet.
-fn run_once<T>(
-    work: &mut Option<impl FnOnce(&mut PgConnection) -> Result<T>>,
-    conn: &mut PgConnection,
-) -> Result<T> {
-    let work = work
-        .take()
-        .ok_or_else(|| Error::Internal("a session's work ran twice".to_owned()))?;
-    work(conn)
 }
 
 /// `echo=True`: from now on every new connection prints each SQL statement

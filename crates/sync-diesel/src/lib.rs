@@ -1,10 +1,11 @@
 //! sync-diesel: the study's "Driver Síncrono - psycopg2" section
 //! (`src/db.py`) in Rust, with synchronous Diesel.
 //!
-//! The lesson, in reading order after `main.rs`: [`queries`], [`db`],
+//! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
+//! order, on the pool of [`db`]), [`queries`],
 //! [`migrate`] (the Alembic verbs over the workspace's `migrations/`),
 //! [`drift`] (`alembic check`), [`api`], then [`beyond`] (relations, filters,
-//! large results); [`tour`] runs them in the study's order. What a deployment adds is in [`production`]; [`cli`] and [`error`]
+//! large results). What a deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and [`error`]
 //! are plumbing.
 
 /// The study's queries in Diesel's query builder, on a blocking connection.

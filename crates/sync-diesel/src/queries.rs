@@ -6,7 +6,7 @@
 //! wrong type or a nullable column read into a non-`Option` field does not
 //! build. `.first(conn)`, `.load(conn)` and `.execute(conn)` run it. Each
 //! function takes a `&mut PgConnection`, so the caller decides the
-//! transaction: inside [`crate::db::session`] several form one unit of work.
+//! transaction: inside `conn.transaction(..)` several form one unit of work.
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};

@@ -1,105 +1,40 @@
-//! The tour: the seed's `src/db.py`, step by step, each step printed beside
-//! the SQLAlchemy line it mirrors. The Rust each step prints is cut out of
-//! this crate's own source by its anchors ([`support::snippet`]): the code
-//! that runs.
+//! The tour: the seed's `src/db.py` in the study's order, each step printed
+//! beside the SQLAlchemy line it mirrors (the steps are at the end of this
+//! file; what each prints is this crate's own anchored source).
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
-use support::narrate::{hero, hero_with_team, outcome, step, team_with_heroes, title};
+use support::narrate::{Step, applied, hero, hero_with_team, outcome, seed_hero, seeded, show};
+use support::narrate::{team_with_heroes, title};
 use support::snippet::{Snippet, anchored};
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{Error, Result};
 use crate::{APP_SRC, beyond, migrate, queries};
 
-const DB: &str = include_str!("db.rs");
-const MIGRATE: &str = include_str!("migrate.rs");
-const BEYOND: &str = include_str!("beyond.rs");
-const QUERIES: &str = include_str!("queries.rs");
-const TOUR: &str = include_str!("tour.rs");
-const VERBS: &str = include_str!("../../support/src/diesel/migrate.rs");
-
-/// `name`'s lines in `queries.rs`.
-const fn query(name: &'static str) -> Snippet {
-    anchored(QUERIES, name)
-}
-
-/// Runs every step on `pool`, the pool `main.rs` built for `database`
-/// (migrating on `migration_pool`). Safe to run any number of times: it first
-/// removes what an earlier run wrote, and ends in the same state.
+/// Runs every step on `pool` (migrating on `migration_pool`). Safe to run
+/// again: it replaces what an earlier run wrote.
 pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
-    title(
-        "sync-diesel",
-        "\"Driver Síncrono - psycopg2\" section (src/db.py)",
-        database,
-    );
-    step(
-        1,
-        "The engine: a pool of connections (built in main.rs)",
-        "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
-        &[const { anchored(DB, "pool") }],
-    );
-    outcome(format!(
-        "pool ready: up to {} connections, callers wait at most {} s for one",
-        pool.max_size(),
-        pool.connection_timeout().as_secs()
-    ));
+    title("sync-diesel", SECTION, database);
+    show(1, &POOL); // the engine: main.rs built it with db::pool
+    outcome(pool_ready(pool));
 
-    step(
-        2,
-        "Migrate to head",
-        "alembic upgrade head",
-        &[
-            const { anchored(MIGRATE, "embed") },
-            const { anchored(MIGRATE, "up") },
-            const { anchored(VERBS, "up") },
-        ],
-    );
-    let applied = migrate::up(&mut *migration_pool.get()?)?;
-    if applied.is_empty() {
-        outcome("already at head: nothing to apply");
-    }
-    for name in applied {
-        outcome(format!("applied {name}"));
-    }
+    show(2, &EMBED);
+    applied(&migrate::up(&mut *migration_pool.get()?)?);
 
-    step(
-        3,
-        "Insert the seed heroes in one transaction",
-        "session.add_all([Hero(name=\"spongebob\"), Hero(name=\"sandy\"), ...]); session.commit()",
-        &[
-            const { anchored(TOUR, "insert") },
-            const { anchored(DB, "session") },
-            const { query("add_all") },
-        ],
-    );
+    show(3, &INSERT);
     // ANCHOR: insert
-    let (removed, inserted) = db::session(pool, |conn| {
+    let (removed, inserted) = pool.get()?.transaction::<_, Error, _>(|conn| {
         let removed = remove_seed(conn, APP_SRC)?;
         Ok((removed, add_seed(conn, APP_SRC)?))
     })?;
     // ANCHOR_END: insert
-    if removed > 0 {
-        outcome(format!("removed {removed} heroes left by an earlier tour"));
-    }
-    outcome(format!(
-        "inserted {} teams and {} heroes, committed together",
-        seed::TEAMS.len(),
-        inserted.len()
-    ));
-    let spongebob = inserted
-        .iter()
-        .find(|h| h.name == "spongebob")
-        .ok_or_else(|| Error::Internal("the seed has no spongebob".to_owned()))?;
+    seeded(removed as u64, &inserted);
+    let spongebob = seed_hero(&inserted, "spongebob").map_err(Error::Internal)?;
 
     let mut conn = pool.get()?;
-    step(
-        4,
-        "Get by primary key",
-        "hero = session.get(Hero, hero_id)",
-        &[const { query("get") }],
-    );
+    show(4, &GET);
     match queries::get(&mut conn, spongebob.id)? {
         Some(found) => outcome(format!("id {} -> {}", spongebob.id, hero(&found))),
         None => outcome(format!("id {} -> None (unexpected)", spongebob.id)),
@@ -109,12 +44,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         queries::get(&mut conn, -1)?
     ));
 
-    step(
-        5,
-        "Select with a WHERE clause, one row or none",
-        "session.execute(select(Hero).where(Hero.name == \"spongebob\")).scalar_one_or_none()",
-        &[const { query("by_name") }],
-    );
+    show(5, &BY_NAME);
     if let Some(found) = queries::by_name(&mut conn, "spongebob")? {
         outcome(format!("\"spongebob\" -> {}", hero(&found)));
     }
@@ -123,12 +53,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         queries::by_name(&mut conn, "nobody")?
     ));
 
-    step(
-        6,
-        "One value: scalar()",
-        "session.scalar(select(Hero.secret_name).where(Hero.name == \"sandy\"))",
-        &[const { query("secret_name_of") }, const { query("count") }],
-    );
+    show(6, &SECRET_NAME_OF);
     outcome(format!(
         "sandy's secret name -> {:?}",
         queries::secret_name_of(&mut conn, "sandy")?.flatten()
@@ -138,32 +63,17 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         queries::count(&mut conn)?
     ));
 
-    step(
-        7,
-        "Many rows: scalars().all()",
-        "session.execute(select(Hero).where(Hero.app_src == \"sync-diesel\")).scalars().all()",
-        &[const { query("by_app_src") }],
-    );
+    show(7, &BY_APP_SRC);
     for found in queries::by_app_src(&mut conn, APP_SRC)? {
         outcome(hero(&found));
     }
 
-    step(
-        8,
-        "Join hero -> team",
-        "session.execute(select(Hero, Team).join(Team, isouter=True)).all()",
-        &[const { query("with_teams") }],
-    );
+    show(8, &WITH_TEAMS);
     for (found, team) in queries::with_teams(&mut conn, APP_SRC)? {
         outcome(hero_with_team(&found, team.as_ref()));
     }
 
-    step(
-        9,
-        "Update",
-        "hero.age += 1; session.commit()",
-        &[const { query("birthday") }],
-    );
+    show(9, &BIRTHDAY);
     if let Some(older) = queries::birthday(&mut conn, "spongebob")? {
         outcome(format!(
             "spongebob is now {}",
@@ -173,29 +83,21 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         ));
     }
 
-    step(
-        10,
-        "Delete",
-        "session.delete(hero); session.commit()",
-        &[const { query("delete_by_name") }],
-    );
+    show(10, &DELETE_BY_NAME);
     outcome(format!(
         "deleted {} row(s) named \"barnacle boy\"",
         queries::delete_by_name(&mut conn, "barnacle boy")?
     ));
 
-    step(
-        11,
-        "A failing batch rolls back whole",
-        "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); session.commit()  # IntegrityError",
-        &[const { anchored(TOUR, "failing_batch") }],
-    );
+    show(11, &FAILING_BATCH);
     // ANCHOR: failing_batch
     let batch = [
         NewHero::named("mr. krabs", APP_SRC),
         NewHero::named("sandy", APP_SRC), // already there: the batch fails whole
     ];
-    let failed = db::session(pool, |conn| queries::add_all(conn, &batch)); // Err: ROLLBACK
+    let failed = pool
+        .get()?
+        .transaction(|conn| queries::add_all(conn, &batch)); // Err: ROLLBACK
     // ANCHOR_END: failing_batch
     match failed {
         Err(err @ Error::AlreadyExists { .. }) => outcome(format!("error: {err}")),
@@ -207,17 +109,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         queries::by_name(&mut conn, "mr. krabs")?.map(|h| h.name)
     ));
 
-    step(
-        12,
-        "Related rows: the N+1 trap, then loading them eagerly",
-        "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
-         then select(Team).options(selectinload(Team.heroes))",
-        &[
-            const { anchored(BEYOND, "n_plus_one") },
-            const { anchored(BEYOND, "grouped") },
-            const { anchored(BEYOND, "joined") },
-        ],
-    );
+    show(12, &N_PLUS_ONE);
     let (one_by_one, statements) = beyond::teams_one_by_one(&mut conn)?;
     let eager = beyond::teams_with_heroes(&mut conn)?;
     let other = beyond::teams_joined(&mut conn)?;
@@ -229,12 +121,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
     ));
     eager.iter().map(team_with_heroes).for_each(outcome);
 
-    step(
-        13,
-        "Filters that are given or not",
-        "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
-        &[const { anchored(BEYOND, "search") }],
-    );
+    show(13, &SEARCH);
     let grown_ups = HeroSearch {
         min_age: Some(18),
         app_src: Some(APP_SRC.to_owned()),
@@ -248,12 +135,7 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         outcome(format!("min_age=18, order_by=-age -> {}", hero(&found)));
     }
 
-    step(
-        14,
-        "More rows than fit in memory: a stream",
-        "for hero in session.scalars(select(Hero).execution_options(yield_per=100)): ...",
-        &[const { anchored(BEYOND, "stream") }],
-    );
+    show(14, &STREAM);
     let everyone = HeroSearch {
         app_src: Some(APP_SRC.to_owned()),
         ..HeroSearch::default()
@@ -267,6 +149,15 @@ pub fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<()> {
         queries::by_app_src(&mut conn, APP_SRC)?.len()
     );
     Ok(())
+}
+
+/// What the pool was built with.
+fn pool_ready(pool: &Pool) -> String {
+    format!(
+        "pool ready: up to {} connections, callers wait at most {} s for one",
+        pool.max_size(),
+        pool.connection_timeout().as_secs()
+    )
 }
 
 /// Inserts the seed cast (teams first, then heroes pointing at them), stamped
@@ -286,3 +177,113 @@ pub fn remove_seed(conn: &mut PgConnection, app_src: &str) -> Result<usize> {
     diesel::delete(teams::table.filter(teams::name.eq_any(names))).execute(conn)?;
     Ok(removed)
 }
+
+// The steps as the tour prints them: heading, the study's Python, the Rust.
+
+/// The part of the study this tour follows.
+const SECTION: &str = "\"Driver Síncrono - psycopg2\" section (src/db.py)";
+
+const DB: &str = include_str!("db.rs");
+const MIGRATE: &str = include_str!("migrate.rs");
+const BEYOND: &str = include_str!("beyond.rs");
+const QUERIES: &str = include_str!("queries.rs");
+const TOUR: &str = include_str!("tour.rs");
+const VERBS: &str = include_str!("../../support/src/diesel/migrate.rs");
+
+/// `name`'s lines in `queries.rs`.
+const fn query(name: &'static str) -> Snippet {
+    anchored(QUERIES, name)
+}
+
+const POOL: Step = Step {
+    title: "The engine: a pool of connections (built in main.rs)",
+    python: "engine = create_engine(DB_URL); Session = sessionmaker(engine)",
+    rust: &[anchored(DB, "pool")],
+};
+
+const EMBED: Step = Step {
+    title: "Migrate to head",
+    python: "alembic upgrade head",
+    rust: &[
+        anchored(MIGRATE, "embed"),
+        anchored(MIGRATE, "up"),
+        anchored(VERBS, "up"),
+    ],
+};
+
+const INSERT: Step = Step {
+    title: "Insert the seed heroes in one transaction",
+    python: "session.add_all([Hero(name=\"spongebob\"), Hero(name=\"sandy\"), ...]); session.commit()",
+    rust: &[anchored(TOUR, "insert"), query("add_all")],
+};
+
+const GET: Step = Step {
+    title: "Get by primary key",
+    python: "hero = session.get(Hero, hero_id)",
+    rust: &[query("get")],
+};
+
+const BY_NAME: Step = Step {
+    title: "Select with a WHERE clause, one row or none",
+    python: "session.execute(select(Hero).where(Hero.name == \"spongebob\")).scalar_one_or_none()",
+    rust: &[query("by_name")],
+};
+
+const SECRET_NAME_OF: Step = Step {
+    title: "One value: scalar()",
+    python: "session.scalar(select(Hero.secret_name).where(Hero.name == \"sandy\"))",
+    rust: &[query("secret_name_of"), query("count")],
+};
+
+const BY_APP_SRC: Step = Step {
+    title: "Many rows: scalars().all()",
+    python: "session.execute(select(Hero).where(Hero.app_src == \"sync-diesel\")).scalars().all()",
+    rust: &[query("by_app_src")],
+};
+
+const WITH_TEAMS: Step = Step {
+    title: "Join hero -> team",
+    python: "session.execute(select(Hero, Team).join(Team, isouter=True)).all()",
+    rust: &[query("with_teams")],
+};
+
+const BIRTHDAY: Step = Step {
+    title: "Update",
+    python: "hero.age += 1; session.commit()",
+    rust: &[query("birthday")],
+};
+
+const DELETE_BY_NAME: Step = Step {
+    title: "Delete",
+    python: "session.delete(hero); session.commit()",
+    rust: &[query("delete_by_name")],
+};
+
+const FAILING_BATCH: Step = Step {
+    title: "A failing batch rolls back whole",
+    python: "session.add_all([Hero(name=\"mr. krabs\"), Hero(name=\"sandy\")]); session.commit()  # IntegrityError",
+    rust: &[anchored(TOUR, "failing_batch")],
+};
+
+const N_PLUS_ONE: Step = Step {
+    title: "Related rows: the N+1 trap, then loading them eagerly",
+    python: "for team in teams: team.heroes  # lazy: a SELECT per team (MissingGreenlet in async); \
+         then select(Team).options(selectinload(Team.heroes))",
+    rust: &[
+        anchored(BEYOND, "n_plus_one"),
+        anchored(BEYOND, "grouped"),
+        anchored(BEYOND, "joined"),
+    ],
+};
+
+const SEARCH: Step = Step {
+    title: "Filters that are given or not",
+    python: "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
+    rust: &[anchored(BEYOND, "search")],
+};
+
+const STREAM: Step = Step {
+    title: "More rows than fit in memory: a stream",
+    python: "for hero in session.scalars(select(Hero).execution_options(yield_per=100)): ...",
+    rust: &[anchored(BEYOND, "stream")],
+};

@@ -13,7 +13,8 @@ use devdb::testing::{BadInput, assert_contains_all, stdout_of};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use heroes_model::{NewHero, seed};
-use sync_diesel::db::{self, Pool, Settings};
+use sync_diesel::db::Settings;
+use sync_diesel::production::{self, Pool};
 use sync_diesel::{Error, drift, migrate, queries, tour};
 
 const APP: &str = "sync-diesel-test";
@@ -21,14 +22,14 @@ const APP: &str = "sync-diesel-test";
 /// A fresh database, migrated to head, and a pool on it.
 fn fresh(prefix: &str) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let pool = db::pool(db.url(), &Settings::default()).unwrap();
+    let pool = production::pool(db.url(), &Settings::default()).unwrap();
     migrate::up(&mut pool.get().unwrap()).unwrap();
     (db, pool)
 }
 
 fn seeded(prefix: &str) -> (TestDatabase, Pool) {
     let (db, pool) = fresh(prefix);
-    db::session(&pool, |conn| tour::add_seed(conn, APP)).unwrap();
+    production::session(&pool, |conn| tour::add_seed(conn, APP)).unwrap();
     (db, pool)
 }
 
@@ -192,7 +193,7 @@ fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
         NewHero::named("plankton", APP),
         NewHero::named("sandy", APP),
     ];
-    let err = db::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
+    let err = production::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
     assert!(
         matches!(&err, Error::AlreadyExists { what: "hero", name } if name == "sandy"),
         "{err:?}"
@@ -210,7 +211,7 @@ fn a_batch_with_a_duplicate_name_is_reported_and_leaves_zero_rows() {
 fn a_duplicate_inside_one_batch_also_leaves_zero_rows() {
     let (_db, pool) = fresh("sd_dup_in_batch");
     let batch = [NewHero::named("twin", APP), NewHero::named("twin", APP)];
-    let err = db::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
+    let err = production::session(&pool, |conn| queries::add_all(conn, &batch)).unwrap_err();
     assert!(
         matches!(&err, Error::AlreadyExists { name, .. } if name == "twin"),
         "{err:?}"
@@ -221,7 +222,7 @@ fn a_duplicate_inside_one_batch_also_leaves_zero_rows() {
 #[test]
 fn a_session_that_returns_an_error_rolls_back_everything_it_did() {
     let (_db, pool) = fresh("sd_rollback");
-    let result: Result<(), Error> = db::session(&pool, |conn| {
+    let result: Result<(), Error> = production::session(&pool, |conn| {
         tour::add_seed(conn, APP)?;
         assert_eq!(
             queries::count(conn)?,
@@ -250,7 +251,7 @@ fn names_are_stored_verbatim_and_sql_in_them_stays_data() {
         &"x".repeat(10_000),
     ];
     let rows: Vec<_> = names.iter().map(|n| NewHero::named(*n, APP)).collect();
-    db::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap();
+    production::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap();
     let conn = &mut pool.get().unwrap();
     for name in names {
         let found = queries::by_name(conn, name).unwrap().unwrap();
@@ -267,7 +268,7 @@ fn a_nul_byte_in_a_name_is_a_clear_error_and_nothing_is_written() {
         NewHero::named("fine", APP),
         NewHero::named("bad\0name", APP),
     ];
-    let err = db::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap_err();
+    let err = production::session(&pool, |conn| queries::add_all(conn, &rows)).unwrap_err();
     assert!(err.to_string().contains("0x00"), "{err}");
     assert_eq!(queries::count(&mut pool.get().unwrap()).unwrap(), 0);
 }
@@ -275,7 +276,7 @@ fn a_nul_byte_in_a_name_is_a_clear_error_and_nothing_is_written() {
 #[test]
 fn the_pool_replaces_a_connection_the_server_killed() {
     let (db, _) = fresh("sd_killed");
-    let pool = db::pool(
+    let pool = production::pool(
         db.url(),
         &Settings {
             max_size: 1,
@@ -314,7 +315,8 @@ fn the_pool_replaces_a_connection_the_server_killed() {
     // In a session nothing fails: BEGIN finds the connection closed, and the
     // session starts again on a fresh one.
     kill(replaced);
-    let (now, count) = db::session(&pool, |conn| Ok((pid(conn)?, queries::count(conn)?))).unwrap();
+    let (now, count) =
+        production::session(&pool, |conn| Ok((pid(conn)?, queries::count(conn)?))).unwrap();
     assert_ne!(now, replaced);
     assert_eq!(count, 0);
 }
@@ -323,7 +325,7 @@ fn the_pool_replaces_a_connection_the_server_killed() {
 fn an_exhausted_pool_times_out_instead_of_hanging() {
     let (db, _) = fresh("sd_exhausted");
     let timeout = std::time::Duration::from_millis(300);
-    let pool = db::pool(
+    let pool = production::pool(
         db.url(),
         &Settings {
             max_size: 1,
@@ -334,7 +336,7 @@ fn an_exhausted_pool_times_out_instead_of_hanging() {
     .unwrap();
     let _held = pool.get().unwrap();
     let began = std::time::Instant::now();
-    let err = db::session(&pool, queries::count).unwrap_err();
+    let err = production::session(&pool, queries::count).unwrap_err();
     assert!(matches!(err, Error::Pool(_)), "{err:?}");
     assert!(began.elapsed() >= timeout);
     assert!(
@@ -552,18 +554,23 @@ fn serve_logs_echoes_and_stops_gracefully_on_sigterm() {
     println!("exited {:?} after SIGTERM", run.stop_time);
 }
 
-/// The tour and `serve` through PgBouncer in the best mode this crate
-/// supports as written, transaction mode with the statement cache off (diesel then sends unnamed statements); the
-/// migrations go to the cluster behind it (book/src/scaling.md).
+/// Through PgBouncer: the tour, on Diesel's own pool (its prepared statement
+/// cache on, as Diesel ships it), in session mode; `serve`, on
+/// `production::pool`, in transaction mode with `STATEMENT_CACHE=off` (diesel
+/// then sends unnamed statements). The migrations go to the cluster behind it
+/// (book/src/scaling.md).
 #[test]
-fn the_tour_and_serve_run_through_pgbouncer_in_transaction_mode() {
+fn the_tour_runs_through_pgbouncer_in_session_mode_and_serve_in_transaction_mode() {
+    use devdb::scale::PoolMode;
+    use devdb::testing::{behind_pgbouncer, check_serve_binary, stdout_of};
     let db = TestDatabase::create("sd_bouncer").unwrap();
-    devdb::testing::check_tour_and_serve_behind_pgbouncer(
-        || binary(&db),
-        devdb::scale::PoolMode::Transaction,
-        false,
-        "sync-diesel: done;",
-    );
+    let tour = stdout_of(behind_pgbouncer(&mut binary(&db), PoolMode::Session, true));
+    assert!(tour.contains("sync-diesel: done;"), "{tour}");
+    let mut serve = binary(&db);
+    serve
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("ECHO", "1");
+    check_serve_binary(behind_pgbouncer(&mut serve, PoolMode::Transaction, false));
 }
 
 /// `GET /heroes/export` of a million rows streams through the real binary:
@@ -594,7 +601,7 @@ fn a_commit_whose_answer_is_lost_is_answered_for_what_happened() {
 fn the_unnest_insert_stores_what_add_all_stores() {
     let (_db, pool) = fresh("sd_unnest");
     let batch = seed::awkward_heroes(APP);
-    let saved = db::session(&pool, |conn| {
+    let saved = production::session(&pool, |conn| {
         sync_diesel::beyond::add_all_unnest(conn, &batch)
     })
     .unwrap();

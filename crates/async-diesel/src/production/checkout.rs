@@ -8,7 +8,7 @@
 //! true as soon as the connection's background task reads the server's
 //! goodbye (a killed backend, a restart). A connection killed just before
 //! checkout, whose goodbye was not read yet, is caught when `BEGIN` fails on
-//! it: nothing has run, so [`crate::db::session`] begins once more
+//! it: nothing has run, so [`crate::production::session`] begins once more
 //! ([`lost_before_begin`]). Conformance scenarios 5, 7 and 12 kill backends
 //! under the pool.
 

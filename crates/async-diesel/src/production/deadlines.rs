@@ -4,7 +4,7 @@
 //! tokio-postgres reads `connect_timeout` (the TCP connect only),
 //! `keepalives` and `options=-c statement_timeout=N` from the URL, so
 //! [`in_url`] adds `PGCONNECT_TIMEOUT` and `STATEMENT_TIMEOUT_MS` there; the
-//! pool's create timeout ([`crate::db::pool`]) bounds the login as well
+//! pool's create timeout ([`crate::production::pool`]) bounds the login as well
 //! (conformance scenarios 10 and 11).
 
 use super::Settings;

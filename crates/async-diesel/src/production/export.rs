@@ -15,7 +15,7 @@ use heroes_api::export::{Ended, Rows, forward};
 use heroes_model::HeroSearch;
 
 use crate::beyond;
-use crate::db::Pool;
+use crate::production::Pool;
 
 /// Streams every hero `search` matches into `out` (see the module docs).
 pub async fn heroes(pool: &Pool, search: &HeroSearch, out: &Rows) {

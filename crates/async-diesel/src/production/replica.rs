@@ -17,8 +17,8 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
 
-use crate::db::Pool;
 use crate::error::{Error, Result};
+use crate::production::Pool;
 
 #[derive(QueryableByName)]
 struct Lsn {

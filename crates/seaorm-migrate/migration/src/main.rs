@@ -1,9 +1,12 @@
 //! SeaORM's own migration command line over this crate's migrations: the
 //! `src/main.rs` that `sea-orm-cli migrate init` writes (Alembic's `alembic`
-//! command), with SeaORM's verbs and output. Two changes: the database is
-//! found as everywhere in this project (on the DATABASE_URL server, or the
-//! local cluster devdb starts; seaorm-migrate's database by default, created
-//! when missing), and a failure is one line and an exit code, not a panic.
+//! command), with SeaORM's verbs and output (`-n/--num` is sea-orm-cli's
+//! spelling). Two changes: the database is found as everywhere in this
+//! project (on the DATABASE_URL server, or the local cluster devdb starts;
+//! seaorm-migrate's database by default, created when missing), reached
+//! straight, never through a pooler; and a failure is one line and an exit
+//! code, not a panic. Unlike `cargo run -p seaorm-migrate -- migrate ...`, it
+//! takes no migration lock (sea-orm-migration takes none): run one at a time.
 //!
 //! Run with:
 //! ```text
@@ -45,8 +48,10 @@ async fn main() -> ExitCode {
     support::app::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     dotenvy::dotenv().ok();
-    let url = match devdb::database_url(&cli.database) {
-        Ok(url) => url,
+    // The server itself, never a pooler (MIGRATION_DATABASE_URL, or the
+    // cluster behind devdb's PgBouncer), as the project's own verbs migrate.
+    let url = match devdb::database(&cli.database) {
+        Ok(db) => db.migration_url,
         Err(err) => return support::app::exit(Err(err)),
     };
     let db = match Database::connect(&url).await {

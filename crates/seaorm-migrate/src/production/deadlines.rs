@@ -1,12 +1,14 @@
 //! Nothing waits without a bound: a login deadline, and `statement_timeout`.
 //!
-//! SeaORM's `connect_timeout` only sets sqlx's acquire timeout, which bounds
-//! the wait for a pooled connection, not a connection being opened: a server
-//! that accepts TCP and never answers would hold `Database::connect` for as
-//! long as the OS keeps the socket. [`within_connect_deadline`] bounds the
-//! first connection by `PGCONNECT_TIMEOUT` (conformance scenario 10).
-//! `STATEMENT_TIMEOUT_MS` is sent at login ([`super::sqlx_options`]), so the
-//! server cancels any statement running longer (scenario 11).
+//! SeaORM hands `acquire_timeout` to sqlx, and sqlx 0.9 bounds the whole
+//! acquire by it, opening a connection and its login included, so a server
+//! that accepts TCP and never answers fails `Database::connect` after it, but
+//! as a bare "pool timed out". [`within_connect_deadline`] bounds the first
+//! connection by `PGCONNECT_TIMEOUT` instead and says so: the server did not
+//! answer within it (conformance scenario 10). `STATEMENT_TIMEOUT_MS` is
+//! sent at login (`ConnectOptions::statement_timeout`, set by
+//! [`super::pool`]), so the server cancels any statement running longer
+//! (scenario 11).
 
 use std::future::Future;
 

@@ -1,9 +1,10 @@
-//! What a deployment adds to the lesson, each piece named once from the
-//! lesson where it matters:
+//! What a deployment adds to the lesson: [`pool`] and [`begin`] are the
+//! lesson's `db::pool` and `db.begin()` with it, and `serve` runs on them.
+//! Each piece:
 //!
 //! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out (a ping after an idle spell, `BEGIN` retried once);
-//! - [`deadlines`](crate::production::deadlines): a login deadline SeaORM and sqlx lack, and
+//! - [`deadlines`](crate::production::deadlines): the login deadline, reported as such, and
 //!   `statement_timeout`;
 //! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
 //! - [`migrations`](crate::production::migrations): the migration lock SeaORM does not take, `migrate plan`;
@@ -17,45 +18,57 @@ pub mod migrations;
 pub mod pooler;
 pub mod replica;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+};
 
+use crate::db;
 use crate::error::Result;
 
 /// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
 /// the statement cache, the checkout ping (the same in all four crates).
 pub use support::production::Settings;
 
-/// What `Database::connect(options)` does, with what a deployment adds: the
-/// checkout check ([`checkout::checks`]), the statement deadline and the
-/// statement cache setting ([`sqlx_options`]), and the connection made within
-/// the login deadline ([`deadlines::within_connect_deadline`]), so that a
-/// wrong URL or a server that is down is reported at start-up.
-pub async fn connect(
-    mut options: ConnectOptions,
-    settings: &Settings,
-) -> Result<DatabaseConnection> {
-    checkout::checks(&mut options, settings);
-    sqlx_options(&mut options, settings);
-    deadlines::within_connect_deadline(Database::connect(options), settings).await
+// ANCHOR: pool
+/// [`crate::db::pool`] with what a deployment adds: the checkout check
+/// ([`checkout::checks`]), the statement deadline and the statement cache
+/// setting ([`sqlx_options`]), and the connection made within the login
+/// deadline, reported as such ([`deadlines::within_connect_deadline`]).
+/// `serve` runs on this engine.
+pub async fn pool(url: &str, settings: &db::Settings) -> Result<DatabaseConnection> {
+    let production = &settings.production;
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Info);
+    if let Some(limit) = production.deadlines.statement {
+        options.statement_timeout(limit); // sent at login as `statement_timeout`
+    }
+    checkout::checks(&mut options, production);
+    sqlx_options(&mut options, production);
+    deadlines::within_connect_deadline(Database::connect(options), production).await
 }
+// ANCHOR_END: pool
 
-/// The settings SeaORM passes on to sqlx's connect options: the statement
-/// deadline and the statement cache. One function for both, because SeaORM
-/// keeps only the last `map_sqlx_postgres_opts` it is given.
+// ANCHOR: begin
+/// `db.begin()`, once more when `BEGIN` finds its connection closed by the
+/// server while it sat in the pool: nothing has run yet, so nothing can run
+/// twice ([`checkout::lost_before_begin`]). Nothing after `BEGIN` is retried.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    match db.begin().await {
+        Err(err) if checkout::lost_before_begin(&err) => Ok(db.begin().await?),
+        other => Ok(other?),
+    }
+}
+// ANCHOR_END: begin
+
+/// The setting SeaORM's `ConnectOptions` has no method for, passed on to
+/// sqlx's connect options: the statement cache, off behind a pooler that
+/// cannot keep prepared statements.
 pub fn sqlx_options(options: &mut ConnectOptions, settings: &Settings) {
-    let statement_timeout = settings
-        .deadlines
-        .statement
-        .map(|limit| limit.as_millis().to_string());
-    let statement_cache = settings.statement_cache;
-    options.map_sqlx_postgres_opts(move |mut pg| {
-        if let Some(limit) = &statement_timeout {
-            // Sent at login: the server cancels any statement running longer.
-            pg = pg.options([("statement_timeout", limit.clone())]);
-        }
-        if !statement_cache {
-            pg = pg.statement_cache_capacity(0);
-        }
-        pg
-    });
+    if !settings.statement_cache {
+        options.map_sqlx_postgres_opts(|pg| pg.statement_cache_capacity(0));
+    }
 }

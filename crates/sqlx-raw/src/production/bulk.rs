@@ -40,7 +40,7 @@ pub fn generate(count: usize, prefix: &str) -> Vec<NewHero> {
 /// Inserts `rows` with UNNEST statements of `UNNEST_CHUNK` rows, all in one
 /// transaction. `progress` is called with the rows done so far.
 pub async fn load_unnest(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)) -> Result<u64> {
-    let mut tx = crate::db::session(pool).await?;
+    let mut tx = crate::production::begin(pool).await?;
     let mut done = 0u64;
     for chunk in rows.chunks(UNNEST_CHUNK) {
         done += crate::queries::add_all(&mut tx, chunk).await?.len() as u64;
@@ -54,7 +54,7 @@ pub async fn load_unnest(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)
 /// Inserts `rows` with one `COPY ... FROM STDIN (FORMAT csv)` in a
 /// transaction. `progress` is called with the rows sent so far.
 pub async fn load_copy(pool: &PgPool, rows: &[NewHero], progress: impl Fn(u64)) -> Result<u64> {
-    let mut tx = crate::db::session(pool).await?;
+    let mut tx = crate::production::begin(pool).await?;
     let mut copy = tx
         .copy_in_raw(
             "COPY heroes (name, secret_name, age, app_src, team_id) FROM STDIN (FORMAT csv)",

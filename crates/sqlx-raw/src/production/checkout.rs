@@ -10,7 +10,7 @@
 //! firewall may have dropped meanwhile: [`checks`] pings only one idle for
 //! [`PING_IF_IDLE_FOR`] (HikariCP's `aliveBypassWindowMs`, same value). A
 //! connection killed within that window is caught when `BEGIN` fails on it:
-//! nothing of the transaction has run, so [`crate::db::session`] begins once
+//! nothing of the transaction has run, so [`crate::production::begin`] begins once
 //! more on a fresh one ([`lost_before_begin`]). Nothing after `BEGIN` is
 //! retried. Conformance scenarios 5, 7 and 12 (the book's behaviour table)
 //! kill backends under the pool to hold this.

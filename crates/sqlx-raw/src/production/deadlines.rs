@@ -1,10 +1,11 @@
 //! Nothing waits without a bound: a login deadline, and `statement_timeout`.
 //!
-//! sqlx has no login deadline of its own: `acquire_timeout` bounds the wait
-//! for a pooled connection, not a connection being opened, so a server that
-//! accepts TCP and never answers would hold the first caller for as long as
-//! the OS keeps the socket. [`open_first_connection`] opens the pool's first
-//! connection under `PGCONNECT_TIMEOUT` (conformance scenario 10).
+//! sqlx 0.9 bounds a whole acquire by `acquire_timeout`, opening a
+//! connection and its login included, so a server that accepts TCP and never
+//! answers fails the first caller after it, but as a bare "pool timed out".
+//! [`open_first_connection`] opens the pool's first connection under
+//! `PGCONNECT_TIMEOUT` instead and says so: the server did not answer within
+//! it (conformance scenario 10).
 //! `STATEMENT_TIMEOUT_MS` is sent at login as PostgreSQL's
 //! `statement_timeout`, so the server cancels any statement running longer
 //! (scenario 11).

@@ -1,9 +1,10 @@
-//! What a deployment adds to the lesson, each piece named once from the
-//! lesson where it matters:
+//! What a deployment adds to the lesson: [`pool`] and [`begin`] are the
+//! lesson's `db::pool` and `pool.begin()` with it, and `serve` runs on them.
+//! Each piece:
 //!
 //! - [`checkout`](crate::production::checkout): no ping on every checkout, yet no dead connection handed
 //!   out (a ping after an idle spell, `BEGIN` retried once);
-//! - [`deadlines`](crate::production::deadlines): a login deadline sqlx lacks, and `statement_timeout`;
+//! - [`deadlines`](crate::production::deadlines): the login deadline, reported as such, and `statement_timeout`;
 //! - [`pooler`](crate::production::pooler): the statement cache, and what PgBouncer allows;
 //! - [`migrations`](crate::production::migrations): migrating on a connection of its own, `migrate plan`;
 //! - [`replica`](crate::production::replica): reading your own writes on a streaming replica;
@@ -20,25 +21,46 @@ pub mod replica;
 
 use std::str::FromStr as _;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::db;
 use crate::error::Result;
 
 /// The settings a deployment adds to [`crate::db::Settings`]: deadlines,
 /// the statement cache, the checkout ping (the same in all four crates).
 pub use support::production::Settings;
 
-/// What `options.connect(url)` does, with what a deployment adds: the
-/// checkout check ([`checkout::checks`]), the statement deadline and the
-/// statement cache setting on every connection, and the first connection
-/// opened within the login deadline ([`deadlines::open_first_connection`]),
-/// so that a wrong URL or a server that is down is reported at start-up.
-pub async fn connect(options: PgPoolOptions, url: &str, settings: &Settings) -> Result<PgPool> {
+// ANCHOR: pool
+/// [`crate::db::pool`] with what a deployment adds: the checkout check
+/// ([`checkout::checks`]), the statement deadline and the statement cache
+/// setting on every connection, and the first connection opened within the
+/// login deadline, reported as such ([`deadlines::open_first_connection`]).
+/// `serve` runs on this pool.
+pub async fn pool(url: &str, settings: &db::Settings) -> Result<PgPool> {
+    let production = &settings.production;
+    let options = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout);
     let connect = PgConnectOptions::from_str(url)?;
-    let connect =
-        pooler::statement_cache(deadlines::statement_timeout(connect, settings), settings);
-    let pool = checkout::checks(options, settings).connect_lazy_with(connect);
-    deadlines::open_first_connection(&pool, settings).await?;
+    let connect = pooler::statement_cache(
+        deadlines::statement_timeout(connect, production),
+        production,
+    );
+    let pool = checkout::checks(options, production).connect_lazy_with(connect);
+    deadlines::open_first_connection(&pool, production).await?;
     Ok(pool)
 }
+// ANCHOR_END: pool
+
+// ANCHOR: begin
+/// `pool.begin()`, once more when `BEGIN` finds its connection closed by the
+/// server while it sat in the pool: nothing has run yet, so nothing can run
+/// twice ([`checkout::lost_before_begin`]). Nothing after `BEGIN` is retried.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    match pool.begin().await {
+        Err(err) if checkout::lost_before_begin(&err) => Ok(pool.begin().await?),
+        other => Ok(other?),
+    }
+}
+// ANCHOR_END: begin

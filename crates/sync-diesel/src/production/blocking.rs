@@ -12,7 +12,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use heroes_api::{StoreError, StoreResult};
 use tokio::sync::oneshot;
 
-use crate::db::PooledConnection;
+use crate::production::PooledConnection;
 
 /// Whether the request that asked for a blocking call still waits for it.
 pub struct Waiting<'a>(&'a dyn Fn() -> bool);

@@ -9,10 +9,10 @@
 //!   [`Manager`] pings only a connection idle for [`PING_IF_IDLE_FOR`]
 //!   (HikariCP's `aliveBypassWindowMs`, same value), and a connection killed
 //!   within that window is caught when `BEGIN` fails on it: nothing has run,
-//!   so [`crate::db::session`] begins once more ([`lost_before_begin`]).
+//!   so [`crate::production::session`] begins once more ([`lost_before_begin`]).
 //!   Conformance scenarios 5, 7 and 12 kill backends under the pool.
 //! - **Connections opened on demand only** (`min_idle(Some(0))` in
-//!   [`crate::db::pool`]). With r2d2's default, pool threads open connections
+//!   [`crate::production::pool`]). With r2d2's default, pool threads open connections
 //!   in the background; a program that ends while one of them is inside
 //!   libpq's SCRAM login (OpenSSL) is torn down under it by OpenSSL's exit
 //!   handler and dies with SIGSEGV. The binary tests end the program right

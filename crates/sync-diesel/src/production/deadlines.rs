@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use super::Settings;
-use crate::db::Pool;
 use crate::error::{Error, Result};
+use crate::production::Pool;
 
 /// `url` with the deadlines as libpq connection parameters (those already in
 /// `url` are kept).

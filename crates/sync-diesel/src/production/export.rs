@@ -18,7 +18,7 @@ use heroes_api::StoreError;
 use heroes_api::export::Rows;
 use heroes_model::HeroSearch;
 
-use crate::db::Pool;
+use crate::production::Pool;
 use crate::{Result, beyond};
 
 /// Streams every hero `search` matches into `out` (see the module docs).

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::db::Pool;
 use crate::error::{Error, Result};
+use crate::production::Pool;
 
 #[derive(QueryableByName)]
 struct Lsn {
