@@ -78,7 +78,6 @@ impl Cli {
         Ok(Settings {
             max_size: self.pool_size,
             wait_timeout: Duration::from_millis(self.pool_timeout_ms),
-            ..Settings::default()
         })
     }
 }
@@ -120,8 +119,9 @@ pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
             migrate_command(&db::pool(&db.migration_url, &one).await?, action).await
         }
         Some(Command::Serve(args)) => {
-            let pool = production::pool(&db.url, &cli.settings()?).await?;
-            let migration_pool = production::pool(&db.migration_url, &one).await?;
+            let deployment = production::Settings::from_env();
+            let pool = production::pool(&db.url, &cli.settings()?, &deployment).await?;
+            let migration_pool = production::pool(&db.migration_url, &one, &deployment).await?;
             migrate::up(migration_pool.get().await?)?;
             drop(migration_pool); // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(pool), args)

@@ -22,7 +22,6 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 
 use crate::error::Result;
-use crate::production;
 
 /// The engine: a deadpool pool of async connections, diesel-async's own.
 pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
@@ -61,9 +60,6 @@ pub struct Settings {
     /// a pool time-out (`POOL_TIMEOUT_MS`; SQLAlchemy's
     /// `pool_timeout`).
     pub wait_timeout: Duration,
-    /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]); read by [`production::pool`] only.
-    pub production: production::Settings,
 }
 
 impl Default for Settings {
@@ -71,7 +67,6 @@ impl Default for Settings {
         Self {
             max_size: 8,
             wait_timeout: Duration::from_secs(5),
-            production: production::Settings::from_env(),
         }
     }
 }

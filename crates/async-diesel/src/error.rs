@@ -93,7 +93,7 @@ impl Error {
 
 impl From<PoolError> for Error {
     /// A failed `pool.get()` on the lesson's pool, which knows no limits to
-    /// name (the production pool names them: [`Error::from_pool`]).
+    /// name (the production pool names them: [`Error::PoolExhausted`]).
     fn from(err: PoolError) -> Self {
         match err {
             PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => Self::Busy,

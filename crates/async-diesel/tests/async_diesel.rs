@@ -24,7 +24,9 @@ const APP: &str = "async-diesel-test";
 /// A fresh database, migrated to head, and an engine on it.
 async fn fresh(prefix: &str, options: Settings) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let engine = production::pool(db.url(), &options).await.unwrap();
+    let engine = production::pool(db.url(), &options, &production::Settings::default())
+        .await
+        .unwrap();
     migrate::up(engine.get().await.unwrap()).unwrap();
     (db, engine)
 }
@@ -246,7 +248,6 @@ async fn an_exhausted_pool_returns_the_timeout_error_after_about_its_timeout() {
         Settings {
             max_size: 2,
             wait_timeout: timeout,
-            ..Settings::default()
         },
     )
     .await;
@@ -295,7 +296,6 @@ async fn the_pool_size_bounds_how_many_connections_serve_many_tasks() {
     let settings = Settings {
         max_size: 3,
         wait_timeout: Duration::from_secs(10),
-        ..Settings::default()
     };
     let (db, _) = fresh("ad_fan_out", settings).await;
     let engine = async_diesel::db::pool(db.url(), &settings).await.unwrap();
@@ -340,6 +340,7 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
             .database_url("postgres")
             .unwrap(),
         &Settings::default(),
+        &production::Settings::default(),
     )
     .await
     .unwrap();

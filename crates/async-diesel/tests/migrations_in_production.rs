@@ -28,9 +28,13 @@ const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
 
 async fn engine(db: &TestDatabase) -> Pool {
-    production::pool(db.url(), &Settings::default())
-        .await
-        .unwrap()
+    production::pool(
+        db.url(),
+        &Settings::default(),
+        &production::Settings::default(),
+    )
+    .await
+    .unwrap()
 }
 
 /// The workspace's `migrations/` plus `extra` (folder

@@ -93,20 +93,21 @@ impl Rust {
             statement_cache,
             ping_every_checkout,
         } = pool;
+        // What the crates' production::pool adds, as `serve` runs it.
+        let deployment = support::production::Settings {
+            ping_every_checkout,
+            statement_cache,
+            ..Default::default()
+        };
         Ok(match name {
             "sync-diesel" => {
                 let url = url.to_owned();
                 let settings = sync_diesel::db::Settings {
                     max_size: size,
-                    production: sync_diesel::production::Settings {
-                        ping_every_checkout,
-                        statement_cache,
-                        ..Default::default()
-                    },
                     ..Default::default()
                 };
                 let pool = tokio::task::spawn_blocking(move || {
-                    sync_diesel::production::pool(&url, &settings)
+                    sync_diesel::production::pool(&url, &settings, &deployment)
                 })
                 .await
                 .map_err(text)?
@@ -116,15 +117,10 @@ impl Rust {
             "async-diesel" => {
                 let settings = async_diesel::db::Settings {
                     max_size: size as usize,
-                    production: async_diesel::production::Settings {
-                        ping_every_checkout,
-                        statement_cache,
-                        ..Default::default()
-                    },
                     ..Default::default()
                 };
                 Self::AsyncDiesel(
-                    async_diesel::production::pool(url, &settings)
+                    async_diesel::production::pool(url, &settings, &deployment)
                         .await
                         .map_err(text)?,
                 )
@@ -132,15 +128,10 @@ impl Rust {
             "sqlx-raw" => {
                 let settings = sqlx_raw::db::Settings {
                     max_connections: size,
-                    production: sqlx_raw::production::Settings {
-                        ping_every_checkout,
-                        statement_cache,
-                        ..Default::default()
-                    },
                     ..Default::default()
                 };
                 Self::SqlxRaw(
-                    sqlx_raw::production::pool(url, &settings)
+                    sqlx_raw::production::pool(url, &settings, &deployment)
                         .await
                         .map_err(text)?,
                 )
@@ -148,15 +139,10 @@ impl Rust {
             "seaorm-migrate" => {
                 let settings = seaorm_migrate::db::Settings {
                     max_connections: size,
-                    production: seaorm_migrate::production::Settings {
-                        ping_every_checkout,
-                        statement_cache,
-                        ..Default::default()
-                    },
                     ..Default::default()
                 };
                 Self::SeaOrm(
-                    seaorm_migrate::production::pool(url, &settings)
+                    seaorm_migrate::production::pool(url, &settings, &deployment)
                         .await
                         .map_err(text)?,
                 )

@@ -26,7 +26,7 @@ pub async fn prepare(url: &str) -> BenchResult<()> {
 
 /// Migrates the database at `url` to head (sqlx-raw's migrations).
 pub async fn migrate(url: &str) -> BenchResult<()> {
-    let pool = sqlx_raw::production::pool(url, &Default::default())
+    let pool = sqlx_raw::production::pool(url, &Default::default(), &Default::default())
         .await
         .map_err(|e| e.to_string())?;
     sqlx_raw::migrate::up(&pool)

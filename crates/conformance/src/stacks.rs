@@ -23,16 +23,21 @@ fn with_cli<C: clap::Parser>(args: Vec<OsString>, run: impl FnOnce(C) -> ExitCod
 }
 
 impl PoolConfig {
+    /// What this pool adds as a deployment would, the same type in all four
+    /// crates: its deadlines and statement cache (every other setting default).
+    pub fn production(&self) -> support::production::Settings {
+        support::production::Settings {
+            deadlines: self.deadlines,
+            statement_cache: self.statement_cache,
+            ..Default::default()
+        }
+    }
+
     /// This pool as sync-diesel's settings (every other one default).
     pub fn sync_diesel(&self) -> sync_diesel::db::Settings {
         sync_diesel::db::Settings {
             max_size: self.max_size,
             connection_timeout: self.acquire_timeout,
-            production: sync_diesel::production::Settings {
-                deadlines: self.deadlines,
-                statement_cache: self.statement_cache,
-                ..Default::default()
-            },
         }
     }
 
@@ -41,11 +46,6 @@ impl PoolConfig {
         async_diesel::db::Settings {
             max_size: self.max_size as usize,
             wait_timeout: self.acquire_timeout,
-            production: async_diesel::production::Settings {
-                deadlines: self.deadlines,
-                statement_cache: self.statement_cache,
-                ..Default::default()
-            },
         }
     }
 
@@ -54,11 +54,6 @@ impl PoolConfig {
         sqlx_raw::db::Settings {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
-            production: sqlx_raw::production::Settings {
-                deadlines: self.deadlines,
-                statement_cache: self.statement_cache,
-                ..Default::default()
-            },
         }
     }
 
@@ -67,11 +62,6 @@ impl PoolConfig {
         seaorm_migrate::db::Settings {
             max_connections: self.max_size,
             acquire_timeout: self.acquire_timeout,
-            production: seaorm_migrate::production::Settings {
-                deadlines: self.deadlines,
-                statement_cache: self.statement_cache,
-                ..Default::default()
-            },
         }
     }
 }
@@ -167,12 +157,13 @@ impl Stack for SyncDiesel {
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
         let url = url.to_owned();
-        let options = pool.sync_diesel();
-        let pool =
-            tokio::task::spawn_blocking(move || sync_diesel::production::pool(&url, &options))
-                .await
-                .map_err(|e| join_error(&e))?
-                .map_err(sync_diesel_error)?;
+        let (options, production) = (pool.sync_diesel(), pool.production());
+        let pool = tokio::task::spawn_blocking(move || {
+            sync_diesel::production::pool(&url, &options, &production)
+        })
+        .await
+        .map_err(|e| join_error(&e))?
+        .map_err(sync_diesel_error)?;
         Ok(Self { pool })
     }
 
@@ -359,7 +350,7 @@ impl Stack for AsyncDiesel {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let pool = async_diesel::production::pool(url, &pool.async_diesel())
+        let pool = async_diesel::production::pool(url, &pool.async_diesel(), &pool.production())
             .await
             .map_err(async_diesel_error)?;
         Ok(Self { pool })
@@ -584,7 +575,7 @@ impl Stack for SqlxRaw {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let pool = sqlx_raw::production::pool(url, &pool.sqlx_raw())
+        let pool = sqlx_raw::production::pool(url, &pool.sqlx_raw(), &pool.production())
             .await
             .map_err(sqlx_raw_error)?;
         Ok(Self { pool })
@@ -799,7 +790,7 @@ impl Stack for SeaOrm {
     }
 
     async fn connect(url: &str, pool: PoolConfig) -> StackResult<Self> {
-        let db = seaorm_migrate::production::pool(url, &pool.seaorm())
+        let db = seaorm_migrate::production::pool(url, &pool.seaorm(), &pool.production())
             .await
             .map_err(seaorm_error)?;
         Ok(Self { db })

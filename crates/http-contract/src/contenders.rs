@@ -17,7 +17,8 @@ impl Contender for SyncDiesel {
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
         let url = url.to_owned();
         tokio::task::spawn_blocking(move || {
-            let pool = sync_diesel::production::pool(&url, &pool.sync_diesel()).map_err(text)?;
+            let pool = sync_diesel::production::pool(&url, &pool.sync_diesel(), &pool.production())
+                .map_err(text)?;
             sync_diesel::migrate::up(&mut *pool.get().map_err(text)?).map_err(text)?;
             Ok(sync_diesel::api::Store::new(pool))
         })
@@ -34,7 +35,7 @@ impl Contender for AsyncDiesel {
     type Store = async_diesel::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let pool = async_diesel::production::pool(url, &pool.async_diesel())
+        let pool = async_diesel::production::pool(url, &pool.async_diesel(), &pool.production())
             .await
             .map_err(text)?;
         let conn = pool.get().await.map_err(text)?;
@@ -55,7 +56,7 @@ impl Contender for SqlxRaw {
     type Store = sqlx_raw::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let pg = sqlx_raw::production::pool(url, &pool.sqlx_raw())
+        let pg = sqlx_raw::production::pool(url, &pool.sqlx_raw(), &pool.production())
             .await
             .map_err(text)?;
         sqlx_raw::migrate::up(&pg).await.map_err(text)?;
@@ -71,7 +72,7 @@ impl Contender for SeaOrm {
     type Store = seaorm_migrate::api::Store;
 
     async fn connect(url: &str, pool: PoolConfig) -> Result<Self::Store, String> {
-        let db = seaorm_migrate::production::pool(url, &pool.seaorm())
+        let db = seaorm_migrate::production::pool(url, &pool.seaorm(), &pool.production())
             .await
             .map_err(text)?;
         seaorm_migrate::migrate::up(&db, None).await.map_err(text)?;

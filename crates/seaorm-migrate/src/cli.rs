@@ -156,8 +156,12 @@ pub fn parse() -> Cli {
 pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
     let (settings, one) = (db::Settings::default(), db::Settings::one_connection());
     let (pool, migration_pool) = if let Some(Command::Serve(_)) = &cli.command {
-        let pool = production::pool(&db.url, &settings).await?;
-        (pool, production::pool(&db.migration_url, &one).await?)
+        let deployment = production::Settings::from_env();
+        let pool = production::pool(&db.url, &settings, &deployment).await?;
+        (
+            pool,
+            production::pool(&db.migration_url, &one, &deployment).await?,
+        )
     } else {
         let pool = db::pool(&db.url, &settings).await?;
         (pool, db::pool(&db.migration_url, &one).await?)

@@ -14,7 +14,6 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::error::Result;
-use crate::production;
 
 // ANCHOR: pool
 /// `create_async_engine(url, pool_size=8, pool_timeout=5)`: SeaORM's own
@@ -42,9 +41,6 @@ pub struct Settings {
     /// How long a caller waits for a free connection before it gets a
     /// `ConnectionAcquire(Timeout)` error (SQLAlchemy's `pool_timeout`).
     pub acquire_timeout: Duration,
-    /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]); read by [`production::pool`] only.
-    pub production: production::Settings,
 }
 
 impl Default for Settings {
@@ -52,7 +48,6 @@ impl Default for Settings {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
-            production: production::Settings::from_env(),
         }
     }
 }

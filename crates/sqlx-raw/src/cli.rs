@@ -106,6 +106,7 @@ pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
     let database = cli.database();
     let settings = db::Settings::default();
     let one = db::Settings::one_connection();
+    let deployment = || production::Settings::from_env();
     match &cli.command {
         None | Some(Command::Tour) => {
             let pool = db::pool(&db.url, &settings).await?;
@@ -121,16 +122,16 @@ pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
             result
         }
         Some(Command::Load { count, method }) => {
-            let pool = production::pool(&db.url, &settings).await?;
-            let migration_pool = production::pool(&db.migration_url, &one).await?;
+            let pool = production::pool(&db.url, &settings, &deployment()).await?;
+            let migration_pool = production::pool(&db.migration_url, &one, &deployment()).await?;
             let result = load(&pool, &migration_pool, *count, *method).await;
             migration_pool.close().await;
             pool.close().await;
             result
         }
         Some(Command::Serve(args)) => {
-            let pool = production::pool(&db.url, &settings).await?;
-            let migration_pool = production::pool(&db.migration_url, &one).await?;
+            let pool = production::pool(&db.url, &settings, &deployment()).await?;
+            let migration_pool = production::pool(&db.migration_url, &one, &deployment()).await?;
             migrate::up(&migration_pool).await?;
             migration_pool.close().await; // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(pool), args)

@@ -15,7 +15,6 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::error::Result;
-use crate::production;
 
 // ANCHOR: pool
 /// `create_async_engine(url, pool_size=8, pool_timeout=5)`: sqlx's own idiom.
@@ -41,9 +40,6 @@ pub struct Settings {
     /// How long `acquire()` and `begin()` wait for a connection before they
     /// fail with a pool time-out (SQLAlchemy's `pool_timeout`).
     pub acquire_timeout: Duration,
-    /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]); read by [`production::pool`] only.
-    pub production: production::Settings,
 }
 
 impl Default for Settings {
@@ -51,7 +47,6 @@ impl Default for Settings {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
-            production: production::Settings::from_env(),
         }
     }
 }

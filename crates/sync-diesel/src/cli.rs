@@ -96,8 +96,9 @@ pub fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
             migrate_command(&db::pool(&db.migration_url, &one)?, action)
         }
         Some(Command::Serve(args)) => {
-            let pool = production::pool(&db.url, &Settings::default())?;
-            let migration_pool = production::pool(&db.migration_url, &one)?;
+            let deployment = production::Settings::from_env();
+            let pool = production::pool(&db.url, &Settings::default(), &deployment)?;
+            let migration_pool = production::pool(&db.migration_url, &one, &deployment)?;
             serve(pool, migration_pool, args)
         }
     }

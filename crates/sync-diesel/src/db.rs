@@ -17,7 +17,6 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ConnectionManager};
 
 use crate::error::Result;
-use crate::production;
 
 /// The engine: an r2d2 pool of diesel `PgConnection`s.
 pub type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
@@ -48,9 +47,6 @@ pub struct Settings {
     /// How long `pool.get()` waits for a free (or new) connection before it
     /// returns an error (SQLAlchemy's `pool_timeout`).
     pub connection_timeout: Duration,
-    /// What a deployment adds: deadlines, the statement cache, the checkout
-    /// check ([`production::Settings`]); read by [`production::pool`] only.
-    pub production: production::Settings,
 }
 
 impl Default for Settings {
@@ -58,7 +54,6 @@ impl Default for Settings {
         Self {
             max_size: 8,
             connection_timeout: Duration::from_secs(5),
-            production: production::Settings::from_env(),
         }
     }
 }

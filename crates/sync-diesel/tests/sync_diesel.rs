@@ -22,7 +22,12 @@ const APP: &str = "sync-diesel-test";
 /// A fresh database, migrated to head, and a pool on it.
 fn fresh(prefix: &str) -> (TestDatabase, Pool) {
     let db = TestDatabase::create(prefix).unwrap();
-    let pool = production::pool(db.url(), &Settings::default()).unwrap();
+    let pool = production::pool(
+        db.url(),
+        &Settings::default(),
+        &production::Settings::default(),
+    )
+    .unwrap();
     migrate::up(&mut pool.get().unwrap()).unwrap();
     (db, pool)
 }
@@ -282,6 +287,7 @@ fn the_pool_replaces_a_connection_the_server_killed() {
             max_size: 1,
             ..Settings::default()
         },
+        &production::Settings::default(),
     )
     .unwrap();
     #[derive(QueryableByName)]
@@ -330,8 +336,8 @@ fn an_exhausted_pool_times_out_instead_of_hanging() {
         &Settings {
             max_size: 1,
             connection_timeout: timeout,
-            ..Settings::default()
         },
+        &production::Settings::default(),
     )
     .unwrap();
     let _held = pool.get().unwrap();

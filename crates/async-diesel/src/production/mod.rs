@@ -1,4 +1,4 @@
-//! What a deployment adds to the lesson: [`pool`] and [`session`] are the
+//! What a deployment adds to the lesson: [`pool`](crate::production::pool) and [`session`](crate::production::session) are the
 //! lesson's `db::pool` and `conn.transaction(..)` with it, and `serve` runs
 //! on them. Each piece:
 //!
@@ -79,8 +79,7 @@ impl Pool {
 /// setting ([`checkout::manager_config`]), the login bounded by the connect
 /// deadline and a bounded check on the way out of the pool. `serve` runs on
 /// this pool.
-pub async fn pool(url: &str, settings: &db::Settings) -> Result<Pool> {
-    let production = &settings.production;
+pub async fn pool(url: &str, settings: &db::Settings, production: &Settings) -> Result<Pool> {
     let url = deadlines::in_url(url, production)?;
     let manager = Manager::new_with_config(url, checkout::manager_config(production));
     let inner = db::Pool::builder(manager)

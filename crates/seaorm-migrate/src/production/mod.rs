@@ -1,4 +1,4 @@
-//! What a deployment adds to the lesson: [`pool`] and [`begin`] are the
+//! What a deployment adds to the lesson: [`pool`](crate::production::pool) and [`begin`](crate::production::begin) are the
 //! lesson's `db::pool` and `db.begin()` with it, and `serve` runs on them.
 //! Each piece:
 //!
@@ -35,8 +35,11 @@ pub use support::production::Settings;
 /// setting ([`sqlx_options`]), and the connection made within the login
 /// deadline, reported as such ([`deadlines::within_connect_deadline`]).
 /// `serve` runs on this engine.
-pub async fn pool(url: &str, settings: &db::Settings) -> Result<DatabaseConnection> {
-    let production = &settings.production;
+pub async fn pool(
+    url: &str,
+    settings: &db::Settings,
+    production: &Settings,
+) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(settings.max_connections)

@@ -1,4 +1,4 @@
-//! What a deployment adds to the lesson: [`pool`] and [`begin`] are the
+//! What a deployment adds to the lesson: [`pool`](crate::production::pool) and [`begin`](crate::production::begin) are the
 //! lesson's `db::pool` and `pool.begin()` with it, and `serve` runs on them.
 //! Each piece:
 //!
@@ -37,8 +37,7 @@ pub use support::production::Settings;
 /// setting on every connection, and the first connection opened within the
 /// login deadline, reported as such ([`deadlines::open_first_connection`]).
 /// `serve` runs on this pool.
-pub async fn pool(url: &str, settings: &db::Settings) -> Result<PgPool> {
-    let production = &settings.production;
+pub async fn pool(url: &str, settings: &db::Settings, production: &Settings) -> Result<PgPool> {
     let options = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout);

@@ -1,4 +1,4 @@
-//! What a deployment adds to the lesson: [`pool`] and [`session`] are the
+//! What a deployment adds to the lesson: [`pool`](crate::production::pool) and [`session`](crate::production::session) are the
 //! lesson's `db::pool` and `conn.transaction(..)` with it, and `serve` runs
 //! on them. Each piece:
 //!
@@ -43,8 +43,7 @@ pub type PooledConnection = r2d2::PooledConnection<checkout::Manager>;
 /// connection opened at once ([`deadlines::open_first_connection`]), so that
 /// a wrong URL or a server that is down is reported at start-up. `serve`
 /// runs on this pool.
-pub fn pool(url: &str, settings: &db::Settings) -> Result<Pool> {
-    let production = &settings.production;
+pub fn pool(url: &str, settings: &db::Settings, production: &Settings) -> Result<Pool> {
     let url = deadlines::in_url(url, production)?;
     let pool = Pool::builder()
         .max_size(settings.max_size)
