@@ -161,6 +161,91 @@ impl DevDb {
         })
     }
 
+    // ANCHOR: template
+    /// Makes template database `name` once, for [`TestDatabase::from_template`]:
+    /// creates it under another name, hands that database's URL to `migrate`,
+    /// and renames it `name` only when `migrate` succeeded, all under a lock,
+    /// so that test processes that race make it once and none clones half a
+    /// template. When `name` exists already, does nothing. `migrate` must
+    /// close its connections before it returns (PostgreSQL clones, and
+    /// renames, only a database nobody is connected to). After changing the
+    /// migrations, migrate each clone too (a no-op when the template is
+    /// current), or drop the template.
+    pub fn template(
+        &self,
+        name: &str,
+        migrate: impl FnOnce(&str) -> std::result::Result<(), String> + Send,
+    ) -> Result<()> {
+        settings::validate_database_name(name)?;
+        let building = format!("{name}__building");
+        settings::validate_database_name(&building)?;
+        let building_url = self.settings.url_for(&building)?;
+        off_runtime(|| {
+            let (_, mut client) = self.ensure_server_blocking()?;
+            let failed = |context: &str, e: &postgres::Error| Error::Server {
+                context: format!("{context} template {name}"),
+                cause: describe(e),
+            };
+            // A session lock on the maintenance connection: released by the
+            // unlock below, or by this connection closing if we fail.
+            client
+                .execute("SELECT pg_advisory_lock(hashtext($1))", &[&name])
+                .map_err(|e| failed("cannot lock", &e))?;
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .map_err(|e| failed("cannot look for", &e))?
+                .is_some();
+            if !exists {
+                // A half-made copy a failed run left behind goes first.
+                for statement in [
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    "CREATE DATABASE {}",
+                ] {
+                    let statement = statement.replace("{}", &quote_ident(&building));
+                    client
+                        .batch_execute(&statement)
+                        .map_err(|e| failed("cannot create", &e))?;
+                }
+                migrate(&building_url).map_err(|cause| Error::Server {
+                    context: format!("cannot migrate template {name}"),
+                    cause,
+                })?;
+                let rename = format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    quote_ident(&building),
+                    quote_ident(name)
+                );
+                client
+                    .batch_execute(&rename)
+                    .map_err(|e| failed("cannot finish", &e))?;
+            }
+            client
+                .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&name])
+                .map_err(|e| failed("cannot unlock", &e))?;
+            Ok(())
+        })
+    }
+
+    /// Creates database `name` as a copy of `template` (`CREATE DATABASE …
+    /// TEMPLATE …`): the server copies the template's files, so the copy has
+    /// its schema and rows without running a migration.
+    pub fn clone_database(&self, template: &str, name: &str) -> Result<()> {
+        settings::validate_database_name(name)?;
+        off_runtime(|| {
+            let (_, mut client) = self.ensure_server_blocking()?;
+            let create = format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(name),
+                quote_ident(template)
+            );
+            client.batch_execute(&create).map_err(|e| Error::Server {
+                context: format!("cannot create database {name} from template {template}"),
+                cause: describe(&e),
+            })
+        })
+    }
+    // ANCHOR_END: template
+
     /// The URL of database `name` through the local cluster's PgBouncer in
     /// `mode`, after making sure the cluster, the database and that PgBouncer
     /// run. Only for the local cluster: with `DATABASE_URL` elsewhere, point
@@ -489,14 +574,20 @@ impl TestDatabase {
     /// Creates an empty database named `<prefix>_<pid>_<n>` on the configured
     /// server (starting the local cluster if needed).
     pub fn create(prefix: &str) -> Result<Self> {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
         let devdb = DevDb::from_env()?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let mut name = format!("{prefix}_{}_{n}_{nanos:x}", std::process::id());
-        name.truncate(63);
+        let name = unique_name(prefix);
+        let url = devdb.database_url(&name)?;
+        Ok(Self { devdb, name, url })
+    }
+
+    /// Like [`TestDatabase::create`], but a copy of database `template`
+    /// (made once by [`DevDb::template`]): its schema and rows for the price
+    /// of a file copy on the server, where a new database would run every
+    /// migration.
+    pub fn from_template(prefix: &str, template: &str) -> Result<Self> {
+        let devdb = DevDb::from_env()?;
+        let name = unique_name(prefix);
+        devdb.clone_database(template, &name)?;
         let url = devdb.database_url(&name)?;
         Ok(Self { devdb, name, url })
     }
@@ -510,6 +601,19 @@ impl TestDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// `<prefix>_<pid>_<n>_<nanos>`, cut to PostgreSQL's 63 bytes: unique across
+/// the processes and threads of a test run.
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut name = format!("{prefix}_{}_{n}_{nanos:x}", std::process::id());
+    name.truncate(63);
+    name
 }
 
 impl Drop for TestDatabase {

@@ -329,3 +329,41 @@ fn every_call_works_from_inside_a_tokio_runtime() {
         scratch.devdb.drop_database("inside_a_runtime").unwrap();
     });
 }
+
+/// Four callers racing to make one template make it once; a clone carries
+/// its schema and rows; the template is made again after it is dropped.
+#[test]
+fn a_template_is_made_once_when_callers_race_and_clones_carry_what_it_holds() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let scratch = Scratch::new();
+    let devdb = &scratch.devdb;
+    let made = AtomicUsize::new(0);
+    let migrate = |url: &str| {
+        made.fetch_add(1, Ordering::SeqCst);
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+        client
+            .batch_execute("CREATE TABLE seeded (n int); INSERT INTO seeded VALUES (1), (2)")
+            .map_err(|e| e.to_string())
+    };
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| devdb.template("raced_template", migrate).unwrap());
+        }
+    });
+    assert_eq!(made.load(Ordering::SeqCst), 1, "made once");
+
+    devdb.clone_database("raced_template", "a_clone").unwrap();
+    let url = devdb.database_url("a_clone").unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM seeded", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 2);
+
+    // A failed migration leaves no template behind to clone.
+    let failed = devdb.template("broken_template", |_| Err("no".to_owned()));
+    assert!(failed.is_err());
+    assert!(devdb.clone_database("broken_template", "never").is_err());
+}

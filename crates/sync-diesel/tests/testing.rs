@@ -79,6 +79,28 @@ fn five_heroes_are_five() {
 }
 // ANCHOR_END: isolation
 
+// ANCHOR: template
+/// Another way, for any library: a database of the test's own, cloned from a
+/// template migrated once (`CREATE DATABASE … TEMPLATE …`, a copy of its
+/// files on the server). The test may commit: the database is its own, and
+/// is dropped at the end.
+#[test]
+fn a_database_of_its_own_cloned_from_a_migrated_template() {
+    let server = devdb::DevDb::from_env().unwrap();
+    server
+        .template("sync_diesel_template", |url| {
+            let conn = &mut PgConnection::establish(url).map_err(|e| e.to_string())?;
+            migrate::up(conn).map(drop).map_err(|e| e.to_string())
+        })
+        .unwrap();
+    let db = devdb::TestDatabase::from_template("sd_template", "sync_diesel_template").unwrap();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    migrate::up(conn).unwrap(); // nothing to do while the template is current
+    queries::add_all(conn, &[NewHero::named("sandy", "testing")]).unwrap();
+    assert_eq!(queries::count(conn).unwrap(), 1);
+}
+// ANCHOR_END: template
+
 /// The test database: `sync_diesel_testing` on the DATABASE_URL server
 /// (devdb starts a local cluster when nothing answers), migrated to head once
 /// per test process; `migrate::up` holds the migration lock, so processes
