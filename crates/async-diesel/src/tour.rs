@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection as _, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::MigrationHarness as _;
 use futures_util::TryStreamExt as _;
 use heroes_model::schema::{heroes, teams};
 use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
@@ -26,7 +27,13 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
     outcome(pool_ready(pool));
 
     show(2, &EMBED);
-    applied(&migrate::up(migration_pool.get().await?)?);
+    let pending = pending(&migrate::history(migration_pool.get().await?)?);
+    // ANCHOR: migrate
+    AsyncMigrationHarness::new(migration_pool.get().await?)
+        .run_pending_migrations(migrate::MIGRATIONS)
+        .map_err(|e| Error::Migration(e.to_string()))?;
+    // ANCHOR_END: migrate
+    applied(&pending);
 
     show(3, &INSERT);
     // ANCHOR: insert
@@ -191,6 +198,12 @@ pub async fn run(pool: &Pool, migration_pool: &Pool, database: &str) -> Result<(
     Ok(())
 }
 
+/// The names of the revisions not applied yet: what is about to be applied.
+fn pending(revisions: &[migrate::Revision]) -> Vec<String> {
+    let pending = revisions.iter().filter(|r| !r.applied);
+    pending.map(|r| r.name.clone()).collect()
+}
+
 /// What the pool was built with.
 fn pool_ready(pool: &Pool) -> String {
     let status = pool.status();
@@ -249,11 +262,7 @@ const POOL: Step = Step {
 const EMBED: Step = Step {
     title: "Migrate to head",
     python: "alembic upgrade head",
-    rust: &[
-        anchored(MIGRATE, "embed"),
-        anchored(MIGRATE, "up"),
-        anchored(MIGRATE, "blocking"),
-    ],
+    rust: &[anchored(MIGRATE, "embed"), anchored(TOUR, "migrate")],
 };
 
 const INSERT: Step = Step {
