@@ -145,6 +145,12 @@ faults *args:
 report *args: _callgrind-tools
     cargo run --release -q -p bench -- report {{args}}
 
+# The book's "Testing your queries": measured alone into docs/COMPARISON.json,
+# then every block rendered again (a release build, then about a minute).
+# What isolating one test costs, strategy by strategy.
+testing-cost *args:
+    cargo run --release -q -p bench -- testing {{args}}
+
 # Client-side instructions per operation of each crate and raw tokio-postgres,
 # counted by Callgrind (gungraun), compared with docs/COMPARISON.json's: exits
 # 1 when a count rose more than 5% (a release build, then about a minute).

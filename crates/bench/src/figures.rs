@@ -146,9 +146,43 @@ fn render(name: &str, results: &Results, link: &str) -> Result<String, String> {
     if let Some(krate) = name.strip_prefix("crate:").filter(|k| CRATES.contains(k)) {
         return Ok(format!("{}\n{source}", one_crate(results, krate)));
     }
+    if name == "testing" {
+        return Ok(testing(results, link));
+    }
     Err(format!(
-        "no report block called `{name}` (known: glance, crate:<name>)"
+        "no report block called `{name}` (known: glance, crate:<name>, testing)"
     ))
+}
+
+/// The testing section's table: what isolating one test costs.
+fn testing(results: &Results, link: &str) -> String {
+    if results.testing.is_empty() {
+        return format!(
+            "Not measured yet: `cargo run --release -p bench -- testing` measures it ([the measured comparison]({link}))."
+        );
+    }
+    let mut out = String::from("| strategy | crate | per test |\n|---|---|---|\n");
+    for row in &results.testing {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            row.strategy,
+            row.krate,
+            micros(row.per_test_ms * 1000.0)
+        ));
+    }
+    let how = if results.testing_measured.is_empty() {
+        "by `just report`".to_owned()
+    } else {
+        format!(
+            "by `cargo run --release -p bench -- testing` on {}",
+            results.testing_measured
+        )
+    };
+    let tests = results.testing.first().map_or(0, |r| r.tests);
+    out.push_str(&format!(
+        "\nThe median of {tests} tests each, measured {how}; how, and the chart: [the measured comparison]({link}#testing-what-isolating-one-test-costs)."
+    ));
+    out
 }
 
 fn source_line(results: &Results, link: &str) -> String {

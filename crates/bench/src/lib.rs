@@ -16,4 +16,5 @@ pub mod measure;
 pub mod report;
 pub mod results;
 pub mod scale;
+pub mod testing;
 pub mod workloads;

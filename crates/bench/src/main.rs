@@ -14,6 +14,7 @@
 //! cargo run -p bench -- render                             # rewrite the chapter and the blocks from docs/COMPARISON.json
 //! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
 //! cargo run --release -p bench -- beyond                   # only relations, sweeps, the stream, into the JSON (~5 min)
+//! cargo run --release -p bench -- testing                  # only the cost of isolating one test, into the JSON (~1 min)
 //! just faults                                              # faults under load: docs/FAULTS.md (~25 min)
 //! cargo run -p bench -- faults --render                    # rewrite docs/FAULTS.md from docs/FAULTS.json
 //! ```
@@ -81,6 +82,23 @@ enum Cmd {
         /// Its arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
+    },
+    /// Only the testing section (what isolating one test costs, strategy by
+    /// strategy): measured now and put into the figures in place of that
+    /// section's, then the report rendered again.
+    Testing {
+        /// The figures to update (and, at the default, the prose's blocks).
+        #[arg(long, default_value = JSON)]
+        json: PathBuf,
+        /// Where to write the report.
+        #[arg(long, default_value = "book/src/comparison.md")]
+        out: PathBuf,
+        /// The main database's name; the section's are beside it.
+        #[arg(long, default_value = "bench")]
+        database: String,
+        /// A smoke run: five tests per strategy.
+        #[arg(long)]
+        quick: bool,
     },
     /// Only the section beyond the study (row-count sweeps, association
     /// loading, a stream of a million rows): measured now and put into the
@@ -191,6 +209,20 @@ fn main() -> ExitCode {
                     println!("{line}");
                     ExitCode::SUCCESS
                 }
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Cmd::Testing {
+            json,
+            out,
+            database,
+            quick,
+        } => {
+            return match testing_only(&json, &out, &database, quick) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("error: {err}");
                     ExitCode::from(1)
@@ -381,6 +413,7 @@ fn run(
     results.http = bench::http::run(&tools, &scratch, http_config)?;
     results.scale = scale(database, quick)?;
     results.samples.extend(beyond(database, quick, &tools)?);
+    results.testing = testing(database, quick)?;
     // Last of what runs this binary again (`serve-crate`, `stream-one`):
     // `cargo bench` builds the package's binaries too, and replaces this one.
     if quick {
@@ -509,6 +542,47 @@ fn beyond(
         Ok(out)
     };
     beyond::measure(&urls, &config, &stream, &sqla)
+}
+
+/// The testing section: what isolating one test costs, strategy by strategy,
+/// on databases beside `database`.
+fn testing(database: &str, quick: bool) -> Result<Vec<bench::testing::TestingRow>, String> {
+    let tests = if quick { 5 } else { 50 };
+    eprintln!("testing: {tests} tests per strategy");
+    let dbs = bench::testing::Databases::create(database)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let rows = runtime.block_on(bench::testing::measure(&dbs, tests))?;
+    drop(runtime);
+    if quick {
+        dbs.drop_all()?; // a smoke run's databases are beside a test's own
+    }
+    Ok(rows)
+}
+
+/// `bench testing`: measures that section alone, puts its rows into the
+/// figures at `json` in place of the old ones, and renders again.
+fn testing_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(json).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; run `just report` first",
+            json.display()
+        )
+    })?;
+    let mut results: Results = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    results.testing = testing(database, quick)?;
+    results.testing_measured = format!(
+        "{}{}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        if quick { " (a --quick smoke run)" } else { "" }
+    );
+    std::fs::write(
+        json,
+        serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    report::write(&results, out, ANALYSIS)?;
+    eprintln!("wrote {} and {}", out.display(), json.display());
+    rewrite_prose(json, &results)
 }
 
 /// `bench beyond`: measures that section alone, puts its samples into the

@@ -349,6 +349,7 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
     let _ = writeln!(md, "![bulk](charts/{})\n", chart_name(BULK, 1));
 
     beyond_section(&mut md, results, draw)?;
+    testing_section(&mut md, results, draw)?;
 
     // Build cost.
     let _ = writeln!(md, "## Build cost\n");
@@ -880,6 +881,60 @@ pub fn scale_section(md: &mut String, results: &Results) {
     }
     md.push('\n');
 }
+
+/// What isolating one test costs, strategy by strategy (absent from runs
+/// made before it existed).
+fn testing_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
+    let Some(fastest) = results
+        .testing
+        .iter()
+        .map(|r| r.per_test_ms)
+        .min_by(f64::total_cmp)
+    else {
+        return Ok(());
+    };
+    let tests = results.testing.first().map_or(0, |r| r.tests);
+    let when = if results.testing_measured.is_empty() {
+        "in the same run as the rest of this report".to_owned()
+    } else {
+        format!(
+            "apart from the rest of this report, on {} by `cargo run --release -p bench -- testing`",
+            results.testing_measured
+        )
+    };
+    let _ = writeln!(
+        md,
+        "## Testing: what isolating one test costs\n\n\
+         Measured {when}. One test is what each crate's `tests/testing.rs` does: isolate, add one hero with the crate's `add_all`, count the heroes (the test fails unless it counts only its own), and clean up. The figure is the median of {tests} tests run one after the other, set-up and tear-down included (`crates/bench/src/testing.rs`). The book's [Testing your queries](testing.md) says when to pick which.\n\n\
+         | strategy | crate | per test | × the fastest |\n|---|---|---|---|"
+    );
+    let mut bars = Vec::new();
+    for row in &results.testing {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            row.strategy,
+            row.krate,
+            micros(row.per_test_ms * 1000.0),
+            ratio(row.per_test_ms, Some(fastest))
+        );
+        bars.push((
+            format!("{}, {}", row.strategy, row.krate),
+            1000.0 / row.per_test_ms,
+        ));
+    }
+    md.push('\n');
+    draw(TESTING, 1, "one test, isolated", "tests per second", &bars)?;
+    let _ = writeln!(md, "![{TESTING}](charts/{})\n", chart_name(TESTING, 1));
+    let _ = writeln!(
+        md,
+        "A rolled-back transaction costs a login, a `BEGIN` and a `ROLLBACK`; on a connection of a pool the tests share, only the `BEGIN` and the `ROLLBACK`. SeaORM's row includes opening a pool per test, as its lesson does. `TRUNCATE` empties every table before the test, on one shared database (tests cannot then run in parallel on it). A database of the test's own costs a `CREATE DATABASE` and a `DROP DATABASE` (with `WITH (FORCE)`) around the test, plus, when it is not cloned from a template, every migration; `#[sqlx::test]` does the latter. The migrations here are two short files, so the template saves little over migrating: the `CREATE DATABASE` and the `DROP DATABASE` themselves are most of the cost (timed apart with psql's `\\timing`, with either of PostgreSQL 15's copy strategies). The more migrations, the more a template saves.\n"
+    );
+    Ok(())
+}
+
+/// The testing section's chart.
+const TESTING: &str = "testing";
 
 /// The section beyond the study: the row-count sweeps, association loading
 /// and the stream (absent from runs made before it existed).

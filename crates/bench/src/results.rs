@@ -120,6 +120,14 @@ pub struct Results {
     /// Many clients, PgBouncer and the replica (empty in runs from before).
     #[serde(default)]
     pub scale: Vec<crate::scale::ScaleRow>,
+    /// What isolating one test costs, per strategy (empty in runs from
+    /// before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub testing: Vec<crate::testing::TestingRow>,
+    /// When the testing section was measured, if apart from the rest
+    /// (`bench testing`); empty when by `bench report`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub testing_measured: String,
     /// When the section beyond the study was measured, if it was measured
     /// apart from the rest (`bench beyond`); empty when by `bench report`.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -78,6 +78,20 @@ fn a_quick_run_fills_every_cell_of_the_report() {
     for contender in contenders.iter().chain(&["psql \\copy"]) {
         assert!(has("bulk", contender, 1), "no bulk figure for {contender}");
     }
+    // What isolating one test costs: every strategy measured, with a time.
+    let testing = json["testing"].as_array().expect("testing rows");
+    for (strategy, krate) in bench::testing::STRATEGIES {
+        assert!(
+            testing.iter().any(|r| r["strategy"] == strategy
+                && r["crate"] == krate
+                && r["per_test_ms"].as_f64().unwrap() > 0.0),
+            "no testing figure for {strategy} with {krate}"
+        );
+    }
+    assert!(
+        report.contains("## Testing: what isolating one test costs"),
+        "{report}"
+    );
 
     // Beyond the study: both sweeps at every size for every Rust contender,
     // every strategy of every crate, and every stream with its peak memory.
