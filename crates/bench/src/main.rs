@@ -562,32 +562,42 @@ fn testing(database: &str, quick: bool) -> Result<Vec<bench::testing::TestingRow
 /// `bench testing`: measures that section alone, puts its rows into the
 /// figures at `json` in place of the old ones, and renders again.
 fn testing_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(), String> {
-    let text = std::fs::read_to_string(json).map_err(|e| {
-        format!(
-            "cannot read {}: {e}; run `just report` first",
-            json.display()
-        )
-    })?;
-    let mut results: Results = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    results.testing = testing(database, quick)?;
-    results.testing_measured = format!(
-        "{}{}",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        if quick { " (a --quick smoke run)" } else { "" }
-    );
-    std::fs::write(
-        json,
-        serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
-    report::write(&results, out, ANALYSIS)?;
-    eprintln!("wrote {} and {}", out.display(), json.display());
-    rewrite_prose(json, &results)
+    update_section(json, out, quick, |results, when| {
+        results.testing = testing(database, quick)?;
+        results.testing_measured = when;
+        Ok(())
+    })
 }
 
 /// `bench beyond`: measures that section alone, puts its samples into the
 /// figures at `json` in place of the old ones, and renders again.
 fn beyond_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(), String> {
+    update_section(json, out, quick, |results, when| {
+        let scratch = workspace().join("target").join("bench");
+        let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
+        let fresh = beyond(database, quick, &tools)?;
+        let ours = |workload: &str| {
+            workload == bench::beyond::ASSOCIATIONS
+                || workload == bench::beyond::STREAM
+                || workload.starts_with("rows_")
+                || workload.starts_with("join_")
+        };
+        results.samples.retain(|s| !ours(&s.workload));
+        results.samples.extend(fresh);
+        results.beyond_measured = when;
+        Ok(())
+    })
+}
+
+/// Reads the figures at `json`, lets `measure` put one section's in (given
+/// when, to record), writes them back, and renders the report and every
+/// prose block again.
+fn update_section(
+    json: &Path,
+    out: &Path,
+    quick: bool,
+    measure: impl FnOnce(&mut Results, String) -> Result<(), String>,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(json).map_err(|e| {
         format!(
             "cannot read {}: {e}; run `just report` first",
@@ -595,22 +605,12 @@ fn beyond_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(
         )
     })?;
     let mut results: Results = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let scratch = workspace().join("target").join("bench");
-    let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
-    let fresh = beyond(database, quick, &tools)?;
-    let ours = |workload: &str| {
-        workload == bench::beyond::ASSOCIATIONS
-            || workload == bench::beyond::STREAM
-            || workload.starts_with("rows_")
-            || workload.starts_with("join_")
-    };
-    results.samples.retain(|s| !ours(&s.workload));
-    results.samples.extend(fresh);
-    results.beyond_measured = format!(
+    let when = format!(
         "{}{}",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         if quick { " (a --quick smoke run)" } else { "" }
     );
+    measure(&mut results, when)?;
     std::fs::write(
         json,
         serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
