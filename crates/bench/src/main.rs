@@ -86,37 +86,13 @@ enum Cmd {
     /// Only the testing section (what isolating one test costs, strategy by
     /// strategy): measured now and put into the figures in place of that
     /// section's, then the report rendered again.
-    Testing {
-        /// The figures to update (and, at the default, the prose's blocks).
-        #[arg(long, default_value = JSON)]
-        json: PathBuf,
-        /// Where to write the report.
-        #[arg(long, default_value = "book/src/comparison.md")]
-        out: PathBuf,
-        /// The main database's name; the section's are beside it.
-        #[arg(long, default_value = "bench")]
-        database: String,
-        /// A smoke run: five tests per strategy.
-        #[arg(long)]
-        quick: bool,
-    },
+    /// `--quick`: five tests per strategy.
+    Testing(SectionArgs),
     /// Only the section beyond the study (row-count sweeps, association
     /// loading, a stream of a million rows): measured now and put into the
     /// figures in place of that section's, then the report rendered again.
-    Beyond {
-        /// The figures to update (and, at the default, the prose's blocks).
-        #[arg(long, default_value = JSON)]
-        json: PathBuf,
-        /// Where to write the report.
-        #[arg(long, default_value = "book/src/comparison.md")]
-        out: PathBuf,
-        /// The main database's name; the section's are beside it.
-        #[arg(long, default_value = "bench")]
-        database: String,
-        /// A smoke run: one short round, 20,000 rows streamed.
-        #[arg(long)]
-        quick: bool,
-    },
+    /// `--quick`: one short round, 20,000 rows streamed.
+    Beyond(SectionArgs),
     /// Streams every hero of URL with one contender and prints rows,
     /// seconds and this process's peak memory as JSON (the stream workload
     /// runs each contender in a process of its own this way).
@@ -180,6 +156,38 @@ enum Cmd {
     },
 }
 
+/// What `bench testing` and `bench beyond` take: one section measured alone.
+#[derive(Debug, clap::Args)]
+struct SectionArgs {
+    /// The figures to update (and, at the default, the prose's blocks).
+    #[arg(long, default_value = JSON)]
+    json: PathBuf,
+    /// Where to write the report.
+    #[arg(long, default_value = "book/src/comparison.md")]
+    out: PathBuf,
+    /// The main database's name; the section's are beside it.
+    #[arg(long, default_value = "bench")]
+    database: String,
+    /// A smoke run (how small, each section says).
+    #[arg(long)]
+    quick: bool,
+}
+
+/// Runs `only` (`testing_only`, `beyond_only`) with `args`: exit code 1 and
+/// one line on a failure.
+fn section(
+    only: fn(&Path, &Path, &str, bool) -> Result<(), String>,
+    args: &SectionArgs,
+) -> ExitCode {
+    match only(&args.json, &args.out, &args.database, args.quick) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// The committed figures, relative to the workspace root.
 const JSON: &str = "docs/COMPARISON.json";
 
@@ -215,34 +223,8 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Cmd::Testing {
-            json,
-            out,
-            database,
-            quick,
-        } => {
-            return match testing_only(&json, &out, &database, quick) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    ExitCode::from(1)
-                }
-            };
-        }
-        Cmd::Beyond {
-            json,
-            out,
-            database,
-            quick,
-        } => {
-            return match beyond_only(&json, &out, &database, quick) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    ExitCode::from(1)
-                }
-            };
-        }
+        Cmd::Testing(args) => return section(testing_only, &args),
+        Cmd::Beyond(args) => return section(beyond_only, &args),
         Cmd::Faults {
             json,
             out,

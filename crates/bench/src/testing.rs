@@ -161,11 +161,27 @@ async fn truncate(url: &str) -> BenchResult<()> {
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .map_err(|e| e.to_string())?;
+    empty(&mut conn).await?;
+    conn.close().await.map_err(|e| e.to_string())
+}
+
+/// Empties the heroes and teams of `conn`'s database.
+async fn empty(conn: &mut sqlx::PgConnection) -> BenchResult<()> {
     sqlx::raw_sql("TRUNCATE heroes, teams RESTART IDENTITY CASCADE")
-        .execute(&mut conn)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The body of a test with sqlx-raw's calls: adds hero `n`, counts the heroes.
+async fn add_and_count(conn: &mut sqlx::PgConnection, n: usize) -> BenchResult<i64> {
+    sqlx_raw::queries::add_all(conn, &hero(n))
         .await
         .map_err(|e| e.to_string())?;
-    conn.close().await.map_err(|e| e.to_string())
+    sqlx_raw::queries::count(conn)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The hero one test adds.
@@ -208,12 +224,7 @@ async fn one_test(dbs: &Databases, strategy: &str, krate: &str, n: usize) -> Ben
                 .await
                 .map_err(|e| text(&e))?;
             let mut tx = pool.begin().await.map_err(|e| text(&e))?;
-            sqlx_raw::queries::add_all(&mut tx, &hero(n))
-                .await
-                .map_err(|e| text(&e))?;
-            let count = sqlx_raw::queries::count(&mut tx)
-                .await
-                .map_err(|e| text(&e))?;
+            let count = add_and_count(&mut tx, n).await?;
             drop(tx); // ROLLBACK, and the connection goes back to the pool
             count
         }
@@ -222,12 +233,7 @@ async fn one_test(dbs: &Databases, strategy: &str, krate: &str, n: usize) -> Ben
                 .await
                 .map_err(|e| text(&e))?;
             let mut tx = conn.begin().await.map_err(|e| text(&e))?;
-            sqlx_raw::queries::add_all(&mut tx, &hero(n))
-                .await
-                .map_err(|e| text(&e))?;
-            let count = sqlx_raw::queries::count(&mut tx)
-                .await
-                .map_err(|e| text(&e))?;
+            let count = add_and_count(&mut tx, n).await?;
             drop(tx); // ROLLBACK
             conn.close().await.map_err(|e| text(&e))?;
             count
@@ -251,16 +257,8 @@ async fn one_test(dbs: &Databases, strategy: &str, krate: &str, n: usize) -> Ben
             let mut conn = sqlx::PgConnection::connect(&dbs.shared)
                 .await
                 .map_err(|e| text(&e))?;
-            sqlx::raw_sql("TRUNCATE heroes, teams RESTART IDENTITY CASCADE")
-                .execute(&mut conn)
-                .await
-                .map_err(|e| text(&e))?;
-            sqlx_raw::queries::add_all(&mut conn, &hero(n))
-                .await
-                .map_err(|e| text(&e))?;
-            let count = sqlx_raw::queries::count(&mut conn)
-                .await
-                .map_err(|e| text(&e))?;
+            empty(&mut conn).await?;
+            let count = add_and_count(&mut conn, n).await?;
             conn.close().await.map_err(|e| text(&e))?;
             count
         }
@@ -307,12 +305,7 @@ async fn own_database(dbs: &Databases, from_template: bool, n: usize) -> BenchRe
             .await
             .map_err(|e| text(&e))?;
     }
-    sqlx_raw::queries::add_all(&mut conn, &hero(n))
-        .await
-        .map_err(|e| text(&e))?;
-    let count = sqlx_raw::queries::count(&mut conn)
-        .await
-        .map_err(|e| text(&e))?;
+    let count = add_and_count(&mut conn, n).await?;
     conn.close().await.map_err(|e| text(&e))?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE \"{name}\" WITH (FORCE)"
