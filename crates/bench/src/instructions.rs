@@ -90,9 +90,13 @@ pub fn run(workspace: &Path, url: &str) -> BenchResult<Vec<InstructionSample>> {
     read(&summaries)
 }
 
-/// Where gungraun writes this benchmark's summaries.
+/// Where gungraun writes this benchmark's summaries: under cargo's target
+/// directory, which `CARGO_TARGET_DIR` moves (relative to the workspace,
+/// where the benchmark runs).
 fn summaries_dir(workspace: &Path) -> PathBuf {
-    workspace.join("target/gungraun/bench/instructions/per_operation")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
+    target.join("gungraun/bench/instructions/per_operation")
 }
 
 /// Reads every `summary.json` under `dir`: the benchmark function names the
