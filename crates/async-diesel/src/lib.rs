@@ -3,7 +3,7 @@
 //! this is the pure-Rust path.
 //!
 //! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
-//! order, on the pool of [`db`]), [`queries`],
+//! order, on the pool of [`db`]), [`queries`], [`types`],
 //! [`migrate`] (the Alembic verbs through diesel-async's connection wrapper),
 //! [`concurrency`] (what only async gives), [`api`], then [`beyond`]
 //! (relations, filters, large results). What a deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and
@@ -11,6 +11,9 @@
 
 /// The study's queries in Diesel's query builder, awaited.
 pub mod queries;
+
+/// PostgreSQL's own types: an enum, an array, jsonb, a uuid and numeric.
+pub mod types;
 
 /// Beyond the study: relations, dynamic filters and streaming large results.
 pub mod beyond;

@@ -373,8 +373,11 @@ async fn the_pool_replaces_a_connection_the_server_killed() {
 async fn migrations_go_down_and_back_up() {
     let (_db, engine) = fresh("ad_migrate", Settings::default()).await;
     assert_eq!(
-        migrate::down(engine.get().await.unwrap(), 1).unwrap().len(),
-        1
+        migrate::down(engine.get().await.unwrap(), 2).unwrap(),
+        [
+            "2025-01-01-000003_hero_types",
+            "2025-01-01-000002_teams_and_hero_team"
+        ]
     );
     assert!(table_exists(&engine, "heroes").await);
     assert!(!table_exists(&engine, "teams").await);
@@ -386,11 +389,11 @@ async fn migrations_go_down_and_back_up() {
         migrate::down(engine.get().await.unwrap(), 1).unwrap_err(),
         Error::Usage(_)
     ));
-    assert_eq!(migrate::up(engine.get().await.unwrap()).unwrap().len(), 2);
+    assert_eq!(migrate::up(engine.get().await.unwrap()).unwrap().len(), 3);
     assert!(table_exists(&engine, "teams").await);
     assert_eq!(
         migrate::redo(engine.get().await.unwrap()).unwrap(),
-        "2025-01-01-000002_teams_and_hero_team"
+        "2025-01-01-000003_hero_types"
     );
 }
 
@@ -421,6 +424,9 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
             "9 tasks, each holding a connection for 50 ms, were served by",
             "(pool size 3)",
             "sent both, then read both: count = 5",
+            "rank legend -> [\"mermaid man\"]",
+            "by salary -> mermaid man 9999999999.99",
+            "sandy's public_id -> Some(\"sandy\")",
         ],
     );
     assert_eq!(heroes.len(), seed::HEROES.len() - 1);
@@ -430,11 +436,11 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
 fn echo_prints_the_sql_and_migrate_commands_work() {
     let db = TestDatabase::create("ad_cli").unwrap();
     let run = |args: &[&str]| stdout_of(binary(&db).args(args));
-    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
-    assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
+    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000003_hero_types"));
+    assert_eq!(run(&["migrate", "down", "-n", "3"]).lines().count(), 3);
     assert_eq!(
         run(&["migrate", "history"]),
-        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\n"
+        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\npending  2025-01-01-000003_hero_types\n"
     );
     assert!(stdout_of(binary(&db).env("ECHO", "1")).contains("SQL> INSERT INTO \"heroes\""));
 }

@@ -26,6 +26,7 @@ use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
 const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
+const REV3: &str = "2025-01-01-000003_hero_types";
 
 async fn engine(db: &TestDatabase) -> Pool {
     production::pool(
@@ -104,7 +105,7 @@ fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("ad_mp_deploys").unwrap();
     assert_eq!(
         devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_async-diesel"), db.name(), 4),
-        [REV1, REV2]
+        [REV1, REV2, REV3]
     );
 }
 
@@ -141,7 +142,7 @@ async fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_in
             .map_err(|e| e.to_string())
     })
     .await;
-    assert_eq!(first, Ok(2));
+    assert_eq!(first, Ok(3));
     let err = second.unwrap_err();
     assert!(err.contains(REV1), "{err}");
     assert!(
@@ -156,8 +157,8 @@ async fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_in
             .map_err(|e| e.to_string())
     })
     .await;
-    assert_eq!((first, second), (Ok(2), Ok(0)));
-    assert_eq!(recorded(&engine(&db).await).await.len(), 2);
+    assert_eq!((first, second), (Ok(3), Ok(0)));
+    assert_eq!(recorded(&engine(&db).await).await.len(), 3);
 }
 
 // ---- 2. A migration that fails halfway -----------------------------------------
@@ -179,7 +180,7 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
     assert!(!exists(&engine, "half_done").await);
     assert_eq!(
         recorded(&engine).await,
-        ["20250101000001", "20250101000002"]
+        ["20250101000001", "20250101000002", "20250101000003"]
     );
     assert!(exists(&engine, "teams").await);
     assert!(
@@ -237,7 +238,7 @@ async fn an_applied_migration_edited_afterwards_goes_unnoticed() {
         "ad-edited",
         &[(name, "ALTER TABLE heroes ADD COLUMN nickname TEXT;\n")],
     );
-    assert_eq!(up_from(&engine, &migrations).await.unwrap().len(), 3);
+    assert_eq!(up_from(&engine, &migrations).await.unwrap().len(), 4);
     migrations.write(
         &format!("{name}/up.sql"),
         "ALTER TABLE heroes ADD COLUMN nickname VARCHAR(40);\n",
@@ -274,14 +275,14 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
     let merged = folder("ad-merged", &[BRANCH_A, BRANCH_B]);
     assert_eq!(up_from(&engine_prod, &merged).await.unwrap(), [BRANCH_B.0]);
     assert_eq!(
-        recorded(&engine_prod).await[2..],
+        recorded(&engine_prod).await[3..],
         ["20250301000001", "20250201000001"]
     );
 
     let fresh = TestDatabase::create("ad_mp_branches_fresh").unwrap();
     assert_eq!(
         up_from(&engine(&fresh).await, &merged).await.unwrap(),
-        [REV1, REV2, BRANCH_B.0, BRANCH_A.0]
+        [REV1, REV2, REV3, BRANCH_B.0, BRANCH_A.0]
     );
 
     let staging = TestDatabase::create("ad_mp_branches_staging").unwrap();
@@ -305,7 +306,7 @@ async fn plan_lists_the_pending_sql_without_running_or_writing_anything() {
     let engine = engine(&db).await;
     let plan = migrations::plan(engine.get().await.unwrap(), false).unwrap();
     let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, [REV1, REV2]);
+    assert_eq!(names, [REV1, REV2, REV3]);
     assert!(plan.iter().all(|p| p.in_transaction));
     assert!(plan[0].sql.contains("CREATE TABLE heroes ("));
     assert!(!exists(&engine, "heroes").await);

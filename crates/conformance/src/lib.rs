@@ -17,7 +17,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use heroes_model::{Hero, HeroSearch, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroSearch, HeroTypes, NewHero, NewTeam, Team, TypedHero};
 use tokio::sync::oneshot;
 
 pub mod harness;
@@ -184,6 +184,20 @@ pub trait Stack: Clone + Send + Sync + 'static {
 
     /// The streaming query of `beyond.rs`, collected row by row.
     fn stream(&self, search: &HeroSearch) -> impl Future<Output = StackResult<Vec<Hero>>> + Send;
+
+    /// Sets the named hero's revision 3 columns (the crate's
+    /// `types::set_types`); the stored row, or `None` when no hero has that name.
+    fn set_types(
+        &self,
+        name: &str,
+        types: &HeroTypes,
+    ) -> impl Future<Output = StackResult<Option<TypedHero>>> + Send;
+
+    /// A hero by its public id (the crate's `types::by_public_id`).
+    fn by_public_id(
+        &self,
+        public_id: uuid::Uuid,
+    ) -> impl Future<Output = StackResult<Option<TypedHero>>> + Send;
 
     /// The delete idiom; how many rows went.
     fn delete_by_name(&self, name: &str) -> impl Future<Output = StackResult<u64>> + Send;

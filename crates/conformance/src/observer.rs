@@ -8,18 +8,22 @@ use tokio_postgres::{Client, NoTls};
 
 /// The schema as the project's SQL migrations write it, applied by the
 /// observer itself: the reference every stack's migrated schema must equal.
-pub const REFERENCE_SCHEMA: [&str; 2] = [
+pub const REFERENCE_SCHEMA: [&str; 3] = [
     include_str!("../../../migrations/2025-01-01-000001_create_heroes/up.sql"),
     include_str!("../../../migrations/2025-01-01-000002_teams_and_hero_team/up.sql"),
+    include_str!("../../../migrations/2025-01-01-000003_hero_types/up.sql"),
 ];
 
 /// One catalog query per aspect of the schema: every line it returns must be
 /// the same for every stack. Columns (type, length, nullability, default,
-/// position), constraints (primary, unique, foreign keys with their actions,
-/// checks), indexes, and the sequences behind the ids.
-const CATALOG: [&str; 4] = [
-    "SELECT format('column %s.%s #%s %s(%s) nullable=%s default=%s', table_name, column_name, \
-            ordinal_position, udt_name, coalesce(character_maximum_length::text, '-'), \
+/// position, a numeric's precision and scale), constraints (primary, unique,
+/// foreign keys with their actions, checks), indexes, the sequences behind the
+/// ids, and the enum types with their labels in order.
+const CATALOG: [&str; 5] = [
+    "SELECT format('column %s.%s #%s %s(%s,%s,%s) nullable=%s default=%s', table_name, \
+            column_name, ordinal_position, udt_name, \
+            coalesce(character_maximum_length::text, '-'), \
+            coalesce(numeric_precision::text, '-'), coalesce(numeric_scale::text, '-'), \
             is_nullable, coalesce(column_default, '-')) \
        FROM information_schema.columns \
       WHERE table_schema = current_schema() AND table_name IN ('heroes', 'teams') \
@@ -34,6 +38,11 @@ const CATALOG: [&str; 4] = [
     "SELECT format('sequence %s %s start=%s', sequencename, data_type, start_value) \
        FROM pg_sequences WHERE schemaname = current_schema() \
         AND sequencename LIKE ANY (ARRAY['heroes%', 'teams%']) ORDER BY 1",
+    "SELECT format('enum %s %s', t.typname, \
+                   array_agg(e.enumlabel::text ORDER BY e.enumsortorder)) \
+       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+      WHERE t.typnamespace = current_schema()::regnamespace \
+      GROUP BY t.typname ORDER BY 1",
 ];
 
 /// A connection of the observer's own.

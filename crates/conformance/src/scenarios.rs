@@ -32,7 +32,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in table order.
-pub const SCENARIOS: [Scenario; 13] = [
+pub const SCENARIOS: [Scenario; 14] = [
     Scenario {
         number: 1,
         test: "s1_crud",
@@ -85,7 +85,7 @@ pub const SCENARIOS: [Scenario; 13] = [
         number: 9,
         test: "s9_schema_equivalence",
         title: "Schema equivalence, down and up again",
-        asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `migrations/` applied by the observer), so all four are identical; after down to zero and up again, `pg_dump --schema-only` is byte-identical.",
+        asks: "Migrated to head, the crate's `heroes`/`teams` (columns, types, nullability, defaults, keys, indexes, sequences, the enum type and its labels) and their `pg_dump --schema-only` equal the reference schema's (the SQL of `migrations/` applied by the observer), so all four are identical; after down to zero (no table and no enum type left) and up again, `pg_dump --schema-only` is byte-identical.",
     },
     Scenario {
         number: 10,
@@ -110,6 +110,12 @@ pub const SCENARIOS: [Scenario; 13] = [
         test: "s13_relations_filters_stream",
         title: "Related rows, filters and a stream: the same rows",
         asks: "With 5 teams (one without heroes) and 20 heroes (some teamless, some of unknown age, names with `%`, `_` and a quote): every loading strategy of the crate's `beyond.rs` (the N+1 loop and each eager one) gives every team with its heroes in id order, as the observer's own SQL does; 9 searches (each filter alone, together, every order, a page, text with wildcards) give the observer's rows in its order; the stream gives every matching hero in id order.",
+    },
+    Scenario {
+        number: 14,
+        test: "s14_own_types",
+        title: "PostgreSQL's own types: edge values, and an enum label from a newer deploy",
+        asks: "The enum, `text[]`, `jsonb`, `uuid` and `numeric(12,2)` columns of revision 3 take every edge value (an empty array, awkward strings, non-ASCII text, a nested document holding 2^53 + 1, `9999999999.99`, `0.10`, a negative cent, NULL profile and salary): the crate reads back what it wrote and the observer finds exactly that stored. Then a newer deploy adds `mythic` to the enum and writes a mythic hero: reading that row is an error naming the value, not a panic, and the same pool goes on serving the other rows.",
     },
 ];
 
@@ -137,6 +143,7 @@ pub async fn run<S: Stack>(number: u8, env: &Env) -> Verdict {
         11 => statement_timeout::<S>().await,
         12 => killed_mid_transaction::<S>().await,
         13 => relations_filters_stream::<S>().await,
+        14 => own_types::<S>().await,
         _ => Err(format!("there is no scenario {number}")),
     }
 }
@@ -1043,6 +1050,17 @@ async fn schema_equivalence<S: Stack>() -> Verdict {
         tables == 0,
         "{tables} of heroes/teams remain after reverting {reverted:?}"
     );
+    let enums = obs
+        .texts(
+            "SELECT typname::text FROM pg_type \
+              WHERE typtype = 'e' AND typnamespace = current_schema()::regnamespace",
+            &[],
+        )
+        .await?;
+    ensure!(
+        enums.is_empty(),
+        "the enum types {enums:?} remain after reverting {reverted:?}"
+    );
     stack.migrate_up().await.map_err(at("migrate up again"))?;
     let after = schema_dump(db.url()).await?;
     ensure!(
@@ -1216,5 +1234,99 @@ async fn relations_filters_stream<S: Stack>() -> Verdict {
         "teams with heroes the same by {}; {} searches and the stream as the observer's SQL",
         strategy_names.join(", "),
         cases.len()
+    ))
+}
+
+/// Scenario 14: PostgreSQL's own types round-trip every edge value, as the
+/// observer reads them back, and a label this build does not know fails only
+/// the read of its row.
+async fn own_types<S: Stack>() -> Verdict {
+    let (_db, stack, obs) = migrated::<S>("types", PoolConfig::default()).await?;
+    let heroes = [
+        NewHero::named("edge", S::NAME),
+        NewHero::named("plain", S::NAME),
+    ];
+    let added = stack.add_all(&heroes).await.map_err(at("add heroes"))?;
+    let values = heroes_model::types::edge_values();
+    for (i, written) in values.iter().enumerate() {
+        let stored = stack
+            .set_types("edge", written)
+            .await
+            .map_err(at("set types"))?
+            .ok_or_else(|| format!("value {i}: set_types found no hero"))?;
+        ensure!(
+            (stored.rank, &stored.powers, &stored.profile, stored.salary)
+                == (
+                    written.rank,
+                    &written.powers,
+                    &written.profile,
+                    written.salary
+                ),
+            "value {i}: written {written:?}, the update returned {stored:?}"
+        );
+        let read = stack
+            .by_public_id(stored.public_id)
+            .await
+            .map_err(at("by public id"))?;
+        ensure!(
+            read.as_ref() == Some(&stored),
+            "value {i}: read back {read:?}, stored {stored:?}"
+        );
+        // The witness compares what the server holds with the same values,
+        // sent as text: the label, the array, the document, the decimal with its scale.
+        let profile = written
+            .profile
+            .as_ref()
+            .map(|p| serde_json::to_string(p).map_err(|e| e.to_string()))
+            .transpose()?;
+        let salary = written.salary.map(|s| s.to_string());
+        let rank = written.rank.as_str();
+        let differs = obs
+            .texts(
+                "SELECT format('%s %s %s %s', rank, powers, profile, salary) FROM heroes \
+                  WHERE name = 'edge' AND NOT (rank::text = $1 AND powers = $2::text[] \
+                    AND profile IS NOT DISTINCT FROM $3::text::jsonb \
+                    AND salary::text IS NOT DISTINCT FROM $4::text)",
+                &[&rank, &written.powers, &profile, &salary],
+            )
+            .await?;
+        ensure!(
+            differs.is_empty(),
+            "value {i}: the server holds {differs:?}, not {written:?}"
+        );
+    }
+
+    // A newer deploy adds a label and writes it, while this build runs.
+    obs.batch("ALTER TYPE hero_rank ADD VALUE 'mythic'").await?;
+    obs.batch("UPDATE heroes SET rank = 'mythic' WHERE name = 'edge'")
+        .await?;
+    let edge = obs
+        .texts(
+            "SELECT public_id::text FROM heroes WHERE name = 'edge'",
+            &[],
+        )
+        .await?;
+    let edge: uuid::Uuid = edge
+        .first()
+        .ok_or("the observer found no hero 'edge'")?
+        .parse()
+        .map_err(|e| format!("public_id: {e}"))?;
+    let err = match stack.by_public_id(edge).await {
+        Ok(row) => return Err(format!("a mythic row was read as {row:?}")),
+        Err(err) => err,
+    };
+    ensure!(
+        err.message.contains("mythic"),
+        "the error does not name the unknown value: {err}"
+    );
+    let plain = stack.get(added[1].id).await.map_err(at("get after"))?;
+    ensure!(
+        plain.is_some_and(|h| h.name == "plain"),
+        "the other hero is not served after the mythic read"
+    );
+    Ok(format!(
+        "{} edge values round-trip and are stored as written; the mythic row: \"{}\", and the pool serves the next call",
+        values.len(),
+        first_line(&err.message, 120)
     ))
 }

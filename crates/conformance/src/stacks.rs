@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use heroes_model::{Hero, HeroSearch, NewHero, NewTeam, Team};
+use heroes_model::{Hero, HeroSearch, HeroTypes, NewHero, NewTeam, Team, TypedHero};
 use support::app::Failure as _;
 use tokio::sync::oneshot;
 
@@ -275,6 +275,17 @@ impl Stack for SyncDiesel {
             .await
     }
 
+    async fn set_types(&self, name: &str, types: &HeroTypes) -> StackResult<Option<TypedHero>> {
+        let (name, types) = (name.to_owned(), types.clone());
+        self.session(move |conn| sync_diesel::types::set_types(conn, &name, &types))
+            .await
+    }
+
+    async fn by_public_id(&self, public_id: uuid::Uuid) -> StackResult<Option<TypedHero>> {
+        self.session(move |conn| sync_diesel::types::by_public_id(conn, public_id))
+            .await
+    }
+
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
         let name = name.to_owned();
         self.session(move |conn| sync_diesel::queries::delete_by_name(conn, &name))
@@ -482,6 +493,22 @@ impl Stack for AsyncDiesel {
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         async_diesel::production::session(&self.pool, async |conn| {
             async_diesel::queries::birthday(conn, name).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn set_types(&self, name: &str, types: &HeroTypes) -> StackResult<Option<TypedHero>> {
+        async_diesel::production::session(&self.pool, async |conn| {
+            async_diesel::types::set_types(conn, name, types).await
+        })
+        .await
+        .map_err(async_diesel_error)
+    }
+
+    async fn by_public_id(&self, public_id: uuid::Uuid) -> StackResult<Option<TypedHero>> {
+        async_diesel::production::session(&self.pool, async |conn| {
+            async_diesel::types::by_public_id(conn, public_id).await
         })
         .await
         .map_err(async_diesel_error)
@@ -699,6 +726,18 @@ impl Stack for SqlxRaw {
         sqlx_session!(self.pool, |conn| sqlx_raw::queries::birthday(conn, name))
     }
 
+    async fn set_types(&self, name: &str, types: &HeroTypes) -> StackResult<Option<TypedHero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::types::set_types(
+            conn, name, types
+        ))
+    }
+
+    async fn by_public_id(&self, public_id: uuid::Uuid) -> StackResult<Option<TypedHero>> {
+        sqlx_session!(self.pool, |conn| sqlx_raw::types::by_public_id(
+            conn, public_id
+        ))
+    }
+
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {
         sqlx_session!(self.pool, |conn| sqlx_raw::queries::delete_by_name(
             conn, name
@@ -903,6 +942,18 @@ impl Stack for SeaOrm {
 
     async fn birthday(&self, name: &str) -> StackResult<Option<Hero>> {
         seaorm_session!(self.db, |txn| seaorm_migrate::queries::birthday(txn, name))
+    }
+
+    async fn set_types(&self, name: &str, types: &HeroTypes) -> StackResult<Option<TypedHero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::types::set_types(
+            txn, name, types
+        ))
+    }
+
+    async fn by_public_id(&self, public_id: uuid::Uuid) -> StackResult<Option<TypedHero>> {
+        seaorm_session!(self.db, |txn| seaorm_migrate::types::by_public_id(
+            txn, public_id
+        ))
     }
 
     async fn delete_by_name(&self, name: &str) -> StackResult<u64> {

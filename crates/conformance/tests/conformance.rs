@@ -64,6 +64,10 @@ macro_rules! stack {
             fn s13_relations_filters_stream() {
                 assert_scenario::<$stack>(13, CLI.as_ref());
             }
+            #[test]
+            fn s14_own_types() {
+                assert_scenario::<$stack>(14, CLI.as_ref());
+            }
         }
     };
 }

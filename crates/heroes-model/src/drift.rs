@@ -11,7 +11,9 @@ pub struct ColumnShape {
     pub table: String,
     /// Column name.
     pub column: String,
-    /// PostgreSQL type name, as `information_schema.columns.data_type` spells it.
+    /// PostgreSQL type name, as `information_schema.columns.data_type` spells
+    /// it, except that an enum is named by its type (`hero_rank`, not
+    /// `USER-DEFINED`) and an array by its element (`text[]`, not `ARRAY`).
     pub data_type: String,
     /// Whether NULL is allowed.
     pub nullable: bool,
@@ -91,7 +93,10 @@ pub fn compare(code: &[ColumnShape], database: &[ColumnShape]) -> Vec<Drift> {
 /// `heroes` and `teams` as [`ColumnShape`]s: table, column, type, nullable.
 pub const CATALOG_COLUMNS_SQL: &str = "\
     SELECT table_name::text AS table_name, column_name::text AS column_name, \
-           data_type::text AS data_type, is_nullable = 'YES' AS nullable \
+           CASE data_type WHEN 'USER-DEFINED' THEN udt_name::text \
+                          WHEN 'ARRAY' THEN substr(udt_name::text, 2) || '[]' \
+                          ELSE data_type::text END AS data_type, \
+           is_nullable = 'YES' AS nullable \
       FROM information_schema.columns \
      WHERE table_schema = current_schema() AND table_name IN ('heroes', 'teams') \
      ORDER BY table_name, ordinal_position";

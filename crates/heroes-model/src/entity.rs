@@ -35,6 +35,26 @@ pub mod hero {
         /// The hero's team.
         #[sea_orm(indexed)]
         pub team_id: Option<i64>,
+        // ANCHOR: types_fields
+        /// `hero_rank`, an active enum (revision 3).
+        #[sea_orm(default_value = "rookie")]
+        pub rank: crate::HeroRank,
+        /// `text[]` (SeaORM's own guess for a `Vec<String>` is `varchar[]`).
+        #[sea_orm(
+            column_type = "Array(RcOrArc::new(ColumnType::Text))",
+            default_expr = "Expr::cust(\"'{}'\")"
+        )]
+        pub powers: Vec<String>,
+        /// `jsonb`, typed through serde.
+        #[sea_orm(column_type = "JsonBinary", nullable)]
+        pub profile: Option<crate::Profile>,
+        /// The public id.
+        #[sea_orm(unique, default_expr = "Expr::cust(\"gen_random_uuid()\")")]
+        pub public_id: Uuid,
+        /// `numeric(12,2)`.
+        #[sea_orm(column_type = "Decimal(Some((12, 2)))", nullable)]
+        pub salary: Option<Decimal>,
+        // ANCHOR_END: types_fields
     }
 
     /// Relations of `heroes`.

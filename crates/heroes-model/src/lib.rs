@@ -13,7 +13,11 @@
 //! ```sql
 //! heroes (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, secret_name TEXT, age INTEGER,
 //!         app_src TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-//!         team_id BIGINT REFERENCES teams ON DELETE SET NULL)
+//!         team_id BIGINT REFERENCES teams ON DELETE SET NULL,
+//!         rank hero_rank NOT NULL DEFAULT 'rookie', powers TEXT[] NOT NULL DEFAULT '{}',
+//!         profile JSONB, public_id UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+//!         salary NUMERIC(12,2))
+//! hero_rank ENUM ('rookie', 'veteran', 'legend')
 //! teams  (id BIGSERIAL PK, name TEXT UNIQUE NOT NULL, headquarters TEXT)
 //! ```
 
@@ -24,6 +28,11 @@ pub mod seed;
 
 /// Comparing the columns the code declares with those the database has.
 pub mod drift;
+
+/// PostgreSQL's own types: the rank enum, the profile document, and the hero
+/// that carries them with its powers, public id and salary (revision 3).
+pub mod types;
+pub use types::{HeroRank, HeroTypes, Profile, TypedHero, UnknownRank};
 
 /// A search's optional filters, order and page ([`HeroSearch`]).
 pub mod search;

@@ -2,7 +2,9 @@
 //! two teams, so the tours can show a join. Defined as data, once: every tour,
 //! test and benchmark inserts exactly this.
 
-use crate::{NewHero, NewTeam};
+use rust_decimal::Decimal;
+
+use crate::{HeroRank, HeroTypes, NewHero, NewTeam, Profile};
 
 /// One seed team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +104,46 @@ pub fn new_heroes(app_src: &str, mut team_id: impl FnMut(&str) -> Option<i64>) -
             team_id: h.team.and_then(&mut team_id),
         })
         .collect()
+}
+
+/// The revision 3 columns of three seed heroes, as the tours set them (the
+/// others keep the defaults: a rookie with no powers, no profile, no salary).
+pub fn hero_types() -> Vec<(&'static str, HeroTypes)> {
+    let profile = |catchphrase: &str, weaknesses: &[&str]| Profile {
+        catchphrase: Some(catchphrase.to_owned()),
+        weaknesses: weaknesses.iter().map(|w| (*w).to_owned()).collect(),
+        extra: serde_json::Map::new(),
+    };
+    let powers = |powers: &[&str]| powers.iter().map(|p| (*p).to_owned()).collect();
+    vec![
+        (
+            "spongebob",
+            HeroTypes {
+                rank: HeroRank::Rookie,
+                powers: powers(&["bubbles", "karate"]),
+                profile: Some(profile("I'm ready!", &["dry air"])),
+                salary: Some(Decimal::new(10, 2)), // 0.10, exactly
+            },
+        ),
+        (
+            "sandy",
+            HeroTypes {
+                rank: HeroRank::Veteran,
+                powers: powers(&["karate", "science"]),
+                profile: Some(profile("Hi-yah!", &["hibernation"])),
+                salary: Some(Decimal::new(123_456_789_012, 2)), // 1234567890.12
+            },
+        ),
+        (
+            "mermaid man",
+            HeroTypes {
+                rank: HeroRank::Legend,
+                powers: powers(&["telepathy"]),
+                profile: Some(profile("EVIL!", &["old age"])),
+                salary: Some(Decimal::new(999_999_999_999, 2)), // 9999999999.99, numeric(12,2)'s largest
+            },
+        ),
+    ]
 }
 
 /// Two rows that test an insert written by hand: NULL in every nullable

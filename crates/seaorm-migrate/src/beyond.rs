@@ -155,7 +155,8 @@ where
 /// into rows, whatever the count. (The `UNNEST` of five arrays that the other
 /// crates send needs arrays with NULLs in them, which SeaORM's sqlx binder
 /// cannot send.) The price is SQL by hand, read back into the entity by
-/// `from_raw_sql`.
+/// `from_raw_sql`, which wants every column of the entity: `RETURNING` names
+/// all twelve.
 pub async fn add_all_json(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result<Vec<Hero>> {
     let json: Vec<serde_json::Value> = rows
         .iter()
@@ -171,7 +172,8 @@ pub async fn add_all_json(db: &impl ConnectionTrait, rows: &[NewHero]) -> Result
         "INSERT INTO heroes (name, secret_name, age, app_src, team_id) \
          SELECT name, secret_name, age, app_src, team_id FROM jsonb_to_recordset($1::text::jsonb) \
            AS r(name text, secret_name text, age int4, app_src text, team_id int8) \
-         RETURNING id, name, secret_name, age, app_src, created_at, team_id",
+         RETURNING id, name, secret_name, age, app_src, created_at, team_id, \
+                   rank, powers, profile, public_id, salary",
         [serde_json::Value::Array(json).to_string().into()],
     );
     let saved = hero::Entity::find().from_raw_sql(insert).all(db).await?;

@@ -9,19 +9,25 @@ use sea_orm::{ConnectionTrait, DbBackend, Schema};
 use crate::error::Result;
 
 // ANCHOR: statements
-/// The statements `create_all` runs, in order: tables (teams first, for the
-/// foreign key), then the indexes the entities mark `indexed`.
+/// The statements `create_all` runs, in order: the enum types the entities
+/// use (`hero_rank`), tables (teams first, for the foreign key), then the
+/// indexes the entities mark `indexed`.
 pub fn statements() -> Vec<String> {
     let schema = Schema::new(DbBackend::Postgres);
     let backend = DbBackend::Postgres;
-    let mut sql = vec![
+    let mut sql: Vec<String> = schema
+        .create_enum_from_entity(hero::Entity)
+        .iter()
+        .map(|create_type| backend.build(create_type).to_string())
+        .collect();
+    sql.extend([
         backend
             .build(&schema.create_table_from_entity(team::Entity))
             .to_string(),
         backend
             .build(&schema.create_table_from_entity(hero::Entity))
             .to_string(),
-    ];
+    ]);
     sql.extend(
         schema
             .create_index_from_entity(hero::Entity)

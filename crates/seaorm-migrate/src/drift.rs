@@ -22,6 +22,12 @@ fn pg_type_name(column_type: &ColumnType) -> String {
         ColumnType::Boolean => "boolean".to_owned(),
         ColumnType::TimestampWithTimeZone => "timestamp with time zone".to_owned(),
         ColumnType::DateTime | ColumnType::Timestamp => "timestamp without time zone".to_owned(),
+        ColumnType::Enum { name, .. } => name.to_string(),
+        ColumnType::Array(element) => format!("{}[]", pg_type_name(element)),
+        ColumnType::JsonBinary => "jsonb".to_owned(),
+        ColumnType::Json => "json".to_owned(),
+        ColumnType::Uuid => "uuid".to_owned(),
+        ColumnType::Decimal(_) => "numeric".to_owned(),
         other => format!("{other:?}"),
     }
 }

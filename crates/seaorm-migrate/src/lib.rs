@@ -2,7 +2,7 @@
 //! (`src/migrate_db.py`) in Rust, with SeaORM and sea-orm-migration.
 //!
 //! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
-//! order, on the pool of [`db`]), [`queries`],
+//! order, on the pool of [`db`]), [`queries`], [`types`],
 //! [`migrate`] (every Alembic verb over the `migration` crate), [`drift`]
 //! (`alembic check`), [`create_all`] (`Base.metadata.create_all`), [`api`],
 //! then [`beyond`] (relations, filters, large results). What a deployment adds is in
@@ -10,6 +10,9 @@
 
 /// The study's queries through SeaORM's entity API.
 pub mod queries;
+
+/// PostgreSQL's own types: an enum, an array, jsonb, a uuid and numeric.
+pub mod types;
 
 /// Beyond the study: relations, dynamic filters and streaming large results.
 pub mod beyond;

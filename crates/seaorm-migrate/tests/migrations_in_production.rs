@@ -27,6 +27,7 @@ use seaorm_migrate::production::migrations;
 
 const REV1: &str = "m20250101_000001_create_heroes";
 const REV2: &str = "m20250101_000002_teams_and_hero_team";
+const REV3: &str = "m20250101_000003_hero_types";
 
 /// A migration that runs one piece of SQL, in SeaORM's transaction unless
 /// `in_transaction` is `Some(false)`.
@@ -127,7 +128,7 @@ fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("so_mp_deploys").unwrap();
     assert_eq!(
         devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_seaorm-migrate"), db.name(), 4),
-        [REV1, REV2]
+        [REV1, REV2, REV3]
     );
 }
 
@@ -162,12 +163,12 @@ async fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_in
         Box::pin(async move {
             migration::Migrator::up(&conn, None)
                 .await
-                .map(|()| 2)
+                .map(|()| 3)
                 .map_err(|e| e.to_string())
         })
     })
     .await;
-    assert_eq!(first, Ok(2));
+    assert_eq!(first, Ok(3));
     let err = second.unwrap_err();
     assert!(
         err.contains("already exists") || err.contains("duplicate key"),
@@ -184,8 +185,8 @@ async fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_in
         })
     })
     .await;
-    assert_eq!((first, second), (Ok(2), Ok(0)));
-    assert_eq!(recorded(&engine(&db).await).await, [REV1, REV2]);
+    assert_eq!((first, second), (Ok(3), Ok(0)));
+    assert_eq!(recorded(&engine(&db).await).await, [REV1, REV2, REV3]);
 }
 
 // ---- 2. A migration that fails halfway -----------------------------------------
@@ -207,7 +208,7 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
     );
     assert!(err.contains("division by zero"), "{err}");
     assert!(!exists(&conn, "half_done").await);
-    assert_eq!(recorded(&conn).await, [REV1, REV2]);
+    assert_eq!(recorded(&conn).await, [REV1, REV2, REV3]);
     assert!(exists(&conn, "teams").await);
     // The migration lock went with the run's own connection.
     assert!(
@@ -275,7 +276,7 @@ migrator!(NicknameEdited: sql(
 async fn an_applied_migration_edited_afterwards_goes_unnoticed() {
     let db = TestDatabase::create("so_mp_edited").unwrap();
     let conn = engine(&db).await;
-    assert_eq!(up_with::<Nickname>(&conn).await.unwrap().len(), 3);
+    assert_eq!(up_with::<Nickname>(&conn).await.unwrap().len(), 4);
     // SeaORM records names only: the edit is neither run nor reported.
     assert!(up_with::<NicknameEdited>(&conn).await.unwrap().is_empty());
     assert!(
@@ -322,6 +323,7 @@ async fn two_branches_merged_run_in_list_order_and_a_missing_one_is_refused() {
         [
             REV1,
             REV2,
+            REV3,
             "m20250301_000001_hero_power",
             "m20250201_000001_team_motto"
         ]
@@ -364,11 +366,13 @@ fn plan_prints_the_sql_the_schema_builder_renders_and_runs_nothing() {
             "CREATE TABLE \"heroes\" (",
             &format!("-- {REV2} (in a transaction)"),
             "CREATE INDEX \"heroes_team_id_idx\" ON \"heroes\" (\"team_id\");\nCOMMIT;",
+            &format!("-- {REV3} (in a transaction)"),
+            "CREATE TYPE \"hero_rank\" AS ENUM ('rookie', 'veteran', 'legend')",
         ],
     );
     assert_eq!(
         run(&["migrate", "status"]),
-        format!("pending  {REV1}\npending  {REV2}\n")
+        format!("pending  {REV1}\npending  {REV2}\npending  {REV3}\n")
     );
     run(&["migrate", "up"]);
     assert_eq!(

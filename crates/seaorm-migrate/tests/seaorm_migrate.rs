@@ -19,6 +19,7 @@ use seaorm_migrate::{Error, create_all, drift, migrate, queries, tour};
 const APP: &str = "seaorm-migrate-test";
 const REV1: &str = "m20250101_000001_create_heroes";
 const REV2: &str = "m20250101_000002_teams_and_hero_team";
+const REV3: &str = "m20250101_000003_hero_types";
 
 async fn empty(prefix: &str) -> (TestDatabase, DatabaseConnection) {
     let db = TestDatabase::create(prefix).unwrap();
@@ -80,16 +81,18 @@ async fn up_then_down_one_then_down_to_revision_one() {
     );
     assert_eq!(migrate::up(&conn, Some(1)).await.unwrap(), [REV1]);
     assert_eq!(tables(&conn).await, ["heroes"]);
-    assert_eq!(migrate::up(&conn, None).await.unwrap(), [REV2]);
+    assert_eq!(migrate::up(&conn, None).await.unwrap(), [REV2, REV3]);
     assert_eq!(tables(&conn).await, ["heroes", "teams"]);
     assert!(migrate::up(&conn, None).await.unwrap().is_empty());
 
+    assert_eq!(migrate::down(&conn, 1).await.unwrap(), [REV3]);
+    assert_eq!(applied(&conn).await, [REV1, REV2]);
     assert_eq!(migrate::down(&conn, 1).await.unwrap(), [REV2]);
     assert_eq!(tables(&conn).await, ["heroes"]);
     assert_eq!(applied(&conn).await, [REV1]);
 
     migrate::up(&conn, None).await.unwrap();
-    assert_eq!(migrate::down_to(&conn, REV1).await.unwrap(), [REV2]);
+    assert_eq!(migrate::down_to(&conn, REV1).await.unwrap(), [REV3, REV2]);
     assert_eq!(applied(&conn).await, [REV1]);
     assert!(
         migrate::down_to(&conn, REV1).await.unwrap().is_empty(),
@@ -102,7 +105,7 @@ async fn up_then_down_one_then_down_to_revision_one() {
 #[tokio::test]
 async fn fresh_refresh_and_reset_leave_the_expected_tables() {
     let (_db, conn) = seeded("so_fresh").await;
-    assert_eq!(migrate::refresh(&conn).await.unwrap(), [REV1, REV2]);
+    assert_eq!(migrate::refresh(&conn).await.unwrap(), [REV1, REV2, REV3]);
     assert_eq!(tables(&conn).await, ["heroes", "teams"]);
     assert_eq!(
         queries::count(&conn).await.unwrap(),
@@ -114,7 +117,7 @@ async fn fresh_refresh_and_reset_leave_the_expected_tables() {
     conn.execute_unprepared("CREATE TABLE stray (x int)")
         .await
         .unwrap();
-    assert_eq!(migrate::fresh(&conn).await.unwrap(), [REV1, REV2]);
+    assert_eq!(migrate::fresh(&conn).await.unwrap(), [REV1, REV2, REV3]);
     let stray: Vec<_> = conn
         .query_all_raw(Statement::from_string(
             conn.get_database_backend(),
@@ -124,7 +127,7 @@ async fn fresh_refresh_and_reset_leave_the_expected_tables() {
         .unwrap();
     assert!(stray.is_empty());
 
-    assert_eq!(migrate::reset(&conn).await.unwrap(), [REV2, REV1]);
+    assert_eq!(migrate::reset(&conn).await.unwrap(), [REV3, REV2, REV1]);
     assert!(tables(&conn).await.is_empty());
     assert!(applied(&conn).await.is_empty());
 }
@@ -133,7 +136,7 @@ async fn fresh_refresh_and_reset_leave_the_expected_tables() {
 async fn impossible_downgrades_are_refused_and_change_nothing() {
     let (_db, conn) = fresh("so_refuse").await;
     assert!(matches!(
-        migrate::down(&conn, 3).await.unwrap_err(),
+        migrate::down(&conn, 4).await.unwrap_err(),
         Error::Usage(_)
     ));
     assert!(matches!(
@@ -142,7 +145,7 @@ async fn impossible_downgrades_are_refused_and_change_nothing() {
             .unwrap_err(),
         Error::Usage(_)
     ));
-    assert_eq!(applied(&conn).await, [REV1, REV2]);
+    assert_eq!(applied(&conn).await, [REV1, REV2, REV3]);
 }
 
 #[test]
@@ -395,13 +398,18 @@ async fn the_drift_check_passes_on_the_real_entities_and_fails_on_a_drifted_one(
             "the code says heroes.age bigint NULL but the database has heroes.age integer NULL",
             "declared in the code but not in the database: heroes.power text NULL",
             "in the database but not declared in the code: heroes.team_id bigint NULL",
+            "in the database but not declared in the code: heroes.rank hero_rank NOT NULL",
+            "in the database but not declared in the code: heroes.powers text[] NOT NULL",
+            "in the database but not declared in the code: heroes.profile jsonb NULL",
+            "in the database but not declared in the code: heroes.public_id uuid NOT NULL",
+            "in the database but not declared in the code: heroes.salary numeric NULL",
         ]
     );
 
-    // And after `down -n 1`, the real entities notice revision 2 is missing.
+    // And after `down -n 1`, the real entities notice revision 3 is missing.
     migrate::down(&conn, 1).await.unwrap();
     let after_down = drift::check(&conn).await.unwrap();
-    assert_eq!(after_down.len(), 4, "{after_down:?}");
+    assert_eq!(after_down.len(), 5, "{after_down:?}");
     assert!(
         after_down
             .iter()
@@ -413,7 +421,8 @@ async fn the_drift_check_passes_on_the_real_entities_and_fails_on_a_drifted_one(
 async fn create_all_builds_the_same_columns_without_migrations() {
     let (_db, conn) = empty("so_create_all").await;
     let sql = create_all::create_all(&conn).await.unwrap();
-    assert!(sql[0].starts_with("CREATE TABLE \"teams\""), "{sql:?}");
+    assert!(sql[0].starts_with("CREATE TYPE \"hero_rank\""), "{sql:?}");
+    assert!(sql[1].starts_with("CREATE TABLE \"teams\""), "{sql:?}");
     assert_eq!(tables(&conn).await, ["heroes", "teams"]);
     assert!(drift::check(&conn).await.unwrap().is_empty());
     // No migration history: the tables exist, but sea-orm-migration would
@@ -446,12 +455,15 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
             "error: hero 'sandy' already exists",
             "no drift: the entities and the migrated tables agree",
             "0 difference(s) from the entities, and no migration history",
+            "rank legend -> [\"mermaid man\"]",
+            "by salary -> mermaid man 9999999999.99",
+            "sandy's public_id -> Some(\"sandy\")",
         ],
     );
     assert_eq!(heroes.len(), seed::HEROES.len() - 1);
     assert_eq!(
         stdout_of(binary(&db).args(["migrate", "status"])),
-        format!("applied  {REV1}\napplied  {REV2}\n")
+        format!("applied  {REV1}\napplied  {REV2}\napplied  {REV3}\n")
     );
 }
 
@@ -461,16 +473,16 @@ fn the_migrate_and_check_commands_work() {
     let run = |args: &[&str]| stdout_of(binary(&db).args(args));
     assert_eq!(
         run(&["migrate", "up"]),
-        format!("applied  {REV1}\napplied  {REV2}\n")
+        format!("applied  {REV1}\napplied  {REV2}\napplied  {REV3}\n")
     );
     assert!(run(&["check"]).contains("no drift"));
     assert_eq!(
         run(&["migrate", "down-to", REV1]),
-        format!("reverted {REV2}\n")
+        format!("reverted {REV3}\nreverted {REV2}\n")
     );
     assert_eq!(
         run(&["migrate", "status"]),
-        format!("applied  {REV1}\npending  {REV2}\n")
+        format!("applied  {REV1}\npending  {REV2}\npending  {REV3}\n")
     );
     let check = binary(&db).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(1));
@@ -480,15 +492,15 @@ fn the_migrate_and_check_commands_work() {
     );
     assert_eq!(
         run(&["migrate", "refresh"]),
-        format!("applied  {REV1}\napplied  {REV2}\n")
+        format!("applied  {REV1}\napplied  {REV2}\napplied  {REV3}\n")
     );
     assert_eq!(
         run(&["migrate", "reset"]),
-        format!("reverted {REV2}\nreverted {REV1}\n")
+        format!("reverted {REV3}\nreverted {REV2}\nreverted {REV1}\n")
     );
     assert_eq!(
         run(&["migrate", "fresh"]),
-        format!("applied  {REV1}\napplied  {REV2}\n")
+        format!("applied  {REV1}\napplied  {REV2}\napplied  {REV3}\n")
     );
     let echoed = stdout_of(binary(&db).env("ECHO", "1"));
     assert!(echoed.contains("SQL> INSERT INTO \"heroes\""), "{echoed}");

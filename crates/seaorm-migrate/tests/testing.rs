@@ -10,9 +10,9 @@
 // A failed unwrap in a test is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use heroes_model::NewHero;
 use heroes_model::entity::hero;
-use sea_orm::prelude::DateTimeUtc;
+use heroes_model::{HeroRank, NewHero};
+use sea_orm::prelude::{DateTimeUtc, Uuid};
 use sea_orm::{
     Database, DatabaseBackend, DatabaseTransaction, MockDatabase, Transaction, TransactionTrait,
 };
@@ -32,6 +32,11 @@ async fn get_selects_by_primary_key_and_maps_the_row() {
         app_src: "testing".to_owned(),
         created_at: "2026-01-01T00:00:00Z".parse::<DateTimeUtc>().unwrap(),
         team_id: None,
+        rank: HeroRank::Rookie,
+        powers: Vec::new(),
+        profile: None,
+        public_id: Uuid::nil(),
+        salary: None,
     };
     let db = MockDatabase::new(DatabaseBackend::Postgres)
         .append_query_results([[sandy]])
@@ -42,7 +47,7 @@ async fn get_selects_by_primary_key_and_maps_the_row() {
 
     let sent = Transaction::from_sql_and_values(
         DatabaseBackend::Postgres,
-        r#"SELECT "heroes"."id", "heroes"."name", "heroes"."secret_name", "heroes"."age", "heroes"."app_src", "heroes"."created_at", "heroes"."team_id" FROM "heroes" WHERE "heroes"."id" = $1 LIMIT $2"#,
+        r#"SELECT "heroes"."id", "heroes"."name", "heroes"."secret_name", "heroes"."age", "heroes"."app_src", "heroes"."created_at", "heroes"."team_id", CAST("heroes"."rank" AS "text"), "heroes"."powers", "heroes"."profile", "heroes"."public_id", "heroes"."salary" FROM "heroes" WHERE "heroes"."id" = $1 LIMIT $2"#,
         [7i64.into(), 1u64.into()],
     );
     assert_eq!(db.into_transaction_log(), [sent]);

@@ -2,12 +2,15 @@
 //! database at compile time (or against the committed `.sqlx/` data).
 //!
 //! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
-//! order, on the pool of [`db`]), [`queries`],
+//! order, on the pool of [`db`]), [`queries`], [`types`],
 //! [`migrate`], [`api`], then [`beyond`] (relations, filters, large results). What a
 //! deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and [`error`] are plumbing.
 
 /// The study's queries, one compile-time-checked SQL statement each.
 pub mod queries;
+
+/// PostgreSQL's own types: an enum, an array, jsonb, a uuid and numeric.
+pub mod types;
 
 /// Beyond the study: relations, dynamic filters and streaming large results.
 pub mod beyond;

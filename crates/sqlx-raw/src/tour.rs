@@ -3,14 +3,14 @@
 //! end of this file; what each prints is this crate's own anchored source).
 
 use futures_util::TryStreamExt as _;
-use heroes_model::{Hero, HeroSearch, NewHero, Order, SortKey, seed};
+use heroes_model::{Hero, HeroRank, HeroSearch, NewHero, Order, SortKey, TypedHero, seed};
 use sqlx::{PgConnection, PgPool};
 use support::narrate::{Step, applied, hero, hero_with_team, outcome, seeded, show};
-use support::narrate::{seed_hero, team_with_heroes, title};
+use support::narrate::{seed_hero, team_with_heroes, title, typed_hero};
 use support::snippet::{Snippet, anchored};
 
 use crate::error::{Error, Result};
-use crate::{APP_SRC, beyond, migrate, queries};
+use crate::{APP_SRC, beyond, migrate, queries, types};
 
 /// Runs every step on `pool` (migrating on `migration_pool`). Safe to run
 /// again: it replaces what an earlier run wrote.
@@ -177,6 +177,44 @@ pub async fn run(pool: &PgPool, migration_pool: &PgPool, database: &str) -> Resu
         .await?;
     outcome(format!("streamed {streamed} heroes, one row at a time"));
 
+    show(17, &SET_TYPES);
+    let mut sandy_public_id = None;
+    for (name, columns) in seed::hero_types() {
+        if let Some(typed) = types::set_types(&mut conn, name, &columns).await? {
+            outcome(typed_hero(&typed));
+            if typed.name == "sandy" {
+                sandy_public_id = Some(typed.public_id);
+            }
+        }
+    }
+
+    show(18, &QUERY_TYPES);
+    let names =
+        |heroes: Vec<TypedHero>| -> Vec<String> { heroes.into_iter().map(|h| h.name).collect() };
+    outcome(format!(
+        "with the power \"karate\" -> {:?}",
+        names(types::with_power(&mut conn, "karate").await?)
+    ));
+    outcome(format!(
+        "rank legend -> {:?}",
+        names(types::by_rank(&mut conn, HeroRank::Legend).await?)
+    ));
+    outcome(format!(
+        "catchphrase \"I'm ready!\" -> {:?}",
+        names(types::by_catchphrase(&mut conn, "I'm ready!").await?)
+    ));
+    for paid in types::by_salary(&mut conn).await? {
+        outcome(format!(
+            "by salary -> {} {}",
+            paid.name,
+            paid.salary.unwrap_or_default()
+        ));
+    }
+    if let Some(public_id) = sandy_public_id {
+        let found = types::by_public_id(&mut conn, public_id).await?;
+        outcome(format!("sandy's public_id -> {:?}", found.map(|h| h.name)));
+    }
+
     println!(
         "\nsqlx-raw: done; {} heroes from this tour are in the database.",
         queries::by_app_src(&mut conn, APP_SRC).await?.len()
@@ -236,6 +274,12 @@ const MIGRATE: &str = include_str!("migrate.rs");
 const BEYOND: &str = include_str!("beyond.rs");
 const QUERIES: &str = include_str!("queries.rs");
 const TOUR: &str = include_str!("tour.rs");
+const TYPES: &str = include_str!("types.rs");
+
+/// `name`'s lines in `types.rs`.
+const fn types_rs(name: &'static str) -> Snippet {
+    anchored(TYPES, name)
+}
 
 /// `name`'s lines in `queries.rs`.
 const fn query(name: &'static str) -> Snippet {
@@ -335,6 +379,27 @@ const SEARCH: Step = Step {
     title: "Filters that are given or not",
     python: "stmt = select(Hero); if min_age is not None: stmt = stmt.where(Hero.age >= min_age)  # ...",
     rust: &[anchored(BEYOND, "search")],
+};
+
+const SET_TYPES: Step = Step {
+    title: "PostgreSQL's own types: an enum, an array, jsonb and numeric",
+    python: "hero.rank = Rank.veteran; hero.powers = [\"karate\", \"science\"]; \
+         hero.profile = {\"catchphrase\": \"Hi-yah!\"}; hero.salary = Decimal(\"1234567890.12\"); await session.commit()",
+    rust: &[types_rs("set_types")],
+};
+
+const QUERY_TYPES: Step = Step {
+    title: "Query them: an array element, the enum, a JSON field, decimal order, the uuid",
+    python: "select(Hero).where(Hero.powers.contains([\"karate\"])); ...where(Hero.rank == Rank.legend); \
+         ...where(Hero.profile[\"catchphrase\"].astext == \"I'm ready!\"); ...order_by(Hero.salary.desc()); \
+         ...where(Hero.public_id == public_id)",
+    rust: &[
+        types_rs("with_power"),
+        types_rs("by_rank"),
+        types_rs("by_catchphrase"),
+        types_rs("by_salary"),
+        types_rs("by_public_id"),
+    ],
 };
 
 const STREAM: Step = Step {

@@ -22,6 +22,7 @@ use sqlx_raw::migrate;
 
 const REV1: &str = "20250101000001_create_heroes";
 const REV2: &str = "20250101000002_teams_and_hero_team";
+const REV3: &str = "20250101000003_hero_types";
 
 async fn pool(db: &TestDatabase) -> PgPool {
     db::pool(db.url(), &Settings::default()).await.unwrap()
@@ -75,7 +76,7 @@ fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("sx_mp_deploys").unwrap();
     assert_eq!(
         devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_sqlx-raw"), db.name(), 4),
-        [REV1, REV2]
+        [REV1, REV2, REV3]
     );
 }
 
@@ -114,7 +115,10 @@ async fn two_racing_deploys_take_turns_on_the_migrators_own_lock() {
     });
     assert_eq!(first.await.unwrap(), Ok(()));
     assert_eq!(second.await.unwrap(), Ok(()));
-    assert_eq!(recorded(&pool).await, [20250101000001, 20250101000002]);
+    assert_eq!(
+        recorded(&pool).await,
+        [20250101000001, 20250101000002, 20250101000003]
+    );
 }
 
 // ---- 2. A migration that fails halfway -----------------------------------------
@@ -138,7 +142,10 @@ async fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() 
     );
     assert!(err.contains("division by zero"), "{err}");
     assert!(!exists(&pool, "half_done").await);
-    assert_eq!(recorded(&pool).await, [20250101000001, 20250101000002]);
+    assert_eq!(
+        recorded(&pool).await,
+        [20250101000001, 20250101000002, 20250101000003]
+    );
     assert!(exists(&pool, "teams").await);
     // sqlx's migrator returns before releasing its advisory lock when a
     // migration fails; this crate runs it on a connection it then closes, so
@@ -208,7 +215,7 @@ async fn an_applied_migration_edited_afterwards_is_refused_by_its_checksum() {
         "sx-edited",
         &[(name, "ALTER TABLE heroes ADD COLUMN nickname TEXT;\n")],
     );
-    assert_eq!(up_with(&pool, &migrations).await.unwrap().len(), 3);
+    assert_eq!(up_with(&pool, &migrations).await.unwrap().len(), 4);
     migrations.write(
         &format!("{name}.up.sql"),
         "ALTER TABLE heroes ADD COLUMN nickname VARCHAR(40);\n",
@@ -250,12 +257,12 @@ async fn two_branches_merged_run_out_of_order_and_a_missing_one_is_refused() {
     let merged = folder("sx-merged", &[BRANCH_A, BRANCH_B]);
     // sqlx applies B, older than A, without a word.
     assert_eq!(up_with(&prod, &merged).await.unwrap(), [BRANCH_B.0]);
-    assert_eq!(recorded(&prod).await[2..], [20250301000001, 20250201000001]);
+    assert_eq!(recorded(&prod).await[3..], [20250301000001, 20250201000001]);
 
     let fresh = TestDatabase::create("sx_mp_branches_fresh").unwrap();
     assert_eq!(
         up_with(&pool(&fresh).await, &merged).await.unwrap(),
-        [REV1, REV2, BRANCH_B.0, BRANCH_A.0]
+        [REV1, REV2, REV3, BRANCH_B.0, BRANCH_A.0]
     );
 
     // Staging ran branch A; branch B's build (without A) is refused there.
@@ -300,11 +307,13 @@ fn plan_prints_the_pending_sql_and_runs_nothing() {
             "CREATE TABLE heroes (",
             &format!("-- {REV2} (in a transaction)"),
             "CREATE INDEX heroes_team_id_idx ON heroes (team_id);\nCOMMIT;",
+            &format!("-- {REV3} (in a transaction)"),
+            "CREATE TYPE hero_rank AS ENUM ('rookie', 'veteran', 'legend');",
         ],
     );
     assert_eq!(
         run(&["migrate", "history"]),
-        format!("pending  {REV1}\npending  {REV2}\n")
+        format!("pending  {REV1}\npending  {REV2}\npending  {REV3}\n")
     );
     run(&["migrate", "up"]);
     assert_eq!(

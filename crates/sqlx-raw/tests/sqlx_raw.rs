@@ -334,8 +334,11 @@ async fn an_unnest_load_with_a_bad_row_loads_nothing() {
 async fn migrations_go_down_and_back_up() {
     let (_db, pool) = fresh("sx_migrate").await;
     assert_eq!(
-        migrate::down(&pool, 1).await.unwrap(),
-        ["20250101000002_teams_and_hero_team"]
+        migrate::down(&pool, 2).await.unwrap(),
+        [
+            "20250101000003_hero_types",
+            "20250101000002_teams_and_hero_team"
+        ]
     );
     assert!(table_exists(&pool, "heroes").await);
     assert!(!table_exists(&pool, "teams").await);
@@ -349,7 +352,7 @@ async fn migrations_go_down_and_back_up() {
         migrate::down(&pool, 1).await.unwrap_err(),
         Error::Usage(_)
     ));
-    assert_eq!(migrate::up(&pool).await.unwrap().len(), 2);
+    assert_eq!(migrate::up(&pool).await.unwrap().len(), 3);
     assert!(table_exists(&pool, "teams").await);
     assert!(migrate::up(&pool).await.unwrap().is_empty());
 }
@@ -381,7 +384,8 @@ async fn history_reads_without_writing_and_concurrent_ups_each_report_only_their
         reported,
         [
             "20250101000001_create_heroes",
-            "20250101000002_teams_and_hero_team"
+            "20250101000002_teams_and_hero_team",
+            "20250101000003_hero_types"
         ]
     );
 }
@@ -405,6 +409,9 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
             "error: hero 'sandy' already exists",
             "after rollback(): \"mr. krabs\" -> None",
             "after the drop: \"mr. krabs\" -> None",
+            "rank legend -> [\"mermaid man\"]",
+            "by salary -> mermaid man 9999999999.99",
+            "sandy's public_id -> Some(\"sandy\")",
         ],
     );
     assert_eq!(heroes.len(), seed::HEROES.len() - 1);
@@ -414,11 +421,11 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
 fn echo_migrate_and_load_commands_work() {
     let db = TestDatabase::create("sx_cli").unwrap();
     let run = |args: &[&str]| stdout_of(binary(&db).args(args));
-    assert!(run(&["migrate", "up"]).contains("applied  20250101000002_teams_and_hero_team"));
-    assert_eq!(run(&["migrate", "down", "-n", "2"]).lines().count(), 2);
+    assert!(run(&["migrate", "up"]).contains("applied  20250101000003_hero_types"));
+    assert_eq!(run(&["migrate", "down", "-n", "3"]).lines().count(), 3);
     assert_eq!(
         run(&["migrate", "history"]),
-        "pending  20250101000001_create_heroes\npending  20250101000002_teams_and_hero_team\n"
+        "pending  20250101000001_create_heroes\npending  20250101000002_teams_and_hero_team\npending  20250101000003_hero_types\n"
     );
     let load = run(&["load", "--count", "2000"]);
     assert_contains_all(

@@ -182,6 +182,23 @@ pub fn hero(hero: &Hero) -> String {
     )
 }
 
+/// One line for a hero with its revision 3 columns (the public id is left
+/// out: it is random, and the tour's output is compared run to run).
+pub fn typed_hero(hero: &heroes_model::TypedHero) -> String {
+    let catchphrase = hero
+        .profile
+        .as_ref()
+        .and_then(|p| p.catchphrase.as_deref())
+        .map_or_else(String::new, |c| format!(" says {c:?}"));
+    let salary = hero
+        .salary
+        .map_or_else(String::new, |s| format!(" earns {s}"));
+    format!(
+        "{} ({}) powers {:?}{catchphrase}{salary}",
+        hero.name, hero.rank, hero.powers
+    )
+}
+
 /// A team and its heroes' names, e.g. `Krusty Krab Crew: spongebob, squidward`.
 pub fn team_with_heroes((team, heroes): &(Team, Vec<Hero>)) -> String {
     let names: Vec<&str> = heroes.iter().map(|h| h.name.as_str()).collect();

@@ -7,7 +7,10 @@
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Int4, Int8, Nullable, SqlType, Text, Timestamptz};
+use diesel::sql_types::{
+    Array, Bool, Int4, Int8, Jsonb, Nullable, Numeric, SqlType, Text, Timestamptz, Uuid,
+};
+use heroes_model::schema::sql_types::HeroRank;
 use heroes_model::schema::{heroes, teams};
 
 use heroes_model::drift::{CATALOG_COLUMNS_SQL, ColumnShape, Drift, compare};
@@ -31,6 +34,21 @@ impl PgTypeName for Text {
 }
 impl PgTypeName for Timestamptz {
     const NAME: &'static str = "timestamp with time zone";
+}
+impl PgTypeName for HeroRank {
+    const NAME: &'static str = "hero_rank";
+}
+impl PgTypeName for Array<Text> {
+    const NAME: &'static str = "text[]";
+}
+impl PgTypeName for Jsonb {
+    const NAME: &'static str = "jsonb";
+}
+impl PgTypeName for Uuid {
+    const NAME: &'static str = "uuid";
+}
+impl PgTypeName for Numeric {
+    const NAME: &'static str = "numeric";
 }
 impl<T: PgTypeName + SqlType> PgTypeName for Nullable<T> {
     const NAME: &'static str = T::NAME;
@@ -61,7 +79,7 @@ macro_rules! describe_tuple {
     };
 }
 describe_tuple!(A, B, C);
-describe_tuple!(A, B, C, D, E, F, G);
+describe_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 fn declared() -> Vec<ColumnShape> {
     let mut all = <<heroes::table as Table>::AllColumns as DescribeColumns>::describe("heroes");
@@ -117,8 +135,11 @@ mod tests {
     #[test]
     fn the_declared_schema_is_read_from_table_macro() {
         let declared = declared();
-        assert_eq!(declared.len(), 10, "{declared:?}");
+        assert_eq!(declared.len(), 15, "{declared:?}");
         assert!(declared.contains(&col("team_id", "bigint", true)));
+        assert!(declared.contains(&col("rank", "hero_rank", false)));
+        assert!(declared.contains(&col("powers", "text[]", false)));
+        assert!(declared.contains(&col("salary", "numeric", true)));
         assert!(declared.contains(&col("created_at", "timestamp with time zone", false)));
     }
 }

@@ -46,7 +46,8 @@ pub enum Error {
     /// Any other database error (with a hint when it comes from PgBouncer's
     /// transaction mode; see `production::pooler`).
     #[error(
-        "database error: {0}{hint}",
+        "database error: {}{hint}",
+        support::diesel::describe(.0),
         hint = support::pooler_hint(&.0.to_string(), crate::production::pooler::CURE)
     )]
     Database(DieselError),

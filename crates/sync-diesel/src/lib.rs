@@ -2,7 +2,7 @@
 //! (`src/db.py`) in Rust, with synchronous Diesel.
 //!
 //! The lesson, in reading order after `main.rs`: [`tour`] (the study in its
-//! order, on the pool of [`db`]), [`queries`],
+//! order, on the pool of [`db`]), [`queries`], [`types`],
 //! [`migrate`] (the Alembic verbs over the workspace's `migrations/`),
 //! [`drift`] (`alembic check`), [`api`], then [`beyond`] (relations, filters,
 //! large results). What a deployment adds is in [`production`], with the pool `serve` runs on; [`cli`] and [`error`]
@@ -10,6 +10,9 @@
 
 /// The study's queries in Diesel's query builder, on a blocking connection.
 pub mod queries;
+
+/// PostgreSQL's own types: an enum, an array, jsonb, a uuid and numeric.
+pub mod types;
 
 /// Beyond the study: relations, dynamic filters and streaming large results.
 pub mod beyond;

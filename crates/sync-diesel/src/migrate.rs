@@ -66,7 +66,8 @@ mod tests {
             names,
             [
                 "2025-01-01-000001_create_heroes",
-                "2025-01-01-000002_teams_and_hero_team"
+                "2025-01-01-000002_teams_and_hero_team",
+                "2025-01-01-000003_hero_types"
             ]
         );
         assert!(verbs::UP_SQL[0].1.contains("CREATE TABLE heroes"));

@@ -23,6 +23,7 @@ use sync_diesel::production::migrations;
 
 const REV1: &str = "2025-01-01-000001_create_heroes";
 const REV2: &str = "2025-01-01-000002_teams_and_hero_team";
+const REV3: &str = "2025-01-01-000003_hero_types";
 
 fn connect(db: &TestDatabase) -> PgConnection {
     PgConnection::establish(db.url()).unwrap()
@@ -84,11 +85,11 @@ fn four_deploys_at_once_apply_each_migration_once_and_all_succeed() {
     let db = TestDatabase::create("sd_mp_deploys").unwrap();
     assert_eq!(
         devdb::testing::migrate_up_at_once(env!("CARGO_BIN_EXE_sync-diesel"), db.name(), 4),
-        [REV1, REV2]
+        [REV1, REV2, REV3]
     );
     assert_eq!(
         recorded(&mut connect(&db)),
-        ["20250101000001", "20250101000002"]
+        ["20250101000001", "20250101000002", "20250101000003"]
     );
 }
 
@@ -122,7 +123,7 @@ fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_instead(
             .map(|v| v.len())
             .map_err(|e| e.to_string())
     });
-    assert_eq!(first, Ok(2));
+    assert_eq!(first, Ok(3));
     let err = second.unwrap_err();
     assert!(err.contains(REV1), "{err}");
     assert!(
@@ -137,8 +138,8 @@ fn without_a_lock_the_second_of_two_racing_deploys_fails_and_ours_waits_instead(
             .map(|v| v.len())
             .map_err(|e| e.to_string())
     });
-    assert_eq!((first, second), (Ok(2), Ok(0)));
-    assert_eq!(recorded(&mut connect(&db)).len(), 2);
+    assert_eq!((first, second), (Ok(3), Ok(0)));
+    assert_eq!(recorded(&mut connect(&db)).len(), 3);
 }
 
 // ---- 2. A migration that fails halfway -----------------------------------------
@@ -160,9 +161,12 @@ fn a_migration_that_fails_halfway_leaves_nothing_and_the_error_names_it() {
     assert!(err.contains("2025-01-02-000003_half_done"), "{err}");
     assert!(err.contains("division by zero"), "{err}");
     // Its own transaction rolled back: no table, no row, not recorded; the
-    // two migrations before it stay applied.
+    // three migrations before it stay applied.
     assert!(!exists(conn, "half_done"));
-    assert_eq!(recorded(conn), ["20250101000001", "20250101000002"]);
+    assert_eq!(
+        recorded(conn),
+        ["20250101000001", "20250101000002", "20250101000003"]
+    );
     assert!(exists(conn, "teams"));
     // The migration lock was released on the way out.
     let unlocked: bool = diesel::select(diesel::dsl::sql::<Bool>(
@@ -248,7 +252,7 @@ fn an_applied_migration_edited_afterwards_goes_unnoticed() {
         migrations::up_from(conn, &source(&migrations))
             .unwrap()
             .len(),
-        3
+        4
     );
 
     migrations.write(
@@ -295,14 +299,14 @@ fn two_branches_merged_run_out_of_order_and_a_missing_one_is_ignored() {
         migrations::up_from(conn, &source(&merged)).unwrap(),
         [BRANCH_B.0]
     );
-    assert_eq!(recorded(conn)[2..], ["20250301000001", "20250201000001"]);
+    assert_eq!(recorded(conn)[3..], ["20250301000001", "20250201000001"]);
 
     // A fresh database gets them in version order: B, then A.
     let fresh = TestDatabase::create("sd_mp_branches_fresh").unwrap();
     let conn = &mut connect(&fresh);
     assert_eq!(
         migrations::up_from(conn, &source(&merged)).unwrap(),
-        [REV1, REV2, BRANCH_B.0, BRANCH_A.0]
+        [REV1, REV2, REV3, BRANCH_B.0, BRANCH_A.0]
     );
 
     // Staging ran branch A; then branch B's build (without A) deploys there:
@@ -330,6 +334,8 @@ fn plan_prints_the_pending_sql_and_runs_nothing() {
             "CREATE TABLE heroes (",
             &format!("-- {REV2} (in a transaction)"),
             "CREATE INDEX heroes_team_id_idx ON heroes (team_id);\nCOMMIT;",
+            &format!("-- {REV3} (in a transaction)"),
+            "CREATE TYPE hero_rank AS ENUM ('rookie', 'veteran', 'legend');",
         ],
     );
     // Nothing ran, and nothing was written: not even diesel's version table.

@@ -363,10 +363,11 @@ fn down_then_up_restores_exactly_the_same_schema() {
         "{at_head:#?}"
     );
 
-    let reverted = migrate::down(conn, 2).unwrap();
+    let reverted = migrate::down(conn, 3).unwrap();
     assert_eq!(
         reverted,
         [
+            "2025-01-01-000003_hero_types",
             "2025-01-01-000002_teams_and_hero_team",
             "2025-01-01-000001_create_heroes"
         ]
@@ -375,18 +376,18 @@ fn down_then_up_restores_exactly_the_same_schema() {
     assert!(!table_exists(conn, "teams"));
     assert!(migrate::history(conn).unwrap().iter().all(|r| !r.applied));
 
-    assert_eq!(migrate::up(conn).unwrap().len(), 2);
+    assert_eq!(migrate::up(conn).unwrap().len(), 3);
     assert_eq!(schema_snapshot(conn), at_head);
     assert!(drift::check(conn).unwrap().is_empty());
 }
 
 #[test]
-fn down_one_removes_only_revision_two() {
+fn down_one_removes_only_the_latest_revision() {
     let (_db, pool) = fresh("sd_down_one");
     let conn = &mut pool.get().unwrap();
     migrate::down(conn, 1).unwrap();
     assert!(table_exists(conn, "heroes"));
-    assert!(!table_exists(conn, "teams"));
+    assert!(table_exists(conn, "teams"));
     let history = migrate::history(conn).unwrap();
     let states: Vec<_> = history
         .iter()
@@ -396,12 +397,13 @@ fn down_one_removes_only_revision_two() {
         states,
         [
             ("2025-01-01-000001_create_heroes", true),
-            ("2025-01-01-000002_teams_and_hero_team", false)
+            ("2025-01-01-000002_teams_and_hero_team", true),
+            ("2025-01-01-000003_hero_types", false)
         ]
     );
-    // The drift check notices that table! expects revision 2.
+    // The drift check notices that table! expects revision 3's five columns.
     let drift = drift::check(conn).unwrap();
-    assert_eq!(drift.len(), 4, "{drift:?}");
+    assert_eq!(drift.len(), 5, "{drift:?}");
     assert!(
         drift
             .iter()
@@ -414,10 +416,7 @@ fn redo_reapplies_the_latest_migration() {
     let (_db, pool) = fresh("sd_redo");
     let conn = &mut pool.get().unwrap();
     let before = schema_snapshot(conn);
-    assert_eq!(
-        migrate::redo(conn).unwrap(),
-        "2025-01-01-000002_teams_and_hero_team"
-    );
+    assert_eq!(migrate::redo(conn).unwrap(), "2025-01-01-000003_hero_types");
     assert_eq!(schema_snapshot(conn), before);
 }
 
@@ -425,7 +424,7 @@ fn redo_reapplies_the_latest_migration() {
 fn reverting_more_than_is_applied_is_refused_and_reverts_nothing() {
     let (_db, pool) = fresh("sd_down_too_far");
     let conn = &mut pool.get().unwrap();
-    let err = migrate::down(conn, 3).unwrap_err();
+    let err = migrate::down(conn, 4).unwrap_err();
     assert!(matches!(err, Error::Usage(_)), "{err:?}");
     assert!(migrate::history(conn).unwrap().iter().all(|r| r.applied));
 }
@@ -485,6 +484,9 @@ fn the_tour_runs_twice_and_ends_in_the_same_state() {
             "spongebob is now 23",
             "error: hero 'sandy' already exists",
             "\"mr. krabs\" after the rollback -> None",
+            "rank legend -> [\"mermaid man\"]",
+            "by salary -> mermaid man 9999999999.99",
+            "sandy's public_id -> Some(\"sandy\")",
         ],
     );
     assert_eq!(
@@ -505,20 +507,20 @@ fn echo_prints_the_sql_statements() {
 fn the_migrate_commands_go_down_and_back_up() {
     let db = TestDatabase::create("sd_cli_migrate").unwrap();
     let run = |args: &[&str]| stdout_of(binary(&db).args(args));
-    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000002_teams_and_hero_team"));
+    assert!(run(&["migrate", "up"]).contains("applied  2025-01-01-000003_hero_types"));
     assert!(run(&["migrate", "check"]).contains("no drift"));
-    let down = run(&["migrate", "down", "-n", "2"]);
-    assert_eq!(down.lines().count(), 2, "{down}");
+    let down = run(&["migrate", "down", "-n", "3"]);
+    assert_eq!(down.lines().count(), 3, "{down}");
     let mut conn = PgConnection::establish(db.url()).unwrap();
     assert!(!table_exists(&mut conn, "heroes"));
     assert!(!table_exists(&mut conn, "teams"));
     assert_eq!(
         run(&["migrate", "history"]),
-        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\n"
+        "pending  2025-01-01-000001_create_heroes\npending  2025-01-01-000002_teams_and_hero_team\npending  2025-01-01-000003_hero_types\n"
     );
     run(&["migrate", "up"]);
     assert!(table_exists(&mut conn, "teams"));
-    assert!(run(&["migrate", "redo"]).contains("redone   2025-01-01-000002"));
+    assert!(run(&["migrate", "redo"]).contains("redone   2025-01-01-000003"));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! an `up` and a `down`, listed in order in [`Migrator::migrations`]. `seaorm-migrate
 //! migrate generate NAME` adds a new file here and registers it below, as
 //! `alembic revision -m NAME` does. The builder emits the same SQL as the other
-//! crates' migrations (revision 1 and 2 of the reference SQL in the workspace's
+//! crates' migrations (revisions 1 to 3 of the reference SQL in the workspace's
 //! `migrations/`; conformance scenario 9 compares the schemas).
 //!
 //! This crate only knows the migration prelude; the entities live in
@@ -19,6 +19,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20250101_000001_create_heroes;
 mod m20250101_000002_teams_and_hero_team;
+mod m20250101_000003_hero_types;
 
 // ANCHOR: migrator
 /// Every migration, oldest first.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20250101_000001_create_heroes::Migration),
             Box::new(m20250101_000002_teams_and_hero_team::Migration),
+            Box::new(m20250101_000003_hero_types::Migration),
         ]
     }
 }
@@ -46,7 +48,25 @@ pub(crate) enum Heroes {
     AppSrc,
     CreatedAt,
     TeamId,
+    Rank,
+    Powers,
+    Profile,
+    PublicId,
+    Salary,
 }
+
+// ANCHOR: hero_rank_iden
+/// The `hero_rank` enum type and its labels, in order (revision 3): the SQL
+/// names only, so a migration never depends on the entities it predates.
+#[derive(DeriveIden)]
+pub(crate) enum HeroRank {
+    #[sea_orm(iden = "hero_rank")]
+    Enum,
+    Rookie,
+    Veteran,
+    Legend,
+}
+// ANCHOR_END: hero_rank_iden
 
 /// Table and column names, shared by the migrations.
 #[derive(DeriveIden)]

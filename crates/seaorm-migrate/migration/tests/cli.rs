@@ -23,10 +23,10 @@ fn up_status_down_on_a_fresh_database() {
     assert!(up.status.success(), "{up:?}");
     let status = String::from_utf8_lossy(&migration(db.name(), &["status"]).stdout).into_owned();
     assert!(
-        status.contains("Migration 'm20250101_000002_teams_and_hero_team'... Applied"),
+        status.contains("Migration 'm20250101_000003_hero_types'... Applied"),
         "{status}"
     );
-    let down = migration(db.name(), &["down", "-n", "2"]);
+    let down = migration(db.name(), &["down", "-n", "3"]);
     assert!(down.status.success(), "{down:?}");
     let status = String::from_utf8_lossy(&migration(db.name(), &["status"]).stdout).into_owned();
     assert!(

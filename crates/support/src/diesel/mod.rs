@@ -24,6 +24,23 @@ pub fn enable_echo() {
     let _ = set_default_instrumentation(echo);
 }
 
+/// A diesel error with its causes, one after the other: diesel's message
+/// for a value it could not read names only the field ("Error deserializing
+/// field 'rank'"), and the reason (an unknown enum label, say) is its source.
+pub fn describe(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// Reads a unique-name violation from a diesel error: `Some(("hero",
 /// "sandy"))` when an insert hit `heroes_name_key` with the name "sandy",
 /// `None` for any other error.
