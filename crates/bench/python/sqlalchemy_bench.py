@@ -17,14 +17,29 @@ sets: rows_N and join_N on `<db>_sweep`, assoc_* on `<db>_assoc` (100 teams of
 
 import argparse
 import asyncio
+import decimal
+import enum
 import itertools
 import json
 import resource
 import threading
 import time
+import uuid
 from typing import Optional
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Text, create_engine, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Uuid,
+    create_engine,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -61,6 +76,41 @@ class Team(Base):
     name: Mapped[str] = mapped_column(Text)
     headquarters: Mapped[Optional[str]] = mapped_column(Text)
     heroes: Mapped[list[Hero]] = relationship(order_by=Hero.id)
+
+
+class Rank(enum.Enum):
+    rookie = "rookie"
+    veteran = "veteran"
+    legend = "legend"
+
+
+# Revision 3's columns on a mapping of their own, so the other workloads load
+# the seven columns the Rust crates' `Hero` reads, and this one every column
+# of their `TypedHero` (the Rust side: src/workloads.rs, Types1000).
+class TypedBase(DeclarativeBase):
+    pass
+
+
+class TypedHero(TypedBase):
+    __tablename__ = "heroes"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    rank: Mapped[Rank] = mapped_column(Enum(Rank, name="hero_rank"))
+    powers: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    profile: Mapped[Optional[dict]] = mapped_column(JSONB)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    salary: Mapped[Optional[decimal.Decimal]] = mapped_column(Numeric(12, 2))
+
+
+TYPED_POWER = "typed"
+
+
+def typed_query():
+    return (
+        select(TypedHero)
+        .where(TypedHero.powers.contains([TYPED_POWER]))
+        .order_by(TypedHero.id)
+    )
 
 
 TEAMS, PER_TEAM = 100, 10
@@ -137,6 +187,8 @@ def sync_op(engine, workload: str, k: int, prefix: str) -> int:
                 select(Hero).where(Hero.app_src == nth_app_src(k)).order_by(Hero.id)
             ).scalars().all()
             return len(rows)
+        if workload == "types_1000":
+            return len(session.execute(typed_query()).scalars().all())
         if workload == "insert_100":
             session.add_all(new_heroes(prefix, 100))
             session.commit()
@@ -178,6 +230,8 @@ async def async_op(engine, workload: str, k: int, prefix: str) -> int:
                 select(Hero).where(Hero.app_src == nth_app_src(k)).order_by(Hero.id)
             )
             return len(result.scalars().all())
+        if workload == "types_1000":
+            return len((await session.execute(typed_query())).scalars().all())
         if workload == "insert_100":
             session.add_all(new_heroes(prefix, 100))
             await session.commit()
@@ -307,7 +361,16 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="postgresql://user:password@host:port/db")
     parser.add_argument(
         "--workload",
-        choices=["get_by_pk", "by_name", "scalar", "filter_100", "insert_100", "bulk", "stream"]
+        choices=[
+            "get_by_pk",
+            "by_name",
+            "scalar",
+            "filter_100",
+            "insert_100",
+            "types_1000",
+            "bulk",
+            "stream",
+        ]
         + [f"{sweep}_{n}" for sweep in ("rows", "join") for n in (1, 10, 100, 1000, 10000)]
         + ["assoc_lazy", "assoc_selectin", "assoc_joined"],
         required=True,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::contenders::{BenchResult, HERO_COLUMNS};
-use crate::workloads::{Workload, to_csv};
+use crate::contenders::{BenchResult, HERO_COLUMNS, TYPED_COLUMNS};
+use crate::workloads::{TYPED_POWER, Workload, to_csv};
 use heroes_model::NewHero;
 
 /// The pgbench script for `workload` (run with `-M prepared`).
@@ -29,6 +29,9 @@ pub fn pgbench_script(workload: Workload) -> String {
         Workload::Filter100 => format!(
             "\\set a random(0, 99)\nSELECT {HERO_COLUMNS} FROM heroes \
              WHERE app_src = 'bench-' || lpad(:a::text, 2, '0') ORDER BY id;\n"
+        ),
+        Workload::Types1000 => format!(
+            "SELECT {TYPED_COLUMNS} FROM heroes WHERE powers @> ARRAY['{TYPED_POWER}'] ORDER BY id;\n"
         ),
         // pgbench does not run the fast path (`Workload::rust_only`).
         Workload::Insert100 | Workload::Insert100Fast => format!(

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::SinkExt as _;
-use heroes_model::{Hero, NewHero};
+use heroes_model::{Hero, NewHero, Profile, TypedHero};
 use sea_orm::TransactionTrait as _;
 use tokio_postgres::{Client, NoTls, Statement};
 
-use crate::workloads::{Workload, insert_batch, nth_app_src, nth_id, nth_name, to_csv};
+use crate::workloads::{
+    TYPED_POWER, Workload, insert_batch, nth_app_src, nth_id, nth_name, to_csv,
+};
 
 /// An error while measuring, as text (the run stops with it).
 pub type BenchResult<T> = Result<T, String>;
@@ -209,6 +211,9 @@ impl Rust {
                 queries::secret_name_of(&mut conn, &nth_name(k)).map(|s| usize::from(s.is_some()))
             }
             Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k)).map(|v| v.len()),
+            Workload::Types1000 => {
+                sync_diesel::types::with_power(&mut conn, TYPED_POWER).map(|v| v.len())
+            }
             Workload::Insert100 | Workload::Insert100Fast => Ok(0),
         }
         .map_err(text)
@@ -249,6 +254,9 @@ impl Rust {
                     Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k))
                         .await
                         .map(|v| v.len()),
+                    Workload::Types1000 => async_diesel::types::with_power(&mut conn, TYPED_POWER)
+                        .await
+                        .map(|v| v.len()),
                     Workload::Insert100 | Workload::Insert100Fast => Ok(0),
                 }
                 .map_err(text)
@@ -274,6 +282,9 @@ impl Rust {
                     Workload::Filter100 => queries::by_app_src(&mut conn, &nth_app_src(k))
                         .await
                         .map(|v| v.len()),
+                    Workload::Types1000 => sqlx_raw::types::with_power(&mut conn, TYPED_POWER)
+                        .await
+                        .map(|v| v.len()),
                     Workload::Insert100 | Workload::Insert100Fast => Ok(0),
                 }
                 .map_err(text)
@@ -285,6 +296,9 @@ impl Rust {
                     Workload::ByName => queries::by_name(db, &nth_name(k)).await.map(found),
                     Workload::Scalar => queries::secret_name_of(db, &nth_name(k)).await.map(some),
                     Workload::Filter100 => queries::by_app_src(db, &nth_app_src(k))
+                        .await
+                        .map(|v| v.len()),
+                    Workload::Types1000 => seaorm_migrate::types::with_power(db, TYPED_POWER)
                         .await
                         .map(|v| v.len()),
                     Workload::Insert100 | Workload::Insert100Fast => {
@@ -368,6 +382,7 @@ struct Prepared {
     scalar: Statement,
     filter: Statement,
     insert: Statement,
+    typed: Statement,
 }
 
 /// Raw tokio-postgres: `n` connections with their statements prepared once;
@@ -379,6 +394,27 @@ pub struct RawClients {
 
 /// The columns every hero query returns, in `Hero` order (pgbench uses them too).
 pub const HERO_COLUMNS: &str = "id, name, secret_name, age, app_src, created_at, team_id";
+
+/// The columns of `TypedHero`, in its order (pgbench uses them too).
+pub const TYPED_COLUMNS: &str = "id, name, rank, powers, profile, public_id, salary";
+
+/// A `TypedHero` from a row of [`TYPED_COLUMNS`] with the rank read as text
+/// (`rank::text`, as SeaORM reads it): every column decoded, the profile
+/// through serde as the crates do. `None` when the rank or the profile does
+/// not read.
+fn typed_hero_of(row: &tokio_postgres::Row) -> Option<TypedHero> {
+    let rank: &str = row.get(2);
+    let profile: Option<tokio_postgres::types::Json<Profile>> = row.get(4);
+    Some(TypedHero {
+        id: row.get(0),
+        name: row.get(1),
+        rank: rank.parse().ok()?,
+        powers: row.get(3),
+        profile: profile.map(|p| p.0),
+        public_id: row.get(5),
+        salary: row.get(6),
+    })
+}
 
 pub(crate) fn hero_of(row: &tokio_postgres::Row) -> Hero {
     Hero {
@@ -417,6 +453,13 @@ impl RawClients {
                     .prepare(&format!(
                         "SELECT {HERO_COLUMNS} FROM heroes WHERE app_src = $1 ORDER BY id"
                     ))
+                    .await
+                    .map_err(text)?,
+                typed: client
+                    .prepare(
+                        "SELECT id, name, rank::text, powers, profile, public_id, salary \
+                           FROM heroes WHERE powers @> ARRAY[$1] ORDER BY id",
+                    )
                     .await
                     .map_err(text)?,
                 insert: client
@@ -465,6 +508,16 @@ impl RawClients {
                     .await
                     .map_err(text)?;
                 Ok(rows.iter().map(hero_of).count())
+            }
+            Workload::Types1000 => {
+                let rows = client
+                    .query(&st.typed, &[&TYPED_POWER])
+                    .await
+                    .map_err(text)?;
+                let heroes: Option<Vec<TypedHero>> = rows.iter().map(typed_hero_of).collect();
+                heroes
+                    .map(|h| h.len())
+                    .ok_or_else(|| "a typed hero did not decode".to_owned())
             }
             Workload::Insert100 | Workload::Insert100Fast => {
                 // In a transaction, as every other contender runs it (BEGIN,

@@ -4,7 +4,9 @@
 use tokio_postgres::NoTls;
 
 use crate::contenders::BenchResult;
-use crate::workloads::{BULK_APP_SRC, DATA_ROWS, INSERT_APP_SRC, data_row, to_csv};
+use crate::workloads::{
+    BULK_APP_SRC, DATA_ROWS, INSERT_APP_SRC, TYPED_POWER, TYPED_ROWS, data_row, to_csv,
+};
 
 /// A plain tokio-postgres connection (its I/O task on the current runtime).
 pub(crate) async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
@@ -18,7 +20,8 @@ pub(crate) async fn connect(url: &str) -> BenchResult<tokio_postgres::Client> {
 }
 
 /// Migrates the database at `url` to head and reloads the data set: ids
-/// 1…10,000, names `hero-00001`…, 100 heroes per `app_src`.
+/// 1…10,000, names `hero-00001`…, 100 heroes per `app_src`, the first 1,000
+/// with PostgreSQL's own types set.
 pub async fn prepare(url: &str) -> BenchResult<()> {
     migrate(url).await?;
     reload(url).await
@@ -53,6 +56,22 @@ pub async fn reload(url: &str) -> BenchResult<()> {
         .await
         .map_err(|e| e.to_string())?;
     sink.as_mut().finish().await.map_err(|e| e.to_string())?;
+    // The first 1,000 carry PostgreSQL's own types (`Workload::Types1000`):
+    // every rank, two powers, a profile with a nested number, a salary.
+    client
+        .execute(
+            "UPDATE heroes SET \
+               rank = (ARRAY['rookie', 'veteran', 'legend']::hero_rank[])[id % 3 + 1], \
+               powers = ARRAY[$1, 'power ' || (id % 7)], \
+               profile = jsonb_build_object('catchphrase', 'catchphrase ' || id, \
+                 'weaknesses', jsonb_build_array('weakness ' || (id % 5)), \
+                 'fans', jsonb_build_object('count', id * 1000)), \
+               salary = (id * 1234.56)::numeric(12, 2) \
+             WHERE id <= $2",
+            &[&TYPED_POWER, &i64::try_from(TYPED_ROWS).unwrap_or(1_000)],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     client
         .batch_execute("VACUUM ANALYZE heroes")
         .await

@@ -27,17 +27,22 @@ pub enum Workload {
     /// The same 100 heroes sent as columns: `UNNEST` of arrays, or one JSON
     /// parameter for SeaORM; Rust contenders only.
     Insert100Fast,
+    /// The 1,000 heroes with PostgreSQL's own types set ([`TYPED_POWER`]
+    /// among their powers), every column of the crate's `TypedHero` decoded:
+    /// the enum, `text[]`, `jsonb`, `uuid` and `numeric`.
+    Types1000,
 }
 
 impl Workload {
     /// Every single-operation workload, in report order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::GetByPk,
         Self::ByName,
         Self::Scalar,
         Self::Filter100,
         Self::Insert100,
         Self::Insert100Fast,
+        Self::Types1000,
     ];
 
     /// Whether only the Rust contenders run it (no SQLAlchemy, no pgbench).
@@ -54,6 +59,7 @@ impl Workload {
             Self::Filter100 => "filter_100",
             Self::Insert100 => "insert_100",
             Self::Insert100Fast => "insert_100_fast",
+            Self::Types1000 => "types_1000",
         }
     }
 
@@ -67,6 +73,9 @@ impl Workload {
             Self::Insert100 => "insert 100 heroes in one transaction (`add_all` + `commit`)",
             Self::Insert100Fast => {
                 "insert 100 heroes in one transaction, the columns as arrays (`UNNEST`; SeaORM: one `jsonb_to_recordset` parameter)"
+            }
+            Self::Types1000 => {
+                "1,000 heroes with PostgreSQL's own types, every column decoded (enum, `text[]`, `jsonb`, `uuid`, `numeric`)"
             }
         }
     }
@@ -86,6 +95,13 @@ pub fn nth_name(k: u64) -> String {
 pub fn nth_app_src(k: u64) -> String {
     format!("bench-{:02}", (k * 37) % APP_SRCS)
 }
+
+/// The power the data set gives its first [`TYPED_ROWS`] heroes, with their
+/// other revision 3 columns: what [`Workload::Types1000`] asks for.
+pub const TYPED_POWER: &str = "typed";
+
+/// How many heroes of the data set carry PostgreSQL's own types.
+pub const TYPED_ROWS: u64 = 1_000;
 
 /// The `app_src` of rows written by the insert workload (deleted afterwards).
 pub const INSERT_APP_SRC: &str = "bench-insert";

@@ -50,7 +50,14 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         "SQLAlchemy + psycopg2",
         "SQLAlchemy + asyncpg",
     ];
-    let workloads = ["get_by_pk", "by_name", "scalar", "filter_100", "insert_100"];
+    let workloads = [
+        "get_by_pk",
+        "by_name",
+        "scalar",
+        "filter_100",
+        "insert_100",
+        "types_1000",
+    ];
     let has = |workload: &str, contender: &str, tasks: u64| {
         samples.iter().any(|s| {
             s["workload"] == workload
