@@ -13,7 +13,8 @@
 use diesel_async::{AnsiTransactionManager, TransactionManager};
 use heroes_api::export::Rows;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
+use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
+use uuid::Uuid;
 
 use support::diesel::{Trouble, trouble};
 
@@ -81,17 +82,21 @@ impl HeroStore for Store {
     // ANCHOR_END: unit_of_work
 
     // ANCHOR: get_hero
-    async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(queries::get(&mut tx.0, id).await?)
+    async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<FullHero>> {
+        Ok(full::get(&mut tx.0, id).await?)
     }
     // ANCHOR_END: get_hero
 
-    async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(queries::by_name(&mut tx.0, name).await?)
+    async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<FullHero>> {
+        Ok(full::by_name(&mut tx.0, name).await?)
     }
 
-    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
-        Ok(beyond::search(&mut tx.0, search).await?)
+    async fn hero_by_public_id(tx: &mut Tx, public_id: Uuid) -> StoreResult<Option<FullHero>> {
+        Ok(full::by_public_id(&mut tx.0, public_id).await?)
+    }
+
+    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<FullHero>> {
+        Ok(full::search(&mut tx.0, search).await?)
     }
 
     async fn export_heroes(self, search: HeroSearch, out: Rows) {
@@ -106,12 +111,16 @@ impl HeroStore for Store {
         Ok(queries::count(&mut tx.0).await?)
     }
 
-    async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(queries::add_all(&mut tx.0, &rows).await?)
+    async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<FullHero>> {
+        Ok(full::add_all(&mut tx.0, &rows).await?)
     }
 
-    async fn update_hero(tx: &mut Tx, id: i64, changes: HeroChanges) -> StoreResult<Option<Hero>> {
-        Ok(queries::update(&mut tx.0, id, &changes).await?)
+    async fn update_hero(
+        tx: &mut Tx,
+        id: i64,
+        changes: HeroChanges,
+    ) -> StoreResult<Option<FullHero>> {
+        Ok(full::update(&mut tx.0, id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Tx, id: i64) -> StoreResult<bool> {
@@ -137,10 +146,6 @@ impl HeroStore for Store {
         Ok(queries::team(&mut tx.0, id).await?)
     }
 
-    async fn team_heroes(tx: &mut Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(queries::of_team(&mut tx.0, team_id).await?)
-    }
-
     /// For the session's write hardening (heroes-api's `outcome`): the
     /// transaction's id, and a lost commit's fate.
     async fn sql_value(tx: &mut Tx, expression: String) -> StoreResult<Option<String>> {
@@ -161,6 +166,85 @@ impl HeroStore for Store {
     }
 }
 
+// ANCHOR: full
+/// The API's queries: the lessons' (`queries`, `beyond`) with every column of
+/// the hero selected, revision 3's included. `FullHero::as_select()` embeds
+/// `Hero`'s columns and `TypeColumns`', so it is still one statement.
+mod full {
+    use diesel::prelude::*;
+    use diesel_async::{AsyncPgConnection, RunQueryDsl};
+    use heroes_model::schema::heroes;
+    use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero};
+    use uuid::Uuid;
+
+    use crate::{Result, beyond};
+
+    pub(super) async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<FullHero>> {
+        let query = heroes::table.find(id).select(FullHero::as_select());
+        Ok(query.first(conn).await.optional()?)
+    }
+
+    pub(super) async fn by_name(
+        conn: &mut AsyncPgConnection,
+        name: &str,
+    ) -> Result<Option<FullHero>> {
+        let query = heroes::table.filter(heroes::name.eq(name));
+        Ok(query
+            .select(FullHero::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    pub(super) async fn by_public_id(
+        conn: &mut AsyncPgConnection,
+        public_id: Uuid,
+    ) -> Result<Option<FullHero>> {
+        let query = heroes::table.filter(heroes::public_id.eq(public_id));
+        Ok(query
+            .select(FullHero::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
+    pub(super) async fn search(
+        conn: &mut AsyncPgConnection,
+        search: &HeroSearch,
+    ) -> Result<Vec<FullHero>> {
+        let mut query = beyond::filtered(search).offset(search.offset);
+        if let Some(limit) = search.limit {
+            query = query.limit(limit);
+        }
+        Ok(query.select(FullHero::as_select()).load(conn).await?)
+    }
+
+    pub(super) async fn add_all(
+        conn: &mut AsyncPgConnection,
+        rows: &[NewHero],
+    ) -> Result<Vec<FullHero>> {
+        let insert = diesel::insert_into(heroes::table).values(rows);
+        Ok(insert
+            .returning(FullHero::as_returning())
+            .get_results(conn)
+            .await?)
+    }
+
+    pub(super) async fn update(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        changes: &HeroChanges,
+    ) -> Result<Option<FullHero>> {
+        let update = diesel::update(heroes::table.find(id)).set(changes);
+        Ok(update
+            .returning(FullHero::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?)
+    }
+}
+// ANCHOR_END: full
+
 impl From<Error> for StoreError {
     /// Sorts this crate's errors into what the API answers: a taken name is
     /// 409, a missing team 422, an exhausted pool or a lost connection 503.
@@ -173,7 +257,7 @@ impl From<Error> for StoreError {
             Error::Database(db) => match trouble(&db) {
                 Trouble::MissingReference => Self::NoSuchTeam,
                 Trouble::Unavailable => Self::Unavailable(db.to_string()),
-                Trouble::Other => Self::Internal(db.to_string()),
+                Trouble::Other => Self::Internal(support::diesel::describe(&db)),
             },
             other => Self::Internal(other.to_string()),
         }

@@ -12,7 +12,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, NewHero, NewTeam, Team};
 
 use crate::error::Result;
 
@@ -133,7 +133,8 @@ pub async fn delete_by_name(conn: &mut AsyncPgConnection, name: &str) -> Result<
 }
 // ANCHOR_END: delete_by_name
 
-// What the API needs beyond the study: teams, pages, partial updates.
+// What the API needs beyond the study: teams, deleting by id. (Its queries
+// that read or write a hero with every column are in `api`.)
 
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(conn: &mut AsyncPgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
@@ -142,21 +143,6 @@ pub async fn add_teams(conn: &mut AsyncPgConnection, rows: &[NewTeam]) -> Result
         .returning(Team::as_returning())
         .get_results(conn)
         .await?)
-}
-
-/// Sets the columns `changes` names (diesel's `AsChangeset` skips the
-/// `None`s); `None` when there is no such hero. `changes` must not be empty.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    changes: &HeroChanges,
-) -> Result<Option<Hero>> {
-    Ok(diesel::update(heroes::table.find(id))
-        .set(changes)
-        .returning(Hero::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
 }
 
 /// `await session.delete(hero)` by primary key: whether there was such a hero.
@@ -178,15 +164,4 @@ pub async fn team(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Team>>
         .first(conn)
         .await
         .optional()?)
-}
-
-/// A team's heroes, through the join, in id order.
-pub async fn of_team(conn: &mut AsyncPgConnection, team_id: i64) -> Result<Vec<Hero>> {
-    Ok(heroes::table
-        .inner_join(teams::table)
-        .filter(teams::id.eq(team_id))
-        .order(heroes::id)
-        .select(Hero::as_select())
-        .load(conn)
-        .await?)
 }

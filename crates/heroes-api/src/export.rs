@@ -22,7 +22,7 @@ use heroes_model::Hero;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
-use crate::types::HeroOut;
+use crate::types::HeroBrief;
 use crate::{StoreError, StoreResult};
 
 /// Rows in flight between the store and the response body.
@@ -134,7 +134,8 @@ pub fn body(
             while let Some(row) = next.take() {
                 let line_start = buf.len();
                 let written = row.map_err(|e| e.to_string()).and_then(|hero| {
-                    serde_json::to_writer(&mut buf, &HeroOut::from(hero)).map_err(|e| e.to_string())
+                    serde_json::to_writer(&mut buf, &HeroBrief::from(hero))
+                        .map_err(|e| e.to_string())
                 });
                 match written {
                     Ok(()) => buf.push(b'\n'),

@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | `GET /heroes/{id}` | `await db.get(HeroModel, hero_id)` | [`HeroStore::get_hero`] |
 //! | `GET /heroes/by-name/{name}` | `(await db.execute(select(...).where(...))).scalar_one_or_none()` | [`HeroStore::hero_by_name`] |
+//! | `GET /heroes/by-public-id/{public_id}` | the same, on `public_id` | [`HeroStore::hero_by_public_id`] |
 //! | `GET /heroes` | `select(...)` + a `.where()` per filter given, `.scalars().all()` | [`HeroStore::list_heroes`] |
 //! | `GET /heroes/export` | `await db.stream_scalars(select(...))` | [`HeroStore::export_heroes`] |
 //! | `GET /heroes/count` | `await db.scalar(select(func.count())...)` | [`HeroStore::count_heroes`] |
@@ -19,7 +20,13 @@
 //! | `DELETE /heroes/{id}` | `await db.delete(hero); await db.commit()` | [`HeroStore::delete_hero`] |
 //! | `POST /teams` | `db.add(team); await db.commit()` | [`HeroStore::add_team`] |
 //! | `GET /teams?include=heroes` | `select(TeamModel).options(selectinload(TeamModel.heroes))` | [`HeroStore::teams_with_heroes`] |
-//! | `GET /teams/{id}/heroes` | `select(HeroModel).join(TeamModel)...` | [`HeroStore::team_heroes`] |
+//! | `GET /teams/{id}/heroes` | `select(HeroModel).where(HeroModel.team_id == team_id)` | [`HeroStore::get_team`], [`HeroStore::list_heroes`] |
+//!
+//! A hero is served with every column ([`HeroOut`](crate::types::HeroOut)), PostgreSQL's own types
+//! included: the enum's label, the array, the JSON object, the UUID, and the
+//! salary as a decimal string. The export and a team's nested heroes carry
+//! the study's columns ([`HeroBrief`](crate::types::HeroBrief)). On `POST /heroes`, revision 3's
+//! columns given are set on the new rows in the same transaction.
 
 use std::time::Duration;
 
@@ -39,10 +46,12 @@ use utoipa::OpenApi;
 use crate::export::ExportSlots;
 use crate::problem::PROBLEM_JSON;
 use crate::types::{
-    Count, ExportParams, Health, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH, OneOrMany,
-    TeamIn, TeamOut, TeamsParams, path_id,
+    Count, ExportParams, Health, HeroBrief, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH,
+    OneOrMany, Rank, TeamIn, TeamOut, TeamsParams, path_id,
 };
-use crate::{HeroStore, PoolStatus, Problem, Session};
+use crate::{HeroStore, PoolStatus, Problem, Session, StoreError};
+use heroes_model::HeroSearch;
+use uuid::Uuid;
 
 /// Largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -85,6 +94,10 @@ pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router
         .route("/heroes/count", get(count_heroes::<S>))
         .route("/heroes/export", get(export_heroes::<S>))
         .route("/heroes/by-name/{name}", get(hero_by_name::<S>))
+        .route(
+            "/heroes/by-public-id/{public_id}",
+            get(hero_by_public_id::<S>),
+        )
         .route(
             "/heroes/{id}",
             get(get_hero::<S>)
@@ -130,11 +143,11 @@ pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router
         description = "The study's heroes, served by each example crate: the same contract four ways."
     ),
     paths(
-        get_hero, hero_by_name, list_heroes, export_heroes, count_heroes, create_heroes,
+        get_hero, hero_by_name, hero_by_public_id, list_heroes, export_heroes, count_heroes, create_heroes,
         update_hero, delete_hero, list_teams, create_team, team_heroes, healthz, readyz
     ),
     components(schemas(
-        HeroOut, HeroIn, HeroPatch, TeamIn, TeamOut, Count, Health, PoolStatus, Problem,
+        HeroOut, HeroBrief, Rank, HeroIn, HeroPatch, TeamIn, TeamOut, Count, Health, PoolStatus, Problem,
         OneOrMany<HeroIn>, OneOrMany<HeroOut>
     ))
 )]
@@ -281,6 +294,25 @@ async fn hero_by_name<S: HeroStore>(
     Ok(Json(hero.into()))
 }
 
+/// `select(HeroModel).where(HeroModel.public_id == public_id)`: a hero by the
+/// id it shows the world.
+#[utoipa::path(get, path = "/heroes/by-public-id/{public_id}", tag = "heroes",
+    params(("public_id" = Uuid, Path, description = "The hero's public_id")),
+    responses(
+        (status = 200, description = "The hero", body = HeroOut),
+        (status = 400, description = "Not a UUID", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No hero has that public_id", body = Problem, content_type = PROBLEM_JSON),
+    ))]
+async fn hero_by_public_id<S: HeroStore>(
+    ApiPath(public_id): ApiPath<Uuid>,
+    mut db: Session<S>,
+) -> Result<Json<HeroOut>, Problem> {
+    let hero = S::hero_by_public_id(db.autocommit().await?, public_id).await?;
+    let hero =
+        hero.ok_or_else(|| Problem::not_found(format!("no hero has public_id {public_id}")))?;
+    Ok(Json(hero.into()))
+}
+
 /// `select(HeroModel)` with a `.where()` for each filter given, then
 /// `.order_by()`, `.limit()`, `.offset()` and `scalars().all()`.
 #[utoipa::path(get, path = "/heroes", tag = "heroes",
@@ -288,7 +320,7 @@ async fn hero_by_name<S: HeroStore>(
     responses(
         (status = 200, description = "One page of the matching heroes, in the order asked", body = Vec<HeroOut>),
         (status = 400, description = "A query parameter is not a number, or is unknown", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "A value is out of range, or order_by is not id, name or age", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "A value is out of range, rank is not a rank, or order_by is not id, name or age", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn list_heroes<S: HeroStore>(
     ApiQuery(params): ApiQuery<ListParams>,
@@ -304,7 +336,7 @@ async fn list_heroes<S: HeroStore>(
 #[utoipa::path(get, path = "/heroes/export", tag = "heroes",
     params(ExportParams),
     responses(
-        (status = 200, description = "Every matching hero, one JSON object per line, in id order", body = HeroOut, content_type = "application/x-ndjson"),
+        (status = 200, description = "Every matching hero, one JSON object per line, in id order", body = HeroBrief, content_type = "application/x-ndjson"),
         (status = 400, description = "A query parameter is not a number, or is unknown", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "A value is out of range", body = Problem, content_type = PROBLEM_JSON),
         (status = 503, description = "Too many exports are running, or the database is unavailable", body = Problem, content_type = PROBLEM_JSON),
@@ -372,6 +404,7 @@ async fn create_heroes<S: HeroStore>(
         )));
     }
     let mut rows = Vec::with_capacity(input.len());
+    let mut typed = Vec::with_capacity(input.len());
     for (i, item) in input.into_iter().enumerate() {
         let at = if many {
             format!("[{i}]")
@@ -380,12 +413,24 @@ async fn create_heroes<S: HeroStore>(
         };
         let hero: HeroIn =
             serde_path_to_error::deserialize(item).map_err(|e| shape_error(&at, e))?;
-        let row = hero
+        let (row, types) = hero
             .validate(S::APP_SRC)
             .map_err(|e| Problem::unprocessable(if many { format!("{at}: {e}") } else { e }))?;
         rows.push(row);
+        typed.push(types);
     }
-    let saved = S::add_heroes(db.write().await?, rows).await?;
+    let tx = db.write().await?;
+    let mut saved = S::add_heroes(tx, rows).await?;
+    // Revision 3's columns, where given, in the same transaction: the rows
+    // were inserted with the columns' defaults and are locked until commit.
+    for (hero, types) in saved.iter_mut().zip(typed) {
+        if let Some(types) = types {
+            let updated = S::update_hero(tx, hero.hero.id, types).await?;
+            *hero = updated.ok_or_else(|| {
+                Problem::from(StoreError::Internal("an inserted hero was gone".into()))
+            })?;
+        }
+    }
     db.commit().await?;
     let mut saved: Vec<HeroOut> = saved.into_iter().map(HeroOut::from).collect();
     let body = match (many, saved.pop()) {
@@ -507,7 +552,11 @@ async fn team_heroes<S: HeroStore>(
     if S::get_team(tx, id).await?.is_none() {
         return Err(Problem::not_found(format!("no team has id {id}")));
     }
-    let heroes = S::team_heroes(tx, id).await?;
+    let search = HeroSearch {
+        team_id: Some(id),
+        ..HeroSearch::default()
+    };
+    let heroes = S::list_heroes(tx, &search).await?;
     db.commit().await?;
     Ok(Json(heroes.into_iter().map(HeroOut::from).collect()))
 }

@@ -7,13 +7,16 @@
 //! [`Session`](crate::Session) calls these for every request. The queries
 //! (`get_hero`, `add_heroes`, ...) each run on that connection and call the
 //! crate's own query functions.
-//! Inputs arrive validated; outputs are the model's row types.
+//! Inputs arrive validated; outputs are the model's row types: a hero with
+//! every column ([`FullHero`](heroes_model::FullHero)) where the API shows one, the study's columns
+//! ([`Hero`](heroes_model::Hero)) where it streams or nests them.
 
 use std::future::Future;
 
-use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
+use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::StoreError;
 use crate::export::Rows;
@@ -73,13 +76,20 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
     fn get_hero(
         tx: &mut Self::Tx,
         id: i64,
-    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<FullHero>>> + Send;
 
     /// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
     fn hero_by_name(
         tx: &mut Self::Tx,
         name: &str,
-    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<FullHero>>> + Send;
+
+    /// `select(HeroModel).where(HeroModel.public_id == public_id)`: the hero
+    /// whose `public_id` (a `uuid`, unique) this is.
+    fn hero_by_public_id(
+        tx: &mut Self::Tx,
+        public_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<FullHero>>> + Send;
 
     /// One page of the heroes `search` matches, in its order: a query built
     /// from optional filters (`select(HeroModel)` + a `.where()` per filter
@@ -87,7 +97,7 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
     fn list_heroes(
         tx: &mut Self::Tx,
         search: &HeroSearch,
-    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<FullHero>>> + Send;
 
     /// Sends every hero `search` matches into `out`, in id order, streaming:
     /// rows are read from PostgreSQL as `out` takes them, so memory stays
@@ -114,15 +124,15 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
     fn add_heroes(
         tx: &mut Self::Tx,
         rows: Vec<NewHero>,
-    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<FullHero>>> + Send;
 
-    /// Sets the columns `changes` names; `None` when there is no such hero.
-    /// `changes` is never empty.
+    /// Sets the columns `changes` names (revision 3's included); `None` when
+    /// there is no such hero. `changes` is never empty.
     fn update_hero(
         tx: &mut Self::Tx,
         id: i64,
         changes: HeroChanges,
-    ) -> impl Future<Output = StoreResult<Option<Hero>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<FullHero>>> + Send;
 
     /// `await db.delete(hero)`: whether there was such a hero.
     fn delete_hero(tx: &mut Self::Tx, id: i64) -> impl Future<Output = StoreResult<bool>> + Send;
@@ -146,12 +156,6 @@ pub trait HeroStore: Clone + Send + Sync + 'static {
     fn teams_with_heroes(
         tx: &mut Self::Tx,
     ) -> impl Future<Output = StoreResult<Vec<TeamWithHeroes>>> + Send;
-
-    /// The team's heroes, in id order: `heroes JOIN teams`.
-    fn team_heroes(
-        tx: &mut Self::Tx,
-        team_id: i64,
-    ) -> impl Future<Output = StoreResult<Vec<Hero>>> + Send;
 
     /// The value of one SQL `expression` as text (`SELECT (expression)::text`)
     /// in the transaction. The session asks it for the transaction's id

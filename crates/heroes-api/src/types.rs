@@ -6,9 +6,13 @@
 //! that breaks these rules, so the database is never asked to reject one.
 
 use chrono::{DateTime, Utc};
-use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Order, Team};
+use heroes_model::{
+    FullHero, Hero, HeroChanges, HeroRank, HeroSearch, NewHero, NewTeam, Order, Profile, Team,
+};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::Problem;
 
@@ -16,14 +20,70 @@ use crate::Problem;
 pub const MAX_NAME_CHARS: usize = 200;
 /// Most heroes one `POST /heroes` may carry.
 pub const MAX_BATCH: usize = 1000;
+/// Most powers one hero may have.
+pub const MAX_POWERS: usize = 50;
+/// Most digits of a salary before the decimal point: `numeric(12,2)`.
+pub const SALARY_INTEGER_DIGITS: usize = 10;
+/// Most digits of a salary after the decimal point.
+pub const SALARY_SCALE: usize = 2;
 /// `GET /heroes` page size when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 100;
 /// Largest `limit` of `GET /heroes`.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// A hero as stored: every column of `heroes`.
+/// A hero as stored: every column of `heroes`, revision 3's included.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HeroOut {
+    /// The study's columns.
+    #[serde(flatten)]
+    pub hero: HeroBrief,
+    /// The hero's rank (`rookie` unless set).
+    #[schema(value_type = Rank)]
+    pub rank: HeroRank,
+    /// The hero's powers, in the order given (empty unless set).
+    pub powers: Vec<String>,
+    /// A JSON object: `catchphrase` (a string), `weaknesses` (strings) and
+    /// any other keys, kept as sent; null when the hero has none.
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<Profile>,
+    /// The id to show the world (assigned by the database).
+    pub public_id: Uuid,
+    /// Exact, as a decimal string with two decimals (`"1234567890.12"`), so
+    /// that no JSON parser rounds it; null when unknown.
+    #[schema(value_type = Option<String>, format = "decimal", example = "1234567890.12")]
+    pub salary: Option<String>,
+}
+
+impl From<FullHero> for HeroOut {
+    fn from(FullHero { hero, types }: FullHero) -> Self {
+        Self {
+            hero: hero.into(),
+            rank: types.rank,
+            powers: types.powers,
+            profile: types.profile,
+            public_id: types.public_id,
+            salary: types.salary.map(|s| s.to_string()),
+        }
+    }
+}
+
+/// A hero's rank: PostgreSQL's `hero_rank` enum, in its order. (The OpenAPI
+/// document's name for [`HeroRank`].)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Rank {
+    /// The default.
+    Rookie,
+    /// Between.
+    Veteran,
+    /// The highest.
+    Legend,
+}
+
+/// A hero in brief, the study's columns: what `GET /heroes/export` streams and
+/// `GET /teams?include=heroes` nests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HeroBrief {
     /// Primary key.
     pub id: i64,
     /// Unique; stored exactly as given.
@@ -40,7 +100,7 @@ pub struct HeroOut {
     pub team_id: Option<i64>,
 }
 
-impl From<Hero> for HeroOut {
+impl From<Hero> for HeroBrief {
     fn from(h: Hero) -> Self {
         Self {
             id: h.id,
@@ -69,12 +129,30 @@ pub struct HeroIn {
     /// An existing team's id.
     #[serde(default)]
     pub team_id: Option<i64>,
+    /// `rookie` (the default), `veteran` or `legend`.
+    #[serde(default)]
+    #[schema(value_type = Option<Rank>)]
+    pub rank: Option<HeroRank>,
+    /// Up to 50 strings of up to 200 characters, no NUL (default: none).
+    #[serde(default)]
+    pub powers: Option<Vec<String>>,
+    /// A JSON object (`catchphrase`: a string, `weaknesses`: strings, any
+    /// other key kept as sent), no NUL in any string; or null.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<Profile>,
+    /// A decimal string: up to 10 digits before the point and 2 after, an
+    /// optional leading `-` (`"1234567890.12"`); or null.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = "decimal", example = "1234567890.12")]
+    pub salary: Option<String>,
 }
 
 impl HeroIn {
-    /// Checks the rules and stamps `app_src`.
-    pub fn validate(self, app_src: &str) -> Result<NewHero, String> {
-        Ok(NewHero {
+    /// Checks the rules and stamps `app_src`: the row to insert, and the
+    /// revision 3 columns to set on it when any was given.
+    pub fn validate(self, app_src: &str) -> Result<(NewHero, Option<HeroChanges>), String> {
+        let hero = NewHero {
             name: name("name", self.name)?,
             secret_name: self
                 .secret_name
@@ -83,7 +161,15 @@ impl HeroIn {
             age: self.age.map(age).transpose()?,
             app_src: app_src.to_owned(),
             team_id: self.team_id.map(|id| positive("team_id", id)).transpose()?,
-        })
+        };
+        let types = HeroChanges {
+            rank: self.rank,
+            powers: self.powers.map(powers).transpose()?,
+            profile: self.profile.map(|p| profile(p).map(Some)).transpose()?,
+            salary: self.salary.map(|s| salary(&s).map(Some)).transpose()?,
+            ..HeroChanges::default()
+        };
+        Ok((hero, (!types.is_empty()).then_some(types)))
     }
 }
 
@@ -119,6 +205,22 @@ pub struct HeroPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     pub team_id: Option<Option<i64>>,
+    /// A new rank; cannot be null.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Rank>)]
+    pub rank: Option<Option<HeroRank>>,
+    /// New powers, replacing the old ones (`[]` for none); cannot be null.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub powers: Option<Option<Vec<String>>>,
+    /// A new profile, replacing the old one, or null to clear it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<Option<Profile>>,
+    /// A new salary (a decimal string, as on creation), or null to clear it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = "decimal")]
+    pub salary: Option<Option<String>>,
 }
 
 impl HeroPatch {
@@ -133,6 +235,7 @@ impl HeroPatch {
             v.map(|inner| inner.map(|s| text("secret_name", s)).transpose())
                 .transpose()
         };
+        let not_null = |field: &str| format!("{field} cannot be null; leave it out to keep it");
         Ok(HeroChanges {
             name,
             secret_name: opt(self.secret_name)?,
@@ -140,6 +243,23 @@ impl HeroPatch {
             team_id: self
                 .team_id
                 .map(|t| t.map(|id| positive("team_id", id)).transpose())
+                .transpose()?,
+            rank: self
+                .rank
+                .map(|r| r.ok_or_else(|| not_null("rank")))
+                .transpose()?,
+            powers: match self.powers {
+                None => None,
+                Some(None) => return Err(not_null("powers")),
+                Some(Some(list)) => Some(powers(list)?),
+            },
+            profile: self
+                .profile
+                .map(|p| p.map(profile).transpose())
+                .transpose()?,
+            salary: self
+                .salary
+                .map(|s| s.map(|s| salary(&s)).transpose())
                 .transpose()?,
         })
     }
@@ -164,7 +284,7 @@ pub struct TeamOut {
     /// The team's heroes in id order, with `GET /teams?include=heroes`;
     /// absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heroes: Option<Vec<HeroOut>>,
+    pub heroes: Option<Vec<HeroBrief>>,
 }
 
 impl From<Team> for TeamOut {
@@ -181,7 +301,7 @@ impl From<Team> for TeamOut {
 impl From<(Team, Vec<Hero>)> for TeamOut {
     fn from((team, heroes): (Team, Vec<Hero>)) -> Self {
         Self {
-            heroes: Some(heroes.into_iter().map(HeroOut::from).collect()),
+            heroes: Some(heroes.into_iter().map(HeroBrief::from).collect()),
             ..team.into()
         }
     }
@@ -257,6 +377,11 @@ pub struct ListParams {
     pub max_age: Option<i32>,
     /// Only this team's heroes (an id, 1 or more).
     pub team_id: Option<i64>,
+    /// Only heroes of this rank.
+    #[param(value_type = Option<Rank>)]
+    pub rank: Option<String>,
+    /// Only heroes having this power (an exact string).
+    pub power: Option<String>,
     /// `id` (default), `name` or `age`; a leading `-` sorts largest first.
     /// Ties are broken by id.
     pub order_by: Option<String>,
@@ -315,6 +440,8 @@ impl ListParams {
             order,
             limit: Some(limit),
             offset,
+            rank: self.rank.as_deref().map(rank).transpose()?,
+            power: self.power.map(|p| text("power", p)).transpose()?,
             ..filters.validate()?
         })
     }
@@ -390,6 +517,81 @@ fn age(value: i32) -> Result<i32, String> {
     Ok(value)
 }
 
+/// A rank given as text (a query string): one of `hero_rank`'s labels.
+pub fn rank(label: &str) -> Result<HeroRank, String> {
+    label.parse().map_err(|_| {
+        format!(
+            "rank must be rookie, veteran or legend, got '{}'",
+            label.escape_debug()
+        )
+    })
+}
+
+/// Powers: at most [`MAX_POWERS`], each free [`text`].
+fn powers(list: Vec<String>) -> Result<Vec<String>, String> {
+    if list.len() > MAX_POWERS {
+        return Err(format!(
+            "powers has {} entries; at most {MAX_POWERS} are allowed",
+            list.len()
+        ));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(i, power)| text(&format!("powers[{i}]"), power))
+        .collect()
+}
+
+/// A profile: any JSON object, but no NUL character in any string or key,
+/// which `jsonb` cannot store.
+fn profile(profile: Profile) -> Result<Profile, String> {
+    fn has_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(has_nul),
+            serde_json::Value::Object(map) => {
+                map.iter().any(|(k, v)| k.contains('\0') || has_nul(v))
+            }
+            _ => false,
+        }
+    }
+    let document = serde_json::to_value(&profile).map_err(|e| format!("profile: {e}"))?;
+    if has_nul(&document) {
+        return Err("profile must not contain a NUL character in any string".to_owned());
+    }
+    Ok(profile)
+}
+
+/// A salary: a decimal string with at most [`SALARY_INTEGER_DIGITS`] digits
+/// before the point and [`SALARY_SCALE`] after, and an optional leading `-`:
+/// what `numeric(12,2)` holds without rounding. Read exactly, never through
+/// a float.
+pub fn salary(text: &str) -> Result<Decimal, String> {
+    let bad = || {
+        format!(
+            "salary must be a decimal string with at most {SALARY_INTEGER_DIGITS} digits before the point \
+             and {SALARY_SCALE} after, like \"1234567890.12\"; got \"{}\"",
+            text.escape_debug()
+        )
+    };
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let fraction_ok = if digits.contains('.') {
+        (1..=SALARY_SCALE).contains(&fraction.len())
+    } else {
+        true
+    };
+    if whole.is_empty()
+        || whole.len() > SALARY_INTEGER_DIGITS
+        || !all_digits(whole)
+        || !all_digits(fraction)
+        || !fraction_ok
+    {
+        return Err(bad());
+    }
+    text.parse::<Decimal>().map_err(|_| bad())
+}
+
 /// An id: 1 or more (`BIGSERIAL` starts at 1).
 pub fn positive(field: &str, value: i64) -> Result<i64, String> {
     if value < 1 {
@@ -414,8 +616,12 @@ mod tests {
             secret_name: None,
             age: None,
             team_id: None,
+            rank: None,
+            powers: None,
+            profile: None,
+            salary: None,
         };
-        let ok = hero(" O'Brien \"🦀\" ").validate("x").map(|h| h.name);
+        let ok = hero(" O'Brien \"🦀\" ").validate("x").map(|h| h.0.name);
         assert_eq!(ok, Ok(" O'Brien \"🦀\" ".to_owned()));
         assert!(hero("").validate("x").is_err());
         assert!(hero("   ").validate("x").is_err());
@@ -487,5 +693,74 @@ mod tests {
             ..ExportParams::default()
         };
         assert!(nul.validate().is_err_and(|e| e.contains("name_contains")));
+    }
+
+    #[test]
+    fn a_salary_is_exact_and_fits_numeric_12_2() {
+        let ok = |text: &str| salary(text).map(|d| d.to_string());
+        assert_eq!(ok("1234567890.12"), Ok("1234567890.12".to_owned()));
+        assert_eq!(ok("9999999999.99"), Ok("9999999999.99".to_owned()));
+        assert_eq!(ok("0.10"), Ok("0.10".to_owned()));
+        assert_eq!(ok("-0.01"), Ok("-0.01".to_owned()));
+        assert_eq!(ok("7"), Ok("7".to_owned()));
+        for bad in [
+            "12345678901", // 11 digits before the point
+            "0.125",       // 3 after
+            "1.",
+            ".5",
+            "",
+            "-",
+            "1e3",
+            "+1",
+            " 1",
+            "1,5",
+            "NaN",
+            "٣",
+        ] {
+            let err = salary(bad).err().unwrap_or_default();
+            assert!(err.contains("salary"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn typed_fields_are_checked_and_name_the_field() {
+        let body = |json: &str| {
+            serde_json::from_str::<HeroIn>(json)
+                .map_err(|e| e.to_string())
+                .and_then(|h| h.validate("x").map(|(_, types)| types))
+        };
+        let types = body(r#"{"name": "a", "rank": "legend", "powers": ["x"], "salary": "1.50"}"#);
+        let types = types.ok().flatten().unwrap_or_default();
+        assert_eq!(types.rank, Some(HeroRank::Legend));
+        assert_eq!(types.powers, Some(vec!["x".to_owned()]));
+        assert_eq!(types.salary, Some(Some(Decimal::new(150, 2))));
+        assert_eq!(body(r#"{"name": "a"}"#), Ok(None));
+        let err = |json: &str| body(json).err().unwrap_or_default();
+        assert!(err(r#"{"name": "a", "rank": "mythic"}"#).contains("legend"));
+        assert!(err(r#"{"name": "a", "powers": "x"}"#).contains("sequence"));
+        assert!(err(r#"{"name": "a", "powers": [1]}"#).contains("string"));
+        assert!(err(r#"{"name": "a", "powers": ["a\u0000"]}"#).contains("powers[0]"));
+        assert!(err(r#"{"name": "a", "salary": 1.5}"#).contains("string"));
+        assert!(err(r#"{"name": "a", "salary": "0.125"}"#).contains("salary"));
+        assert!(err(r#"{"name": "a", "profile": {"k": "\u0000"}}"#).contains("NUL"));
+        let not_an_object = body(r#"{"name": "a", "profile": []}"#);
+        assert!(not_an_object.is_err(), "{not_an_object:?}");
+        assert!(rank("mythic").is_err_and(|e| e.contains("rookie, veteran or legend")));
+        let patch: HeroPatch = serde_json::from_str(r#"{"rank": null}"#).unwrap_or_default();
+        assert!(
+            patch
+                .validate()
+                .is_err_and(|e| e.contains("rank cannot be null"))
+        );
+        let patch: HeroPatch = serde_json::from_str(r#"{"salary": null}"#).unwrap_or_default();
+        assert_eq!(patch.validate().map(|c| c.salary), Ok(Some(None)));
+    }
+
+    #[test]
+    fn the_documented_ranks_are_the_enum_labels() {
+        let documented = [Rank::Rookie, Rank::Veteran, Rank::Legend]
+            .map(|r| serde_json::to_value(r).unwrap_or_default());
+        let labels = HeroRank::ALL.map(|r| serde_json::Value::from(r.as_str()));
+        assert_eq!(documented, labels);
     }
 }

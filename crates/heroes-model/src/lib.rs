@@ -32,7 +32,7 @@ pub mod drift;
 /// PostgreSQL's own types: the rank enum, the profile document, and the hero
 /// that carries them with its powers, public id and salary (revision 3).
 pub mod types;
-pub use types::{HeroRank, HeroTypes, Profile, TypedHero, UnknownRank};
+pub use types::{FullHero, HeroRank, HeroTypes, Profile, TypeColumns, TypedHero, UnknownRank};
 
 /// A search's optional filters, order and page ([`HeroSearch`]).
 pub mod search;
@@ -174,6 +174,14 @@ pub struct HeroChanges {
     pub age: Option<Option<i32>>,
     /// Another team, or `Some(None)` for none.
     pub team_id: Option<Option<i64>>,
+    /// A new rank (revision 3).
+    pub rank: Option<HeroRank>,
+    /// New powers, replacing the old ones.
+    pub powers: Option<Vec<String>>,
+    /// A new profile, replacing the old one, or `Some(None)` to clear it.
+    pub profile: Option<Option<Profile>>,
+    /// A new salary, or `Some(None)` to clear it.
+    pub salary: Option<Option<rust_decimal::Decimal>>,
 }
 
 impl HeroChanges {
@@ -183,6 +191,10 @@ impl HeroChanges {
             && self.secret_name.is_none()
             && self.age.is_none()
             && self.team_id.is_none()
+            && self.rank.is_none()
+            && self.powers.is_none()
+            && self.profile.is_none()
+            && self.salary.is_none()
     }
 }
 

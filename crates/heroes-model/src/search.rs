@@ -17,6 +17,10 @@ pub struct HeroSearch {
     pub team_id: Option<i64>,
     /// Only heroes written by this program.
     pub app_src: Option<String>,
+    /// Only heroes of this rank (revision 3).
+    pub rank: Option<crate::HeroRank>,
+    /// Only heroes having this power among their `powers`.
+    pub power: Option<String>,
     /// The order; ties are broken by id, ascending.
     pub order: Order,
     /// At most this many rows; all of them when `None`.

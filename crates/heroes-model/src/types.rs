@@ -158,6 +158,51 @@ pub struct TypedHero {
 }
 // ANCHOR_END: typed_hero
 
+// ANCHOR: full_hero
+/// Revision 3's columns of a hero as read back, to go beside a [`Hero`](crate::Hero).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Queryable, diesel::Selectable),
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct TypeColumns {
+    /// See [`TypedHero::rank`].
+    pub rank: HeroRank,
+    /// See [`TypedHero::powers`].
+    pub powers: Vec<String>,
+    /// See [`TypedHero::profile`]. sqlx reads the `jsonb` through serde.
+    #[cfg_attr(feature = "sqlx", sqlx(json(nullable)))]
+    pub profile: Option<Profile>,
+    /// See [`TypedHero::public_id`].
+    pub public_id: Uuid,
+    /// See [`TypedHero::salary`].
+    pub salary: Option<Decimal>,
+}
+
+/// Every column of a hero, the study's and revision 3's: what the HTTP API
+/// serves. Diesel selects both halves in one statement (`embed`), sqlx reads
+/// them from one row (`flatten`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::Queryable, diesel::Selectable),
+    diesel(table_name = crate::schema::heroes, check_for_backend(diesel::pg::Pg))
+)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct FullHero {
+    /// The study's columns.
+    #[cfg_attr(feature = "diesel", diesel(embed))]
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub hero: crate::Hero,
+    /// Revision 3's columns.
+    #[cfg_attr(feature = "diesel", diesel(embed))]
+    #[cfg_attr(feature = "sqlx", sqlx(flatten))]
+    pub types: TypeColumns,
+}
+// ANCHOR_END: full_hero
+
 // ANCHOR: hero_types
 /// The revision 3 columns of one hero, to set together (an update).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,6 +356,23 @@ pub fn edge_values() -> Vec<HeroTypes> {
             salary: None,
         },
     ]
+}
+
+#[cfg(feature = "sea-orm")]
+impl From<crate::entity::hero::Model> for FullHero {
+    fn from(m: crate::entity::hero::Model) -> Self {
+        let types = TypeColumns {
+            rank: m.rank,
+            powers: m.powers.clone(),
+            profile: m.profile.clone(),
+            public_id: m.public_id,
+            salary: m.salary,
+        };
+        Self {
+            hero: m.into(),
+            types,
+        }
+    }
 }
 
 #[cfg(feature = "sea-orm")]

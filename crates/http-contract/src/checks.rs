@@ -150,27 +150,44 @@ pub(crate) async fn start<C: Contender>(
     Ok((db, server))
 }
 
-/// The seven columns of `heroes`, no more, no fewer.
+/// The twelve columns of `heroes`, no more, no fewer: how the API serves a
+/// hero.
 pub(crate) fn check_hero_shape(hero: &Value, what: &str) -> Check {
-    let keys: BTreeSet<&str> = hero
+    check_keys(hero, &HERO_KEYS, what)
+}
+
+/// The study's seven columns: how the export streams a hero and a team nests
+/// one.
+pub(crate) fn check_brief_shape(hero: &Value, what: &str) -> Check {
+    check_keys(hero, &HERO_KEYS[..7], what)
+}
+
+const HERO_KEYS: [&str; 12] = [
+    "id",
+    "name",
+    "secret_name",
+    "age",
+    "app_src",
+    "created_at",
+    "team_id",
+    "rank",
+    "powers",
+    "profile",
+    "public_id",
+    "salary",
+];
+
+fn check_keys(hero: &Value, keys: &[&str], what: &str) -> Check {
+    let found: BTreeSet<&str> = hero
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let expected: BTreeSet<&str> = [
-        "id",
-        "name",
-        "secret_name",
-        "age",
-        "app_src",
-        "created_at",
-        "team_id",
-    ]
-    .into();
-    if keys == expected {
+    let expected: BTreeSet<&str> = keys.iter().copied().collect();
+    if found == expected {
         Ok(())
     } else {
         Err(format!(
-            "{what}: a hero has keys {keys:?}, expected {expected:?}"
+            "{what}: a hero has keys {found:?}, expected {expected:?}"
         ))
     }
 }
@@ -1018,6 +1035,7 @@ pub async fn openapi<C: Contender>() -> Check {
         "/heroes",
         "/heroes/{id}",
         "/heroes/by-name/{name}",
+        "/heroes/by-public-id/{public_id}",
         "/heroes/count",
         "/teams",
         "/teams/{id}/heroes",
@@ -1027,6 +1045,36 @@ pub async fn openapi<C: Contender>() -> Check {
     ] {
         if doc["paths"][path].is_null() {
             return Err(format!("the document lacks {path}"));
+        }
+    }
+    // PostgreSQL's own types: the enum's values in order, and the formats.
+    let schemas = &doc["components"]["schemas"];
+    // `HeroOut` is `HeroBrief` and revision 3's columns (`allOf`).
+    let hero = schemas["HeroOut"]["allOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain([&schemas["HeroOut"]])
+        .map(|part| &part["properties"])
+        .find(|properties| !properties["salary"].is_null())
+        .unwrap_or(&Value::Null);
+    let documented = [
+        (
+            &schemas["Rank"]["enum"],
+            json!(["rookie", "veteran", "legend"]),
+        ),
+        (&hero["public_id"]["format"], json!("uuid")),
+        (&hero["salary"]["format"], json!("decimal")),
+        (
+            &schemas["HeroIn"]["properties"]["salary"]["format"],
+            json!("decimal"),
+        ),
+    ];
+    for (found, expected) in documented {
+        if *found != expected {
+            return Err(format!(
+                "the document says {found} where {expected} was expected"
+            ));
         }
     }
     server.stop().await

@@ -17,6 +17,8 @@ pub mod contenders;
 pub mod round_trips;
 /// A proxy that counts the statements a server sends.
 pub mod statements;
+/// PostgreSQL's own types over HTTP: rank, powers, profile, public id, salary.
+pub mod types;
 
 use std::future::Future;
 use std::time::Duration;

@@ -35,7 +35,8 @@ async fn measure(
 
 /// The four reads of `/heroes` send one statement each, outside any
 /// transaction, in one round trip (beside which a pool may ping: sqlx as a
-/// connection comes back, every pool before one that sat idle); `POST
+/// connection comes back, every pool before one that sat idle; and sqlx
+/// looks a user-defined type up once on each connection); `POST
 /// /heroes` still sends `BEGIN` and `COMMIT` around its insert.
 pub async fn reads<C: Contender>() -> Check {
     let db = test_database(&format!("trips_{}", C::NAME.replace('-', "_"))).await?;
@@ -62,7 +63,15 @@ pub async fn reads<C: Contender>() -> Check {
     }
     let mut summary = Vec::new();
     for path in &paths {
-        let (sent, (trips, pings)) = measure(&server, &seen, path).await?;
+        let (mut sent, (trips, pings)) = measure(&server, &seen, path).await?;
+        // sqlx asks `pg_type` about a type it meets for the first time on a
+        // connection (here `hero_rank`, a user-defined enum) and caches the
+        // answer on that connection: once per connection, not per request.
+        let lookups = sent.len();
+        sent.retain(|sql| {
+            !sql.contains("FROM pg_catalog.pg_type") && !sql.contains("JOIN pg_catalog.pg_type")
+        });
+        let lookups = (lookups - sent.len()) as u64;
         let on_tables = sent.iter().filter(|sql| sql.contains("heroes")).count();
         if sent.len() as u64 != REQUESTS || on_tables as u64 != REQUESTS {
             return Err(format!(
@@ -71,15 +80,17 @@ pub async fn reads<C: Contender>() -> Check {
                 sent.len()
             ));
         }
-        if trips != REQUESTS {
+        if trips != REQUESTS + lookups {
             return Err(format!(
-                "{REQUESTS} × GET {path}: {trips} round trips ran statements, expected {REQUESTS}"
+                "{REQUESTS} × GET {path}: {trips} round trips ran statements, expected {REQUESTS} \
+                 (and {lookups} type lookups)"
             ));
         }
         summary.push(format!(
-            "GET {path}: {} statement and {} round trip per request, {pings} pings in {REQUESTS}",
+            "GET {path}: {} statement and {} round trip per request, {pings} pings and \
+             {lookups} type lookups in {REQUESTS}",
             sent.len() as u64 / REQUESTS,
-            trips / REQUESTS
+            (trips - lookups) / REQUESTS
         ));
     }
 

@@ -2,7 +2,7 @@
 //! `src/checks.rs` against every server. A fifth crate is one `contender!` line.
 
 use http_contract::contenders::{AsyncDiesel, SeaOrm, SqlxRaw, SyncDiesel};
-use http_contract::{beyond, checks, round_trips, run};
+use http_contract::{beyond, checks, round_trips, run, types};
 
 macro_rules! contender {
     ($module:ident, $contender:ty) => {
@@ -58,6 +58,18 @@ macro_rules! contender {
                 run(beyond::export_abandoned::<$contender>());
             }
             #[test]
+            fn own_types() {
+                run(types::own_types::<$contender>());
+            }
+            #[test]
+            fn own_types_rejected() {
+                run(types::own_types_rejected::<$contender>());
+            }
+            #[test]
+            fn newer_enum_value() {
+                run(types::newer_enum_value::<$contender>());
+            }
+            #[test]
             fn one_statement_reads() {
                 run(round_trips::reads::<$contender>());
             }
@@ -81,5 +93,5 @@ fn the_openapi_document_is_openapi_3_1() {
     let spec = oas3::from_json(&json).unwrap_or_else(|e| panic!("not OpenAPI 3.1: {e}"));
     assert!(spec.openapi.starts_with("3.1."), "version {}", spec.openapi);
     let operations = spec.operations().count();
-    assert_eq!(operations, 13, "every route and method is documented");
+    assert_eq!(operations, 14, "every route and method is documented");
 }

@@ -13,8 +13,9 @@
 use heroes_api::export::Rows;
 use heroes_api::problem::sqlstate_is_unavailable;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
+use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use sea_orm::{DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbErr, RuntimeErr};
+use uuid::Uuid;
 
 use crate::{APP_SRC, Error, beyond, production, queries};
 
@@ -75,17 +76,24 @@ impl HeroStore for Store {
     // ANCHOR_END: unit_of_work
 
     // ANCHOR: get_hero
-    async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Hero>> {
-        Ok(queries::get(&tx.db(), id).await?)
+    async fn get_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<FullHero>> {
+        Ok(full::get(&tx.db(), id).await?)
     }
     // ANCHOR_END: get_hero
 
-    async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<Hero>> {
-        Ok(queries::by_name(&tx.db(), name).await?)
+    async fn hero_by_name(tx: &mut Self::Tx, name: &str) -> StoreResult<Option<FullHero>> {
+        Ok(full::by_name(&tx.db(), name).await?)
     }
 
-    async fn list_heroes(tx: &mut Self::Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
-        Ok(beyond::search(&tx.db(), search).await?)
+    async fn hero_by_public_id(
+        tx: &mut Self::Tx,
+        public_id: Uuid,
+    ) -> StoreResult<Option<FullHero>> {
+        Ok(full::by_public_id(&tx.db(), public_id).await?)
+    }
+
+    async fn list_heroes(tx: &mut Self::Tx, search: &HeroSearch) -> StoreResult<Vec<FullHero>> {
+        Ok(full::search(&tx.db(), search).await?)
     }
 
     async fn export_heroes(self, search: HeroSearch, out: Rows) {
@@ -104,16 +112,16 @@ impl HeroStore for Store {
         i64::try_from(count).map_err(|e| StoreError::Internal(e.to_string()))
     }
 
-    async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        Ok(queries::add_all(&tx.db(), &rows).await?)
+    async fn add_heroes(tx: &mut Self::Tx, rows: Vec<NewHero>) -> StoreResult<Vec<FullHero>> {
+        Ok(full::add_all(&tx.db(), &rows).await?)
     }
 
     async fn update_hero(
         tx: &mut Self::Tx,
         id: i64,
         changes: HeroChanges,
-    ) -> StoreResult<Option<Hero>> {
-        Ok(queries::update(&tx.db(), id, &changes).await?)
+    ) -> StoreResult<Option<FullHero>> {
+        Ok(full::update(&tx.db(), id, &changes).await?)
     }
 
     async fn delete_hero(tx: &mut Self::Tx, id: i64) -> StoreResult<bool> {
@@ -137,10 +145,6 @@ impl HeroStore for Store {
 
     async fn get_team(tx: &mut Self::Tx, id: i64) -> StoreResult<Option<Team>> {
         Ok(queries::team(&tx.db(), id).await?)
-    }
-
-    async fn team_heroes(tx: &mut Self::Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        Ok(queries::of_team(&tx.db(), team_id).await?)
     }
 
     /// For the session's write hardening (heroes-api's `outcome`): the
@@ -170,6 +174,92 @@ impl HeroStore for Store {
         })
     }
 }
+
+// ANCHOR: full
+/// The API's queries: a hero with every column. SeaORM's `Model` already has
+/// them all (the entity maps the whole table), so these are the lessons'
+/// queries (`queries`, `beyond`) kept as `Model`s, and the partial update
+/// sets revision 3's columns too.
+mod full {
+    use heroes_model::entity::hero;
+    use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero};
+    use sea_orm::{
+        ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    };
+    use uuid::Uuid;
+
+    use crate::{Result, beyond, queries};
+
+    pub(super) async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<FullHero>> {
+        let found = hero::Entity::find_by_id(id).one(db).await?;
+        Ok(found.map(FullHero::from))
+    }
+
+    pub(super) async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<FullHero>> {
+        let query = hero::Entity::find().filter(hero::Column::Name.eq(name));
+        Ok(query.one(db).await?.map(FullHero::from))
+    }
+
+    pub(super) async fn by_public_id(
+        db: &impl ConnectionTrait,
+        public_id: Uuid,
+    ) -> Result<Option<FullHero>> {
+        let query = hero::Entity::find().filter(hero::Column::PublicId.eq(public_id));
+        Ok(query.one(db).await?.map(FullHero::from))
+    }
+
+    pub(super) async fn search(
+        db: &impl ConnectionTrait,
+        search: &HeroSearch,
+    ) -> Result<Vec<FullHero>> {
+        let rows = beyond::filtered(search)
+            .limit(search.limit.and_then(|n| u64::try_from(n).ok()))
+            .offset(u64::try_from(search.offset).ok())
+            .all(db)
+            .await?;
+        Ok(rows.into_iter().map(FullHero::from).collect())
+    }
+
+    pub(super) async fn add_all(
+        db: &impl ConnectionTrait,
+        rows: &[NewHero],
+    ) -> Result<Vec<FullHero>> {
+        let saved = hero::Entity::insert_many(rows.iter().map(queries::active_hero))
+            .exec_with_returning(db)
+            .await?;
+        Ok(saved.into_iter().map(FullHero::from).collect())
+    }
+
+    /// An `ActiveModel` whose untouched fields are `NotSet` updates only the
+    /// others, in one `UPDATE ... RETURNING`.
+    pub(super) async fn update(
+        db: &impl ConnectionTrait,
+        id: i64,
+        changes: &HeroChanges,
+    ) -> Result<Option<FullHero>> {
+        fn set<T: Clone + Into<sea_orm::Value>>(change: Option<&T>) -> ActiveValue<T> {
+            change.map_or(ActiveValue::NotSet, |v| ActiveValue::Set(v.clone()))
+        }
+        let active = hero::ActiveModel {
+            name: set(changes.name.as_ref()),
+            secret_name: set(changes.secret_name.as_ref()),
+            age: set(changes.age.as_ref()),
+            team_id: set(changes.team_id.as_ref()),
+            rank: set(changes.rank.as_ref()),
+            powers: set(changes.powers.as_ref()),
+            profile: set(changes.profile.as_ref()),
+            salary: set(changes.salary.as_ref()),
+            ..Default::default()
+        };
+        let mut updated = hero::Entity::update_many()
+            .set(active)
+            .filter(hero::Column::Id.eq(id))
+            .exec_with_returning(db)
+            .await?;
+        Ok(updated.pop().map(FullHero::from))
+    }
+}
+// ANCHOR_END: full
 
 impl From<Error> for StoreError {
     /// Sorts this crate's errors into what the API answers: a taken name is

@@ -100,6 +100,13 @@ pub fn filtered(search: &HeroSearch) -> Select<hero::Entity> {
                 .app_src
                 .as_deref()
                 .map(|src| hero::Column::AppSrc.eq(src)),
+        )
+        .add_option(search.rank.map(|rank| hero::Column::Rank.eq(rank)))
+        .add_option(
+            search
+                .power
+                .clone()
+                .map(|power| Expr::col(hero::Column::Powers).contains(vec![power])),
         );
     let column = match search.order.by {
         SortKey::Id => hero::Column::Id,

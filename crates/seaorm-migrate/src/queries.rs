@@ -141,7 +141,8 @@ pub async fn delete_by_name(db: &impl ConnectionTrait, name: &str) -> Result<u64
 }
 // ANCHOR_END: delete_by_name
 
-// What the API needs beyond the study: teams, pages, partial updates.
+// What the API needs beyond the study: teams, deleting by id. (Its queries
+// that read or write a hero with every column are in `api`.)
 
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Vec<Team>> {
@@ -153,32 +154,6 @@ pub async fn add_teams(db: &impl ConnectionTrait, rows: &[NewTeam]) -> Result<Ve
     .exec_with_returning(db)
     .await?;
     Ok(saved.into_iter().map(Team::from).collect())
-}
-
-/// Sets the columns `changes` names, in one `UPDATE ... RETURNING`: an
-/// `ActiveModel` whose untouched fields are `NotSet` updates only the
-/// others. `None` when there is no such hero. `changes` must not be empty.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    id: i64,
-    changes: &heroes_model::HeroChanges,
-) -> Result<Option<Hero>> {
-    fn set<T: Clone + Into<sea_orm::Value>>(change: Option<&T>) -> ActiveValue<T> {
-        change.map_or(ActiveValue::NotSet, |v| ActiveValue::Set(v.clone()))
-    }
-    let active = hero::ActiveModel {
-        name: set(changes.name.as_ref()),
-        secret_name: set(changes.secret_name.as_ref()),
-        age: set(changes.age.as_ref()),
-        team_id: set(changes.team_id.as_ref()),
-        ..Default::default()
-    };
-    let mut updated = hero::Entity::update_many()
-        .set(active)
-        .filter(hero::Column::Id.eq(id))
-        .exec_with_returning(db)
-        .await?;
-    Ok(updated.pop().map(Hero::from))
 }
 
 /// `session.delete(hero)` by primary key: whether there was such a hero.
@@ -199,15 +174,4 @@ pub async fn teams(db: &impl ConnectionTrait) -> Result<Vec<Team>> {
 /// One team by primary key.
 pub async fn team(db: &impl ConnectionTrait, id: i64) -> Result<Option<Team>> {
     Ok(team::Entity::find_by_id(id).one(db).await?.map(Team::from))
-}
-
-/// A team's heroes through the relation (`inner_join`), in id order.
-pub async fn of_team(db: &impl ConnectionTrait, team_id: i64) -> Result<Vec<Hero>> {
-    let rows = hero::Entity::find()
-        .inner_join(team::Entity)
-        .filter(team::Column::Id.eq(team_id))
-        .order_by_asc(hero::Column::Id)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(Hero::from).collect())
 }

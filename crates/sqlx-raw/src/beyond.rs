@@ -8,7 +8,7 @@
 //! place this crate gives it up, on purpose.
 
 use futures_util::{Stream, TryStreamExt as _};
-use heroes_model::{Hero, HeroSearch, SortKey, Team, TeamWithHeroes};
+use heroes_model::{Hero, HeroRank, HeroSearch, SortKey, Team, TeamWithHeroes};
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -159,9 +159,16 @@ impl From<HeroJson> for Hero {
 /// ...), so a value is never part of the SQL text. The price: the text is
 /// only known at run time, so `query!`'s compile-time check cannot see it.
 pub async fn search(conn: &mut PgConnection, search: &HeroSearch) -> Result<Vec<Hero>> {
-    let mut sql = QueryBuilder::<Postgres>::new(
-        "SELECT id, name, secret_name, age, app_src, created_at, team_id FROM heroes WHERE true",
-    );
+    let columns = "id, name, secret_name, age, app_src, created_at, team_id";
+    let mut sql = filtered(columns, search);
+    Ok(sql.build_query_as::<Hero>().fetch_all(conn).await?)
+}
+
+/// `SELECT columns FROM heroes` with a condition for each filter given, the
+/// order and the page: the query [`search`] runs (and the API's with more
+/// columns).
+pub fn filtered(columns: &str, search: &HeroSearch) -> QueryBuilder<Postgres> {
+    let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {columns} FROM heroes WHERE true"));
     if let Some(pattern) = search.name_pattern() {
         sql.push(" AND name ILIKE ").push_bind(pattern);
     }
@@ -176,6 +183,12 @@ pub async fn search(conn: &mut PgConnection, search: &HeroSearch) -> Result<Vec<
     }
     if let Some(app_src) = &search.app_src {
         sql.push(" AND app_src = ").push_bind(app_src);
+    }
+    if let Some(rank) = search.rank {
+        sql.push(" AND rank = ").push_bind(rank);
+    }
+    if let Some(power) = &search.power {
+        sql.push(" AND powers @> ARRAY[").push_bind(power).push("]");
     }
     // Column names cannot be parameters: they come from our enum, never
     // from the request's text.
@@ -193,7 +206,7 @@ pub async fn search(conn: &mut PgConnection, search: &HeroSearch) -> Result<Vec<
         sql.push(" LIMIT ").push_bind(limit);
     }
     sql.push(" OFFSET ").push_bind(search.offset);
-    Ok(sql.build_query_as::<Hero>().fetch_all(conn).await?)
+    sql
 }
 // ANCHOR_END: search
 
@@ -216,12 +229,16 @@ pub fn stream<'c>(
             AND ($3::int4 IS NULL OR age <= $3)
             AND ($4::int8 IS NULL OR team_id = $4)
             AND ($5::text IS NULL OR app_src = $5)
+            AND ($6::hero_rank IS NULL OR rank = $6)
+            AND ($7::text IS NULL OR powers @> ARRAY[$7])
           ORDER BY id",
         search.name_pattern(),
         search.min_age,
         search.max_age,
         search.team_id,
         search.app_src.as_deref(),
+        search.rank as Option<HeroRank>,
+        search.power.as_deref(),
     )
     .fetch(conn)
     .map_err(Error::from)

@@ -171,7 +171,8 @@ pub async fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<u64> 
 }
 // ANCHOR_END: delete_by_name
 
-// What the API needs beyond the study: teams, pages, partial updates.
+// What the API needs beyond the study: teams, deleting by id. (Its queries
+// that read or write a hero with every column are in `api`.)
 
 /// Inserts teams, returning them with their ids.
 pub async fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
@@ -186,39 +187,6 @@ pub async fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<
         &headquarters as &[Option<&str>],
     )
     .fetch_all(conn)
-    .await?)
-}
-
-/// Sets the columns `changes` names on hero `id`, in one `UPDATE ...
-/// RETURNING`; `None` when there is no such hero. A nullable column takes a
-/// "set it" flag beside its value, so that NULL can mean "clear it".
-pub async fn update(
-    conn: &mut PgConnection,
-    id: i64,
-    changes: &heroes_model::HeroChanges,
-) -> Result<Option<Hero>> {
-    let (set_secret, secret) = flag(changes.secret_name.as_ref().map(Option::as_deref));
-    let (set_age, age) = flag(changes.age);
-    let (set_team, team) = flag(changes.team_id);
-    Ok(sqlx::query_as!(
-        Hero,
-        "UPDATE heroes SET
-                name        = COALESCE($2, name),
-                secret_name = CASE WHEN $3 THEN $4 ELSE secret_name END,
-                age         = CASE WHEN $5 THEN $6 ELSE age END,
-                team_id     = CASE WHEN $7 THEN $8 ELSE team_id END
-          WHERE id = $1
-         RETURNING id, name, secret_name, age, app_src, created_at, team_id",
-        id,
-        changes.name.as_deref(),
-        set_secret,
-        secret,
-        set_age,
-        age,
-        set_team,
-        team
-    )
-    .fetch_optional(conn)
     .await?)
 }
 
@@ -249,26 +217,4 @@ pub async fn team(conn: &mut PgConnection, id: i64) -> Result<Option<Team>> {
     )
     .fetch_optional(conn)
     .await?)
-}
-
-/// A team's heroes, through the join, in id order.
-pub async fn of_team(conn: &mut PgConnection, team_id: i64) -> Result<Vec<Hero>> {
-    Ok(sqlx::query_as!(
-        Hero,
-        "SELECT h.id, h.name, h.secret_name, h.age, h.app_src, h.created_at, h.team_id
-           FROM heroes h JOIN teams t ON t.id = h.team_id
-          WHERE t.id = $1
-          ORDER BY h.id",
-        team_id
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// `Some(value)` (set it, maybe to NULL) → `(true, value)`; `None` → `(false, NULL)`.
-fn flag<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
-    match change {
-        Some(value) => (true, value),
-        None => (false, None),
-    }
 }

@@ -19,8 +19,9 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use heroes_api::export::Rows;
 use heroes_api::{HeroStore, PoolStatus, StoreError, StoreResult};
-use heroes_model::{Hero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
+use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero, NewTeam, Team, TeamWithHeroes};
 use support::diesel::{Trouble, trouble};
+use uuid::Uuid;
 
 use crate::production::{Pool, PooledConnection};
 use crate::production::{blocking, export};
@@ -134,19 +135,24 @@ impl HeroStore for Store {
     // ANCHOR_END: unit_of_work
 
     // ANCHOR: get_hero
-    async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<Hero>> {
-        tx.run(move |conn| queries::get(conn, id)).await
+    async fn get_hero(tx: &mut Tx, id: i64) -> StoreResult<Option<FullHero>> {
+        tx.run(move |conn| full::get(conn, id)).await
     }
     // ANCHOR_END: get_hero
 
-    async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<Hero>> {
+    async fn hero_by_name(tx: &mut Tx, name: &str) -> StoreResult<Option<FullHero>> {
         let name = name.to_owned();
-        tx.run(move |conn| queries::by_name(conn, &name)).await
+        tx.run(move |conn| full::by_name(conn, &name)).await
     }
 
-    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<Hero>> {
+    async fn hero_by_public_id(tx: &mut Tx, public_id: Uuid) -> StoreResult<Option<FullHero>> {
+        tx.run(move |conn| full::by_public_id(conn, public_id))
+            .await
+    }
+
+    async fn list_heroes(tx: &mut Tx, search: &HeroSearch) -> StoreResult<Vec<FullHero>> {
         let search = search.clone();
-        tx.run(move |conn| beyond::search(conn, &search)).await
+        tx.run(move |conn| full::search(conn, &search)).await
     }
 
     async fn export_heroes(self, search: HeroSearch, out: Rows) {
@@ -161,13 +167,16 @@ impl HeroStore for Store {
         tx.run(queries::count).await
     }
 
-    async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<Hero>> {
-        tx.run(move |conn| queries::add_all(conn, &rows)).await
+    async fn add_heroes(tx: &mut Tx, rows: Vec<NewHero>) -> StoreResult<Vec<FullHero>> {
+        tx.run(move |conn| full::add_all(conn, &rows)).await
     }
 
-    async fn update_hero(tx: &mut Tx, id: i64, changes: HeroChanges) -> StoreResult<Option<Hero>> {
-        tx.run(move |conn| queries::update(conn, id, &changes))
-            .await
+    async fn update_hero(
+        tx: &mut Tx,
+        id: i64,
+        changes: HeroChanges,
+    ) -> StoreResult<Option<FullHero>> {
+        tx.run(move |conn| full::update(conn, id, &changes)).await
     }
 
     async fn delete_hero(tx: &mut Tx, id: i64) -> StoreResult<bool> {
@@ -193,10 +202,6 @@ impl HeroStore for Store {
 
     async fn get_team(tx: &mut Tx, id: i64) -> StoreResult<Option<Team>> {
         tx.run(move |conn| queries::team(conn, id)).await
-    }
-
-    async fn team_heroes(tx: &mut Tx, team_id: i64) -> StoreResult<Vec<Hero>> {
-        tx.run(move |conn| queries::of_team(conn, team_id)).await
     }
 
     /// For the session's write hardening (heroes-api's `outcome`): the
@@ -230,6 +235,65 @@ impl HeroStore for Store {
     }
 }
 
+// ANCHOR: full
+/// The API's queries: the lessons' (`queries`, `beyond`) with every column of
+/// the hero selected, revision 3's included. `FullHero::as_select()` embeds
+/// `Hero`'s columns and `TypeColumns`', so it is still one statement.
+mod full {
+    use diesel::prelude::*;
+    use heroes_model::schema::heroes;
+    use heroes_model::{FullHero, HeroChanges, HeroSearch, NewHero};
+    use uuid::Uuid;
+
+    use crate::{Result, beyond};
+
+    pub(super) fn get(conn: &mut PgConnection, id: i64) -> Result<Option<FullHero>> {
+        let query = heroes::table.find(id).select(FullHero::as_select());
+        Ok(query.first(conn).optional()?)
+    }
+
+    pub(super) fn by_name(conn: &mut PgConnection, name: &str) -> Result<Option<FullHero>> {
+        let query = heroes::table.filter(heroes::name.eq(name));
+        Ok(query.select(FullHero::as_select()).first(conn).optional()?)
+    }
+
+    pub(super) fn by_public_id(
+        conn: &mut PgConnection,
+        public_id: Uuid,
+    ) -> Result<Option<FullHero>> {
+        let query = heroes::table.filter(heroes::public_id.eq(public_id));
+        Ok(query.select(FullHero::as_select()).first(conn).optional()?)
+    }
+
+    pub(super) fn search(conn: &mut PgConnection, search: &HeroSearch) -> Result<Vec<FullHero>> {
+        let mut query = beyond::filtered(search).offset(search.offset);
+        if let Some(limit) = search.limit {
+            query = query.limit(limit);
+        }
+        Ok(query.select(FullHero::as_select()).load(conn)?)
+    }
+
+    pub(super) fn add_all(conn: &mut PgConnection, rows: &[NewHero]) -> Result<Vec<FullHero>> {
+        let insert = diesel::insert_into(heroes::table).values(rows);
+        Ok(insert
+            .returning(FullHero::as_returning())
+            .get_results(conn)?)
+    }
+
+    pub(super) fn update(
+        conn: &mut PgConnection,
+        id: i64,
+        changes: &HeroChanges,
+    ) -> Result<Option<FullHero>> {
+        let update = diesel::update(heroes::table.find(id)).set(changes);
+        Ok(update
+            .returning(FullHero::as_returning())
+            .get_result(conn)
+            .optional()?)
+    }
+}
+// ANCHOR_END: full
+
 impl From<Error> for StoreError {
     /// Sorts this crate's errors into what the API answers: a taken name is
     /// 409, a missing team 422, a pool time-out or a lost connection 503.
@@ -242,7 +306,7 @@ impl From<Error> for StoreError {
             Error::Database(db) => match trouble(&db) {
                 Trouble::MissingReference => Self::NoSuchTeam,
                 Trouble::Unavailable => Self::Unavailable(db.to_string()),
-                Trouble::Other => Self::Internal(db.to_string()),
+                Trouble::Other => Self::Internal(support::diesel::describe(&db)),
             },
             other => Self::Internal(other.to_string()),
         }

@@ -89,6 +89,12 @@ pub fn filtered(search: &HeroSearch) -> heroes::BoxedQuery<'static, Pg> {
     if let Some(app_src) = search.app_src.clone() {
         query = query.filter(heroes::app_src.eq(app_src));
     }
+    if let Some(rank) = search.rank {
+        query = query.filter(heroes::rank.eq(rank));
+    }
+    if let Some(power) = search.power.clone() {
+        query = query.filter(heroes::powers.contains(vec![power]));
+    }
     query = match (search.order.by, search.order.descending) {
         (SortKey::Id, false) => query.order(heroes::id),
         (SortKey::Id, true) => query.order(heroes::id.desc()),

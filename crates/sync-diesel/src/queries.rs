@@ -10,7 +10,7 @@
 
 use diesel::prelude::*;
 use heroes_model::schema::{heroes, teams};
-use heroes_model::{Hero, HeroChanges, NewHero, NewTeam, Team};
+use heroes_model::{Hero, NewHero, NewTeam, Team};
 
 use crate::error::Result;
 
@@ -118,7 +118,8 @@ pub fn delete_by_name(conn: &mut PgConnection, name: &str) -> Result<usize> {
 }
 // ANCHOR_END: delete_by_name
 
-// What the API needs beyond the study: teams, pages, partial updates.
+// What the API needs beyond the study: teams, deleting by id. (Its queries
+// that read or write a hero with every column are in `api`.)
 
 /// Inserts teams, returning them with their ids.
 pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>> {
@@ -126,16 +127,6 @@ pub fn add_teams(conn: &mut PgConnection, rows: &[NewTeam]) -> Result<Vec<Team>>
         .values(rows)
         .returning(Team::as_returning())
         .get_results(conn)?)
-}
-
-/// Sets the columns `changes` names (diesel's `AsChangeset` skips the
-/// `None`s); `None` when there is no such hero. `changes` must not be empty.
-pub fn update(conn: &mut PgConnection, id: i64, changes: &HeroChanges) -> Result<Option<Hero>> {
-    Ok(diesel::update(heroes::table.find(id))
-        .set(changes)
-        .returning(Hero::as_returning())
-        .get_result(conn)
-        .optional()?)
 }
 
 /// `session.delete(hero)` by primary key: whether there was such a hero.
@@ -155,14 +146,4 @@ pub fn team(conn: &mut PgConnection, id: i64) -> Result<Option<Team>> {
         .select(Team::as_select())
         .first(conn)
         .optional()?)
-}
-
-/// A team's heroes, through the join, in id order.
-pub fn of_team(conn: &mut PgConnection, team_id: i64) -> Result<Vec<Hero>> {
-    Ok(heroes::table
-        .inner_join(teams::table)
-        .filter(teams::id.eq(team_id))
-        .order(heroes::id)
-        .select(Hero::as_select())
-        .load(conn)?)
 }
