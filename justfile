@@ -84,6 +84,11 @@ migrate-seaorm *args="status":
 serve crate="sqlx-raw" *args:
     cargo run -q -p {{crate}} -- serve {{args}}
 
+# Fuzz each crate's server against its OpenAPI document with schemathesis
+# (installed into target/ when missing); e.g. `just schemathesis sqlx-raw --max-examples 500`.
+schemathesis *args:
+    scripts/schemathesis.sh {{args}}
+
 # Every test (the README's second command).
 test:
     cargo test --workspace

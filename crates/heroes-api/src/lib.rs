@@ -25,6 +25,8 @@ mod outcome;
 pub mod problem;
 /// The routes, their handlers, the middleware and the OpenAPI document.
 pub mod routes;
+/// What the OpenAPI document says each value may be.
+pub mod schema;
 /// `serve`: the command line options, logging, the listener and graceful shutdown.
 pub mod serve;
 /// The session a request's handler works in (`Depends(get_session)`).

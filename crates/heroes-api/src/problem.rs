@@ -107,7 +107,8 @@ pub enum StoreError {
         /// The name that was already taken.
         name: String,
     },
-    /// A hero's `team_id` names no team (a foreign key violation): 422.
+    /// A hero's `team_id` names no team (a foreign key violation): 409, like
+    /// a taken name, the request conflicts with what the database holds now.
     NoSuchTeam,
     /// The database could not be reached, no connection was free within the
     /// pool's timeout, or the connection was lost: 503 with `Retry-After`.
@@ -141,7 +142,7 @@ impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {
         let status = match &err {
             StoreError::AlreadyExists { .. } => StatusCode::CONFLICT,
-            StoreError::NoSuchTeam => StatusCode::UNPROCESSABLE_ENTITY,
+            StoreError::NoSuchTeam => StatusCode::CONFLICT,
             StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

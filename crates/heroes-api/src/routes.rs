@@ -45,6 +45,10 @@ use utoipa::OpenApi;
 
 use crate::export::ExportSlots;
 use crate::problem::PROBLEM_JSON;
+use crate::schema::{
+    Age, HeroesIn, Id, Include, Json as JsonValue, Limit, Name, Offset, OrderBy, Powers,
+    ProfileDoc, Salary, Text,
+};
 use crate::types::{
     Count, ExportParams, Health, HeroBrief, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH,
     OneOrMany, Rank, TeamIn, TeamOut, TeamsParams, path_id,
@@ -148,7 +152,8 @@ pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router
     ),
     components(schemas(
         HeroOut, HeroBrief, Rank, HeroIn, HeroPatch, TeamIn, TeamOut, Count, Health, PoolStatus, Problem,
-        OneOrMany<HeroIn>, OneOrMany<HeroOut>
+        Name, Text, Powers, Salary, Id, Age, Limit, Offset, OrderBy, Include, JsonValue, ProfileDoc,
+        HeroesIn, OneOrMany<HeroOut>
     ))
 )]
 pub struct ApiDoc;
@@ -193,6 +198,39 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
         })?;
         parse_json(&body).map(ApiJson)
     }
+}
+
+/// [`ApiJson`] for a body that must be one JSON object (a hero's changes, a
+/// team): serde would also read a struct from an array of its fields in
+/// order, which no client means.
+pub struct ApiObject<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiObject<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &St) -> Result<Self, Problem> {
+        let ApiJson(body) = ApiJson::<serde_json::Value>::from_request(req, state).await?;
+        object("", body).map(ApiObject)
+    }
+}
+
+/// Reads `value` as `T` when it is a JSON object; `at` locates it in the body
+/// (`[2]` for the third hero of a batch). Anything else is a 422.
+fn object<T: DeserializeOwned>(at: &str, value: serde_json::Value) -> Result<T, Problem> {
+    if !value.is_object() {
+        let at = if at.is_empty() { "the body" } else { at };
+        return Err(Problem::unprocessable(format!(
+            "{at} must be a JSON object, not {}",
+            match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        )));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| shape_error(at, e))
 }
 
 /// Parses `body` as `T`: syntax errors are 400, shape errors 422 with the path
@@ -258,11 +296,13 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> 
 
 /// `hero = await db.get(HeroModel, hero_id)`.
 #[utoipa::path(get, path = "/heroes/{id}", tag = "heroes",
-    params(("id" = i64, Path, description = "The hero's id (1 or more)")),
+    params(("id" = Id, Path, description = "The hero's id (1 or more)")),
     responses(
         (status = 200, description = "The hero", body = HeroOut),
         (status = 404, description = "No such hero", body = Problem, content_type = PROBLEM_JSON),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The id is not a number, or too large for one", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "The id is below 1", body = Problem, content_type = PROBLEM_JSON),
     ))]
 // ANCHOR: get_hero
 async fn get_hero<S: HeroStore>(
@@ -278,11 +318,12 @@ async fn get_hero<S: HeroStore>(
 
 /// `select(HeroModel).where(HeroModel.name == name)` + `scalar_one_or_none()`.
 #[utoipa::path(get, path = "/heroes/by-name/{name}", tag = "heroes",
-    params(("name" = String, Path, description = "The exact name, percent-encoded")),
+    params(("name" = Text, Path, description = "The exact name, percent-encoded")),
     responses(
         (status = 200, description = "The hero", body = HeroOut),
         (status = 404, description = "No hero has that name", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "The name cannot exist (NUL, too long)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn hero_by_name<S: HeroStore>(
     ApiPath(name): ApiPath<String>,
@@ -302,6 +343,7 @@ async fn hero_by_name<S: HeroStore>(
         (status = 200, description = "The hero", body = HeroOut),
         (status = 400, description = "Not a UUID", body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "No hero has that public_id", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn hero_by_public_id<S: HeroStore>(
     ApiPath(public_id): ApiPath<Uuid>,
@@ -321,6 +363,7 @@ async fn hero_by_public_id<S: HeroStore>(
         (status = 200, description = "One page of the matching heroes, in the order asked", body = Vec<HeroOut>),
         (status = 400, description = "A query parameter is not a number, or is unknown", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "A value is out of range, rank is not a rank, or order_by is not id, name or age", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn list_heroes<S: HeroStore>(
     ApiQuery(params): ApiQuery<ListParams>,
@@ -371,7 +414,10 @@ async fn export_heroes<S: HeroStore>(
 
 /// `await db.scalar(select(func.count()).select_from(HeroModel))`.
 #[utoipa::path(get, path = "/heroes/count", tag = "heroes",
-    responses((status = 200, description = "How many heroes there are", body = Count)))]
+    responses(
+        (status = 200, description = "How many heroes there are", body = Count),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
+    ))]
 async fn count_heroes<S: HeroStore>(mut db: Session<S>) -> Result<Json<Count>, Problem> {
     let count = S::count_heroes(db.autocommit().await?).await?;
     Ok(Json(Count { count }))
@@ -380,12 +426,15 @@ async fn count_heroes<S: HeroStore>(mut db: Session<S>) -> Result<Json<Count>, P
 /// `db.add_all([...])` + `await db.commit()`: one hero or an array, stored all
 /// or nothing.
 #[utoipa::path(post, path = "/heroes", tag = "heroes",
-    request_body(content = OneOrMany<HeroIn>, description = "One hero, or an array of up to 1000"),
+    request_body(content = HeroesIn, description = "One hero, or an array of 1 to 1000"),
     responses(
         (status = 201, description = "The stored heroes, in the shape sent", body = OneOrMany<HeroOut>),
-        (status = 409, description = "A name is taken; nothing was stored", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "A name is taken, or team_id names no team; nothing was stored", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "A field breaks a rule, or team_id names no team", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "A field breaks a rule", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn create_heroes<S: HeroStore>(
     mut db: Session<S>,
@@ -411,8 +460,7 @@ async fn create_heroes<S: HeroStore>(
         } else {
             String::new()
         };
-        let hero: HeroIn =
-            serde_path_to_error::deserialize(item).map_err(|e| shape_error(&at, e))?;
+        let hero: HeroIn = object(&at, item)?;
         let (row, types) = hero
             .validate(S::APP_SRC)
             .map_err(|e| Problem::unprocessable(if many { format!("{at}: {e}") } else { e }))?;
@@ -445,18 +493,22 @@ async fn create_heroes<S: HeroStore>(
 
 /// `hero.age = ...` + `await db.commit()`: sets the fields given.
 #[utoipa::path(patch, path = "/heroes/{id}", tag = "heroes",
-    params(("id" = i64, Path, description = "The hero's id")),
+    params(("id" = Id, Path, description = "The hero's id")),
     request_body = HeroPatch,
     responses(
         (status = 200, description = "The updated hero", body = HeroOut),
         (status = 404, description = "No such hero", body = Problem, content_type = PROBLEM_JSON),
-        (status = 409, description = "The new name is taken", body = Problem, content_type = PROBLEM_JSON),
-        (status = 422, description = "A field breaks a rule", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "The new name is taken, or team_id names no team", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "A field breaks a rule, or the id is below 1", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The body is not valid JSON, or the id is not a number", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn update_hero<S: HeroStore>(
     ApiPath(id): ApiPath<i64>,
     mut db: Session<S>,
-    ApiJson(patch): ApiJson<HeroPatch>,
+    ApiObject(patch): ApiObject<HeroPatch>,
 ) -> Result<Json<HeroOut>, Problem> {
     let id = path_id("id", id)?;
     let changes = patch.validate().map_err(Problem::unprocessable)?;
@@ -473,10 +525,13 @@ async fn update_hero<S: HeroStore>(
 
 /// `await db.delete(hero)` + `await db.commit()`.
 #[utoipa::path(delete, path = "/heroes/{id}", tag = "heroes",
-    params(("id" = i64, Path, description = "The hero's id")),
+    params(("id" = Id, Path, description = "The hero's id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such hero", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The id is not a number, or too large for one", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "The id is below 1", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn delete_hero<S: HeroStore>(
     ApiPath(id): ApiPath<i64>,
@@ -500,6 +555,7 @@ async fn delete_hero<S: HeroStore>(
         (status = 200, description = "Every team in id order, with its heroes if asked", body = Vec<TeamOut>),
         (status = 400, description = "An unknown query parameter", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "include is not 'heroes'", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn list_teams<S: HeroStore>(
     ApiQuery(params): ApiQuery<TeamsParams>,
@@ -525,10 +581,14 @@ async fn list_teams<S: HeroStore>(
         (status = 201, description = "The stored team", body = TeamOut),
         (status = 409, description = "The name is taken", body = Problem, content_type = PROBLEM_JSON),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn create_team<S: HeroStore>(
     mut db: Session<S>,
-    ApiJson(team): ApiJson<TeamIn>,
+    ApiObject(team): ApiObject<TeamIn>,
 ) -> Result<(StatusCode, Json<TeamOut>), Problem> {
     let team = team.validate().map_err(Problem::unprocessable)?;
     let saved = S::add_team(db.write().await?, team).await?;
@@ -538,10 +598,13 @@ async fn create_team<S: HeroStore>(
 
 /// The join: a team's heroes, in id order.
 #[utoipa::path(get, path = "/teams/{id}/heroes", tag = "teams",
-    params(("id" = i64, Path, description = "The team's id")),
+    params(("id" = Id, Path, description = "The team's id")),
     responses(
         (status = 200, description = "The team's heroes", body = Vec<HeroOut>),
         (status = 404, description = "No such team", body = Problem, content_type = PROBLEM_JSON),
+        (status = 400, description = "The id is not a number, or too large for one", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "The id is below 1", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = PROBLEM_JSON),
     ))]
 async fn team_heroes<S: HeroStore>(
     ApiPath(id): ApiPath<i64>,

@@ -15,6 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::Problem;
+use crate::schema::{
+    Age, Id, Include, Limit, Name, Offset, OrderBy, Powers, ProfileDoc, Salary, Text,
+};
 
 /// Longest name (and secret name) accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -41,16 +44,17 @@ pub struct HeroOut {
     #[schema(value_type = Rank)]
     pub rank: HeroRank,
     /// The hero's powers, in the order given (empty unless set).
+    #[schema(value_type = Powers)]
     pub powers: Vec<String>,
     /// A JSON object: `catchphrase` (a string), `weaknesses` (strings) and
     /// any other keys, kept as sent; null when the hero has none.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ProfileDoc>)]
     pub profile: Option<Profile>,
     /// The id to show the world (assigned by the database).
     pub public_id: Uuid,
     /// Exact, as a decimal string with two decimals (`"1234567890.12"`), so
     /// that no JSON parser rounds it; null when unknown.
-    #[schema(value_type = Option<String>, format = "decimal", example = "1234567890.12")]
+    #[schema(value_type = Option<Salary>)]
     pub salary: Option<String>,
 }
 
@@ -119,15 +123,19 @@ impl From<Hero> for HeroBrief {
 #[serde(deny_unknown_fields)]
 pub struct HeroIn {
     /// 1 to 200 characters, not only spaces, no NUL; unique.
+    #[schema(value_type = Name)]
     pub name: String,
     /// Up to 200 characters, no NUL.
     #[serde(default)]
+    #[schema(value_type = Option<Text>)]
     pub secret_name: Option<String>,
     /// 0 or more.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
+    #[schema(value_type = Option<Age>)]
     pub age: Option<i32>,
     /// An existing team's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
+    #[schema(value_type = Option<Id>)]
     pub team_id: Option<i64>,
     /// `rookie` (the default), `veteran` or `legend`.
     #[serde(default)]
@@ -135,16 +143,17 @@ pub struct HeroIn {
     pub rank: Option<HeroRank>,
     /// Up to 50 strings of up to 200 characters, no NUL (default: none).
     #[serde(default)]
+    #[schema(value_type = Option<Powers>)]
     pub powers: Option<Vec<String>>,
     /// A JSON object (`catchphrase`: a string, `weaknesses`: strings, any
     /// other key kept as sent), no NUL in any string; or null.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ProfileDoc>)]
     pub profile: Option<Profile>,
     /// A decimal string: up to 10 digits before the point and 2 after, an
     /// optional leading `-` (`"1234567890.12"`); or null.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = "decimal", example = "1234567890.12")]
+    #[schema(value_type = Option<Salary>)]
     pub salary: Option<String>,
 }
 
@@ -191,35 +200,35 @@ pub enum OneOrMany<T> {
 pub struct HeroPatch {
     /// A new unique name (same rules as on creation); cannot be null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Name)]
     pub name: Option<Option<String>>,
     /// A new secret name, or null to clear it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Text>)]
     pub secret_name: Option<Option<String>>,
     /// A new age, or null to clear it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i32>)]
+    #[serde(default, deserialize_with = "present_whole")]
+    #[schema(value_type = Option<Age>)]
     pub age: Option<Option<i32>>,
     /// Another team, or null for none.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "present_whole")]
+    #[schema(value_type = Option<Id>)]
     pub team_id: Option<Option<i64>>,
     /// A new rank; cannot be null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Rank>)]
+    #[schema(value_type = Rank)]
     pub rank: Option<Option<HeroRank>>,
     /// New powers, replacing the old ones (`[]` for none); cannot be null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Powers)]
     pub powers: Option<Option<Vec<String>>>,
     /// A new profile, replacing the old one, or null to clear it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ProfileDoc>)]
     pub profile: Option<Option<Profile>>,
     /// A new salary (a decimal string, as on creation), or null to clear it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = "decimal")]
+    #[schema(value_type = Option<Salary>)]
     pub salary: Option<Option<String>>,
 }
 
@@ -263,6 +272,61 @@ impl HeroPatch {
                 .transpose()?,
         })
     }
+}
+
+/// An integer as JSON counts one: `25`, and also `25.0` (JSON Schema's
+/// `integer` is any number without a fraction); `25.5` or one out of `T`'s
+/// range is an error.
+fn whole<'de, T: TryFrom<i64>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    use serde::de::Error as _;
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let integer = match (number.as_i64(), number.as_f64()) {
+        (Some(i), _) => Some(i),
+        // In range for i64 and without a fraction: exact as an i64.
+        #[allow(clippy::cast_possible_truncation)]
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
+        _ => None,
+    };
+    integer
+        .and_then(|i| T::try_from(i).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "invalid value: {number}, expected an integer in range"
+            ))
+        })
+}
+
+/// An integer in a query string, as JSON Schema counts one: `25`, and also
+/// `25.0`; anything else, or one out of `T`'s range, is an error (a 400).
+fn query_whole<'de, T: TryFrom<i64>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    use serde::de::Error as _;
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let digits = match text.split_once('.') {
+        Some((whole, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => whole,
+        _ => text.as_str(),
+    };
+    digits
+        .parse::<i64>()
+        .ok()
+        .and_then(|i| T::try_from(i).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "invalid value '{text}', expected an integer in range"
+            ))
+        })
+}
+
+/// [`whole`], telling "absent" from "null" like [`present`].
+fn present_whole<'de, T: TryFrom<i64>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    whole(d).map(Some)
 }
 
 /// Tells "absent" (`None`, via `#[serde(default)]`) from "null" (`Some(None)`).
@@ -314,6 +378,7 @@ impl From<(Team, Vec<Hero>)> for TeamOut {
 pub struct TeamsParams {
     /// `heroes` to nest each team's heroes in it (at most two statements,
     /// whatever the number of teams).
+    #[param(value_type = Option<Include>)]
     pub include: Option<String>,
 }
 
@@ -336,9 +401,11 @@ impl TeamsParams {
 #[serde(deny_unknown_fields)]
 pub struct TeamIn {
     /// Same rules as a hero's name; unique.
+    #[schema(value_type = Name)]
     pub name: String,
     /// Up to 200 characters, no NUL.
     #[serde(default)]
+    #[schema(value_type = Option<Text>)]
     pub headquarters: Option<String>,
 }
 
@@ -368,26 +435,40 @@ pub struct Count {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only heroes written by this program (e.g. `sqlx-raw`).
+    #[param(value_type = Option<Text>)]
     pub app_src: Option<String>,
     /// The name contains this text, ignoring case; `%` and `_` are plain characters.
+    #[param(value_type = Option<Text>)]
     pub name_contains: Option<String>,
     /// Age at least this (0 or more); heroes of unknown age are left out.
+    #[param(value_type = Option<Age>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub min_age: Option<i32>,
-    /// Age at most this (0 or more, not below `min_age`).
+    /// Age at most this (0 or more; below `min_age`, no hero matches).
+    #[param(value_type = Option<Age>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub max_age: Option<i32>,
     /// Only this team's heroes (an id, 1 or more).
+    #[param(value_type = Option<Id>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub team_id: Option<i64>,
     /// Only heroes of this rank.
     #[param(value_type = Option<Rank>)]
     pub rank: Option<String>,
     /// Only heroes having this power (an exact string).
+    #[param(value_type = Option<Text>)]
     pub power: Option<String>,
     /// `id` (default), `name` or `age`; a leading `-` sorts largest first.
     /// Ties are broken by id.
+    #[param(value_type = Option<OrderBy>)]
     pub order_by: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<Limit>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub limit: Option<i64>,
     /// Rows to skip, 0 or more (default 0).
+    #[param(value_type = Option<Offset>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub offset: Option<i64>,
 }
 
@@ -398,14 +479,22 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// As in `GET /heroes`.
+    #[param(value_type = Option<Text>)]
     pub app_src: Option<String>,
     /// As in `GET /heroes`.
+    #[param(value_type = Option<Text>)]
     pub name_contains: Option<String>,
     /// As in `GET /heroes`.
+    #[param(value_type = Option<Age>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub min_age: Option<i32>,
     /// As in `GET /heroes`.
+    #[param(value_type = Option<Age>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub max_age: Option<i32>,
     /// As in `GET /heroes`.
+    #[param(value_type = Option<Id>)]
+    #[serde(default, deserialize_with = "query_whole")]
     pub team_id: Option<i64>,
 }
 
@@ -456,13 +545,6 @@ impl ExportParams {
         };
         let min_age = age_bound("min_age", self.min_age)?;
         let max_age = age_bound("max_age", self.max_age)?;
-        if let (Some(min), Some(max)) = (min_age, max_age)
-            && min > max
-        {
-            return Err(format!(
-                "min_age ({min}) must not be more than max_age ({max})"
-            ));
-        }
         Ok(HeroSearch {
             name_contains: self
                 .name_contains
@@ -666,7 +748,11 @@ mod tests {
         };
         assert!(bad(age(Some(-1), None)).contains("min_age"));
         assert!(bad(age(None, Some(-3))).contains("max_age"));
-        assert!(bad(age(Some(30), Some(20))).contains("min_age (30)"));
+        // min_age above max_age is no error: no hero matches.
+        assert_eq!(
+            age(Some(30), Some(20)).validate().map(|s| s.max_age),
+            Ok(Some(20))
+        );
         assert_eq!(
             age(Some(20), Some(20)).validate().map(|s| s.min_age),
             Ok(Some(20))
@@ -754,6 +840,44 @@ mod tests {
         );
         let patch: HeroPatch = serde_json::from_str(r#"{"salary": null}"#).unwrap_or_default();
         assert_eq!(patch.validate().map(|c| c.salary), Ok(Some(None)));
+    }
+
+    #[test]
+    fn an_integer_may_be_written_with_a_zero_fraction() {
+        let age = |json: &str| {
+            serde_json::from_str::<HeroIn>(&format!(r#"{{"name": "a", "age": {json}}}"#))
+                .map(|h| h.age)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(age("25"), Ok(Some(25)));
+        assert_eq!(age("25.0"), Ok(Some(25)));
+        assert_eq!(age("null"), Ok(None));
+        assert!(age("25.5").is_err());
+        assert!(age("3000000000").is_err());
+        assert!(age(r#""25""#).is_err());
+        let patch: HeroPatch = serde_json::from_str(r#"{"team_id": 7.0}"#).unwrap_or_default();
+        assert_eq!(patch.team_id, Some(Some(7)));
+    }
+
+    #[test]
+    fn a_query_integer_may_have_a_zero_fraction() {
+        let limit = |query: &str| {
+            serde_urlencoded::from_str::<ListParams>(query)
+                .map(|p| p.limit)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(limit("limit=10"), Ok(Some(10)));
+        assert_eq!(limit("limit=10.0"), Ok(Some(10)));
+        assert_eq!(limit(""), Ok(None));
+        for bad in [
+            "limit=10.5",
+            "limit=ten",
+            "limit=",
+            "limit=1e1",
+            "limit=99999999999999999999",
+        ] {
+            assert!(limit(bad).is_err_and(|e| e.contains("integer")), "{bad}");
+        }
     }
 
     #[test]

@@ -204,6 +204,11 @@ pub async fn filters<C: Contender>() -> Check {
             matching(&|h| h.2 == Some(blue)),
         ),
         (vec![("team_id", "999999".into())], vec![]),
+        // A minimum above the maximum is no error: no hero is that old and young.
+        (
+            vec![("min_age", "50".into()), ("max_age", "10".into())],
+            vec![],
+        ),
         (
             vec![
                 ("min_age", "30".into()),
@@ -293,7 +298,6 @@ pub async fn filters<C: Contender>() -> Check {
         ("team_id=x", 400, "team_id"),
         ("colour=red", 400, "colour"),
         ("min_age=-1", 422, "min_age"),
-        ("min_age=50&max_age=10", 422, "min_age"),
         ("team_id=0", 422, "team_id"),
         ("order_by=secret_name", 422, "order_by"),
         ("order_by=--age", 422, "order_by"),

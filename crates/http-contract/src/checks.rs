@@ -420,6 +420,29 @@ pub async fn bad_input<C: Contender>() -> Check {
             "a number for a name",
         ),
         (
+            raw(Method::PATCH, "/heroes/1", json_body, b"[]".to_vec()),
+            422,
+            "must be a JSON object",
+            "an array for a hero's changes",
+        ),
+        (
+            raw(
+                Method::POST,
+                "/teams",
+                json_body,
+                br#"["Treedome"]"#.to_vec(),
+            ),
+            422,
+            "must be a JSON object",
+            "a team as an array of its fields",
+        ),
+        (
+            raw(Method::POST, "/heroes", json_body, br#"[["a"]]"#.to_vec()),
+            422,
+            "[0] must be a JSON object",
+            "a hero as an array of its fields",
+        ),
+        (
             raw(
                 Method::POST,
                 "/heroes",
@@ -764,7 +787,7 @@ pub async fn duplicates<C: Contender>() -> Check {
         &json!([{"name": "d"}, {"name": "e", "team_id": 424242}]),
     )
     .await?
-    .expect_problem(422, "team_id", "a batch naming a missing team")?;
+    .expect_problem(409, "team_id", "a batch naming a missing team")?;
     post(&server, "/teams", &json!({"name": "Treedome"}))
         .await?
         .expect(201, "POST team")?;
@@ -1064,10 +1087,15 @@ pub async fn openapi<C: Contender>() -> Check {
             json!(["rookie", "veteran", "legend"]),
         ),
         (&hero["public_id"]["format"], json!("uuid")),
-        (&hero["salary"]["format"], json!("decimal")),
+        (&schemas["Salary"]["format"], json!("decimal")),
         (
-            &schemas["HeroIn"]["properties"]["salary"]["format"],
-            json!("decimal"),
+            &schemas["Salary"]["pattern"],
+            json!(heroes_api::schema::SALARY),
+        ),
+        (&schemas["Name"]["pattern"], json!(heroes_api::schema::NAME)),
+        (
+            &schemas["Powers"]["maxItems"],
+            json!(heroes_api::types::MAX_POWERS),
         ),
     ];
     for (found, expected) in documented {

@@ -20,7 +20,10 @@ fn typed_hero() -> Value {
         "profile": {
             "catchphrase": "¡Olé! — ñ, ü, 字",
             "weaknesses": ["", "a \"quoted\" one"],
-            "nested": {"ünïcode": "日本語 🌊", "big": 9_007_199_254_740_993_u64, "list": [1, null, true]}
+            "nested": {"ünïcode": "日本語 🌊", "big": 9_007_199_254_740_993_u64, "list": [1, null, true]},
+            // PostgreSQL writes these out in full ("1797693134862315700…0"):
+            // read back, each must be the same double.
+            "doubles": [f64::MAX, -1.797_693_134_862_315_5e308, 5e-324, -2.225_073_858_507_203e-309, 0.1]
         },
         "salary": "9999999999.99"
     })
