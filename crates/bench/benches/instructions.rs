@@ -1,7 +1,8 @@
 //! Client-side instructions per operation, counted by Callgrind through
 //! gungraun: what each crate (and raw tokio-postgres) executes in its own
 //! process to get a hero by primary key, by name, 100 heroes by `app_src`,
-//! and to insert 100 heroes. Unlike a timing, the count does not move with
+//! to insert 100 heroes, and to read the 1,000 heroes with PostgreSQL's own
+//! types (`types_1000`: enum, array, jsonb, uuid, numeric). Unlike a timing, the count does not move with
 //! the machine's load or the round trip's length, so a change in it is a
 //! change in the code.
 //!
@@ -103,6 +104,9 @@ fn filter_100(contender: &str) -> Ready {
 fn insert_100(contender: &str) -> Ready {
     ready(contender, Workload::Insert100)
 }
+fn types_1000(contender: &str) -> Ready {
+    ready(contender, Workload::Types1000)
+}
 
 #[library_benchmark]
 #[bench::sync_diesel(args = ("sync-diesel"), setup = get_by_pk)]
@@ -144,9 +148,19 @@ fn bench_insert_100(ready: Ready) -> Ready {
     run(ready)
 }
 
+#[library_benchmark]
+#[bench::sync_diesel(args = ("sync-diesel"), setup = types_1000)]
+#[bench::async_diesel(args = ("async-diesel"), setup = types_1000)]
+#[bench::sqlx_raw(args = ("sqlx-raw"), setup = types_1000)]
+#[bench::seaorm_migrate(args = ("seaorm-migrate"), setup = types_1000)]
+#[bench::tokio_postgres(args = ("tokio-postgres"), setup = types_1000)]
+fn bench_types_1000(ready: Ready) -> Ready {
+    run(ready)
+}
+
 library_benchmark_group!(
     name = per_operation;
-    benchmarks = bench_get_by_pk, bench_by_name, bench_filter_100, bench_insert_100
+    benchmarks = bench_get_by_pk, bench_by_name, bench_filter_100, bench_insert_100, bench_types_1000
 );
 
 main!(

@@ -24,7 +24,7 @@ pub const TOLERANCE: f64 = 0.05;
 /// One contender's instructions per operation of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstructionSample {
-    /// The workload's identifier (`get_by_pk`, `by_name`, `filter_100`, `insert_100`).
+    /// The workload's identifier (`get_by_pk`, `by_name`, `filter_100`, `insert_100`, `types_1000`).
     pub workload: String,
     /// The contender (`sync-diesel`, …, `tokio-postgres`).
     pub contender: String,

@@ -508,7 +508,13 @@ pub fn instructions_section(md: &mut String, results: &Results) {
         md,
         "What each contender's own process executes per operation, counted by Callgrind through gungraun (`crates/bench/benches/instructions.rs`; `just instructions` counts again and compares): {OPS} operations after {OPS} unmeasured ones, on a current-thread runtime through a pool of one connection, divided by {OPS}. PostgreSQL's work is not in it, nor the wait for the answer. Unlike the timings it does not move with the machine's load or the round trip's length: two runs agree within about 1%.\n"
     );
-    let workloads = ["get_by_pk", "by_name", "filter_100", "insert_100"];
+    let workloads = [
+        "get_by_pk",
+        "by_name",
+        "filter_100",
+        "insert_100",
+        "types_1000",
+    ];
     let find = |workload: &str, contender: &str| {
         counts
             .iter()
@@ -517,7 +523,7 @@ pub fn instructions_section(md: &mut String, results: &Results) {
     };
     let _ = writeln!(
         md,
-        "| contender | get by primary key | by name | 100 rows by app_src | insert 100 |\n|---|---|---|---|---|"
+        "| contender | get by primary key | by name | 100 rows by app_src | insert 100 | 1,000 typed rows |\n|---|---|---|---|---|---|"
     );
     for contender in RUST {
         let cells: Vec<String> = workloads
