@@ -247,7 +247,7 @@ mod full {
 
 impl From<Error> for StoreError {
     /// Sorts this crate's errors into what the API answers: a taken name is
-    /// 409, a missing team 422, an exhausted pool or a lost connection 503.
+    /// 409, a missing team 409 too, an exhausted pool or a lost connection 503.
     fn from(err: Error) -> Self {
         match err {
             Error::AlreadyExists { what, name } => Self::AlreadyExists { what, name },

@@ -10,6 +10,8 @@ Run by `cargo run --release -p bench -- report` (in the venv it creates); by han
         target/bench-venv/bin/uvicorn --app-dir crates/bench/python fastapi_app:app --port 8100
 """
 
+import decimal
+import enum
 import os
 import uuid
 from datetime import datetime
@@ -19,7 +21,19 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Uuid,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -48,6 +62,14 @@ class Base(DeclarativeBase):
     pass
 
 
+class Rank(str, enum.Enum):
+    rookie = "rookie"
+    veteran = "veteran"
+    legend = "legend"
+
+
+# Every column, revision 3's included: the Rust servers serve a hero whole
+# (heroes-api's HeroOut), so this one reads and writes the same.
 class HeroModel(Base):
     __tablename__ = "heroes"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -57,6 +79,11 @@ class HeroModel(Base):
     app_src: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     team_id: Mapped[Optional[int]] = mapped_column(BigInteger, ForeignKey("teams.id"))
+    rank: Mapped[Rank] = mapped_column(Enum(Rank, name="hero_rank"), server_default="rookie")
+    powers: Mapped[List[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    profile: Mapped[Optional[dict]] = mapped_column(JSONB)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, server_default=func.gen_random_uuid())
+    salary: Mapped[Optional[decimal.Decimal]] = mapped_column(Numeric(12, 2))
 
 
 class TeamModel(Base):
@@ -67,7 +94,9 @@ class TeamModel(Base):
     heroes: Mapped[List[HeroModel]] = relationship(order_by=HeroModel.id)
 
 
-class HeroOut(BaseModel):
+class HeroBrief(BaseModel):
+    """The study's seven columns: what the export streams and a team nests."""
+
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
@@ -78,12 +107,29 @@ class HeroOut(BaseModel):
     team_id: Optional[int]
 
 
+class HeroOut(HeroBrief):
+    """A hero whole; pydantic writes the Decimal salary as a string ("0.10")."""
+
+    rank: Rank
+    powers: List[str]
+    profile: Optional[dict]
+    public_id: uuid.UUID
+    salary: Optional[decimal.Decimal]
+
+
+SALARY = r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+
 class HeroIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*\S[^\x00]*$")
     secret_name: Optional[str] = Field(default=None, max_length=200, pattern=r"^[^\x00]*$")
     age: Optional[int] = Field(default=None, ge=0, le=2**31 - 1)
     team_id: Optional[int] = Field(default=None, ge=1)
+    rank: Optional[Rank] = None
+    powers: Optional[List[str]] = Field(default=None, max_length=50)
+    profile: Optional[dict] = None
+    salary: Optional[str] = Field(default=None, pattern=SALARY)
 
 
 class TeamIn(BaseModel):
@@ -100,7 +146,7 @@ class TeamOut(BaseModel):
 
 
 class TeamWithHeroesOut(TeamOut):
-    heroes: List[HeroOut]
+    heroes: List[HeroBrief]
 
 
 app = FastAPI(title="Heroes API (FastAPI + SQLAlchemy baseline)")
@@ -138,6 +184,13 @@ def problem(status: int, title: str, detail: str) -> JSONResponse:
     )
 
 
+def columns(values: dict) -> dict:
+    """A body's values as the columns take them: the salary string as a Decimal."""
+    if values.get("salary") is not None:
+        values = {**values, "salary": decimal.Decimal(values["salary"])}
+    return values
+
+
 @app.exception_handler(RequestValidationError)
 async def invalid(_: Request, exc: RequestValidationError):
     return problem(422, "Unprocessable Entity", str(exc.errors()[:3]))
@@ -146,7 +199,7 @@ async def invalid(_: Request, exc: RequestValidationError):
 @app.exception_handler(IntegrityError)
 async def conflict(_: Request, exc: IntegrityError):
     if "foreign key" in str(exc.orig):
-        return problem(422, "Unprocessable Entity", "team_id names no team")
+        return problem(409, "Conflict", "team_id names no team")
     return problem(409, "Conflict", "a name is already taken; nothing from this request was saved")
 
 
@@ -177,9 +230,16 @@ async def export_heroes():
         async with async_session() as db:
             result = await db.stream_scalars(select(HeroModel).order_by(HeroModel.id).execution_options(yield_per=1000))
             async for hero in result:
-                yield HeroOut.model_validate(hero).model_dump_json() + "\n"
+                yield HeroBrief.model_validate(hero).model_dump_json() + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@app.get("/heroes/by-public-id/{public_id}", response_model=HeroOut)
+async def hero_by_public_id(public_id: uuid.UUID, db: AsyncSession = Depends(get_read_session)):
+    result = await db.execute(select(HeroModel).where(HeroModel.public_id == public_id))
+    hero = result.scalar_one_or_none()
+    return hero if hero else problem(404, "Not Found", f"no hero has public_id {public_id}")
 
 
 @app.get("/heroes/{hero_id}", response_model=HeroOut)
@@ -191,6 +251,8 @@ async def get_hero(hero_id: int, db: AsyncSession = Depends(get_read_session)):
 @app.get("/heroes", response_model=List[HeroOut])
 async def list_heroes(
     app_src: Optional[str] = None,
+    rank: Optional[Rank] = None,
+    power: Optional[str] = None,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
     db: AsyncSession = Depends(get_read_session),
@@ -198,6 +260,10 @@ async def list_heroes(
     stmt = select(HeroModel).order_by(HeroModel.id).limit(limit).offset(offset)
     if app_src is not None:
         stmt = stmt.where(HeroModel.app_src == app_src)
+    if rank is not None:
+        stmt = stmt.where(HeroModel.rank == rank)
+    if power is not None:
+        stmt = stmt.where(HeroModel.powers.contains([power]))
     return (await db.execute(stmt)).scalars().all()
 
 
@@ -206,7 +272,7 @@ async def create_heroes(body: Union[HeroIn, List[HeroIn]], db: AsyncSession = De
     items = body if isinstance(body, list) else [body]
     if not 1 <= len(items) <= 1000:
         return problem(422, "Unprocessable Entity", "send from 1 to 1000 heroes")
-    heroes = [HeroModel(app_src=APP_SRC, **item.model_dump()) for item in items]
+    heroes = [HeroModel(app_src=APP_SRC, **columns(item.model_dump(exclude_none=True))) for item in items]
     db.add_all(heroes)
     await db.commit()
     return heroes if isinstance(body, list) else heroes[0]
@@ -217,7 +283,8 @@ async def update_hero(hero_id: int, changes: dict, db: AsyncSession = Depends(ge
     hero = await db.get(HeroModel, hero_id)
     if hero is None:
         return problem(404, "Not Found", f"no hero has id {hero_id}")
-    for field in ("name", "secret_name", "age", "team_id"):
+    changes = columns(changes)
+    for field in ("name", "secret_name", "age", "team_id", "rank", "powers", "profile", "salary"):
         if field in changes:
             setattr(hero, field, changes[field])
     await db.commit()

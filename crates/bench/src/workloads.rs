@@ -75,7 +75,7 @@ impl Workload {
                 "insert 100 heroes in one transaction, the columns as arrays (`UNNEST`; SeaORM: one `jsonb_to_recordset` parameter)"
             }
             Self::Types1000 => {
-                "1,000 heroes with PostgreSQL's own types, every column decoded (enum, `text[]`, `jsonb`, `uuid`, `numeric`)"
+                "1,000 heroes with PostgreSQL's own types, each read whole as a `TypedHero` (id, name, enum, `text[]`, `jsonb`, `uuid`, `numeric`)"
             }
         }
     }

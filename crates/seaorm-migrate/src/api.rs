@@ -263,7 +263,7 @@ mod full {
 
 impl From<Error> for StoreError {
     /// Sorts this crate's errors into what the API answers: a taken name is
-    /// 409, a missing team 422, no connection in time or a lost one 503.
+    /// 409, a missing team 409 too, no connection in time or a lost one 503.
     fn from(err: Error) -> Self {
         let db_err = match err {
             Error::AlreadyExists { what, name } => return Self::AlreadyExists { what, name },
