@@ -143,10 +143,11 @@ faults *args:
     cargo run --release -q -p bench -- faults {{args}}
 
 # The measured comparison: every crate, raw tokio-postgres, pgbench, psql \copy
-# and SQLAlchemy (psycopg2, asyncpg), plus cold build cost; writes
-# docs/COMPARISON.json, book/src/comparison.md with its charts, and every report
-# block of the READMEs and the book (~25 min; `--quick --out /tmp/c.md --json
-# /tmp/c.json` for a smoke run that leaves them alone).
+# and SQLAlchemy (psycopg2, asyncpg), each server beside the floor and FastAPI,
+# the pool-size sweep, plus cold build cost; writes docs/COMPARISON.json,
+# book/src/comparison.md with its charts, and every report block of the READMEs
+# and the book (about an hour, 15 minutes of it the cold builds; `--quick --out
+# /tmp/c.md --json /tmp/c.json` for a smoke run that leaves them alone).
 report *args: _callgrind-tools
     cargo run --release -q -p bench -- report {{args}}
 
@@ -155,6 +156,13 @@ report *args: _callgrind-tools
 # What isolating one test costs, strategy by strategy.
 testing-cost *args:
     cargo run --release -q -p bench -- testing {{args}}
+
+# How big a pool should be: each server and the floor (axum + tokio-postgres
+# by hand) under 64 connections, and each crate's concurrent get-by-PK at 8
+# and 32 tasks, at pool sizes 1-32; measured alone into docs/COMPARISON.json,
+# then every block rendered again (a release build, then about 12 minutes).
+pools *args:
+    cargo run --release -q -p bench -- pools {{args}}
 
 # Client-side instructions per operation of each crate and raw tokio-postgres,
 # counted by Callgrind (gungraun), compared with docs/COMPARISON.json's: exits

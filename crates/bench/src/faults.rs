@@ -717,17 +717,22 @@ fn pool_size(server: &str) -> u64 {
 /// empty), on a cluster of the run's own that is stopped and deleted at
 /// the end.
 pub fn run(config: FaultsConfig, servers: &[String], tools: Tools) -> BenchResult<FaultsResults> {
-    let chosen: Vec<&str> = SERVERS
+    let known: Vec<&str> = SERVERS
         .iter()
         .copied()
         .filter(|s| *s != http::FASTAPI_AUTOCOMMIT) // the study's server is enough
+        .filter(|s| *s != http::FLOOR) // a benchmark contender, not the API
+        .collect();
+    let chosen: Vec<&str> = known
+        .iter()
+        .copied()
         .filter(|s| servers.is_empty() || servers.iter().any(|w| w == s))
         .collect();
     if chosen.is_empty() {
         return Err(format!(
             "no server named {}; the servers: {}",
             servers.join(", "),
-            SERVERS.join(", ")
+            known.join(", ")
         ));
     }
     let scratch = ScratchCluster::new().map_err(text)?;

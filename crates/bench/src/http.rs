@@ -1,5 +1,6 @@
-//! The application over HTTP: each crate's `serve` and the study's own stack
-//! (FastAPI + SQLAlchemy `AsyncSession` over asyncpg, under uvicorn, from
+//! The application over HTTP: each crate's `serve`, the floor (the same
+//! routes by hand in axum over tokio-postgres, `floor.rs`) and the study's own
+//! stack (FastAPI + SQLAlchemy `AsyncSession` over asyncpg, under uvicorn, from
 //! `python/fastapi_app.py`) under the same load from `wrk`, one server at a
 //! time, interleaved round by round. Load goes only to 127.0.0.1 and every
 //! wrk run is bounded in time (and killed if it overstays).
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::baselines::Tools;
 use crate::contenders::{BenchResult, RUST};
 use crate::dataset;
+pub use crate::floor::FLOOR;
 use crate::results::median;
 
 /// The study's stack, the HTTP section's reference.
@@ -30,8 +32,9 @@ pub const FASTAPI: &str = "FastAPI + SQLAlchemy (asyncpg)";
 /// servers' `db.autocommit()` does.
 pub const FASTAPI_AUTOCOMMIT: &str = "FastAPI + SQLAlchemy (asyncpg, AUTOCOMMIT reads)";
 
-/// The servers measured, in report order.
-pub const SERVERS: [&str; 6] = [
+/// The servers measured, in report order: the floor, the four crates, FastAPI.
+pub const SERVERS: [&str; 7] = [
+    FLOOR,
     RUST[0],
     RUST[1],
     RUST[2],
@@ -43,6 +46,18 @@ pub const SERVERS: [&str; 6] = [
 /// Whether `server` is one of the two FastAPI rows.
 pub fn is_fastapi(server: &str) -> bool {
     server == FASTAPI || server == FASTAPI_AUTOCOMMIT
+}
+
+/// Whether `server` has its schema from the benchmark's migrations rather
+/// than migrating at start (FastAPI, the floor).
+fn migrated_here(server: &str) -> bool {
+    is_fastapi(server) || server == FLOOR
+}
+
+/// Whether `server` answers `workload` (the floor has `GET /heroes/{id}`
+/// and `POST /heroes` only).
+pub fn serves(server: &str, workload: &str) -> bool {
+    server != FLOOR || workload == GET || workload == POST
 }
 
 /// `GET /heroes/{id}`, a random hero of the 10,000.
@@ -158,7 +173,7 @@ pub struct HttpResults {
     pub method: String,
 }
 
-const GET_SCRIPT: &str = r#"-- GET /heroes/{id} over the 10,000 heroes, a different order per thread.
+pub(crate) const GET_SCRIPT: &str = r#"-- GET /heroes/{id} over the 10,000 heroes, a different order per thread.
 local n = 0
 request = function()
   n = n + 1
@@ -243,7 +258,7 @@ pub fn database_name(server: &str) -> String {
 }
 
 /// Starts `server` on a free port of 127.0.0.1 with its database at `url`.
-fn start(server: &str, url: &str, database: &str, tools: &Tools) -> BenchResult<Server> {
+pub(crate) fn start(server: &str, url: &str, database: &str, tools: &Tools) -> BenchResult<Server> {
     start_with(server, url, database, tools, &[])
 }
 
@@ -285,6 +300,11 @@ pub(crate) fn start_with(
         if server == FASTAPI_AUTOCOMMIT {
             c.env("AUTOCOMMIT_READS", "1");
         }
+        c
+    } else if server == FLOOR {
+        let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        c.args(["serve-floor", "--database", database, "--addr", &addr])
+            .env("RUST_LOG", "warn");
         c
     } else {
         // The crate's own command line, run by this binary (`bench
@@ -395,7 +415,7 @@ pub(crate) fn memory_kib(pid: u32, field: &str) -> u64 {
 }
 
 /// One wrk run against `port`; killed if it runs 20 s past its duration.
-fn wrk(
+pub(crate) fn wrk(
     port: u16,
     script: &Path,
     connections: u32,
@@ -506,9 +526,9 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
             let server = SERVERS[(i + round) % SERVERS.len()];
             let database = database_name(server);
             let url = devdb::database_url(&database).map_err(|e| e.to_string())?;
-            if is_fastapi(server) {
-                // FastAPI has no migrations of its own here: the schema comes
-                // from the same migrations as everyone else's.
+            if migrated_here(server) {
+                // FastAPI and the floor have no migrations of their own: the
+                // schema comes from the same migrations as everyone else's.
                 runtime.block_on(dataset::migrate(&url))?;
             }
             eprintln!("http round {}/{}: {server}", round + 1, config.rounds);
@@ -517,6 +537,9 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
             runtime.block_on(dataset::add_teams(&url))?;
             wrk(process.port, &get_script, 64, config.warmup, "warmup")?;
             for (workload, connections) in LOADS {
+                if !serves(server, workload) {
+                    continue;
+                }
                 let script = if workload == POST {
                     &post_script
                 } else if let Some((_, script)) = plain_scripts.iter().find(|(w, _)| *w == workload)
@@ -543,7 +566,7 @@ pub fn run(tools: &Tools, scratch: &Path, config: HttpConfig) -> BenchResult<Htt
     }
     let mut samples = Vec::new();
     for server in SERVERS {
-        for (workload, connections) in LOADS {
+        for (workload, connections) in LOADS.into_iter().filter(|(w, _)| serves(server, w)) {
             let runs: Vec<WrkFigures> = figures
                 .iter()
                 .filter(|(s, w, c, _)| s == server && *w == workload && *c == connections)

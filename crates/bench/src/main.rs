@@ -1,13 +1,14 @@
 //! bench: measures the four example crates, raw tokio-postgres, pgbench,
 //! `psql \copy` and SQLAlchemy (psycopg2, asyncpg) under the same workloads in
-//! one interleaved run, builds each crate cold for its build cost, and writes
+//! one interleaved run, each crate's server beside a hand-written floor and
+//! FastAPI, pool sizes 1 to 32, builds each crate cold for its build cost, and writes
 //! the figures to `docs/COMPARISON.json`, the book's chapter
 //! `book/src/comparison.md` with SVG charts in `book/src/charts/`, and every
 //! report block in the README, the crate READMEs and the book.
 //!
 //! Run with:
 //! ```text
-//! just report                                              # the full run (~15 min)
+//! just report                                              # the full run (about an hour)
 //! cargo run --release -p bench -- report                   # the same
 //! cargo run --release -p bench -- report --no-build-cost   # skip the cold builds
 //! cargo run -p bench -- report --quick --out /tmp/c.md     # smoke run, about a minute
@@ -15,6 +16,7 @@
 //! cargo run --release -p bench -- scale                    # only 500 clients, PgBouncer, the replica (~3 min)
 //! cargo run --release -p bench -- beyond                   # only relations, sweeps, the stream, into the JSON (~5 min)
 //! cargo run --release -p bench -- testing                  # only the cost of isolating one test, into the JSON (~1 min)
+//! cargo run --release -p bench -- pools                    # only the pool-size sweep, into the JSON (~12 min)
 //! just faults                                              # faults under load: docs/FAULTS.md (~25 min)
 //! cargo run -p bench -- faults --render                    # rewrite docs/FAULTS.md from docs/FAULTS.json
 //! ```
@@ -88,6 +90,23 @@ enum Cmd {
     /// section's, then the report rendered again.
     /// `--quick`: five tests per strategy.
     Testing(SectionArgs),
+    /// Only the pool-size sweep (each server and the floor under 64 HTTP
+    /// connections, each crate's concurrent get-by-PK, at pool sizes 1 to
+    /// 32): measured now and put into the figures in place of the sweep's,
+    /// then the report rendered again. `--quick`: pool sizes 1 and 8, briefly.
+    Pools(SectionArgs),
+    /// Serves the HTTP section's floor (`GET /heroes/{id}` and `POST
+    /// /heroes` by hand in axum over tokio-postgres) until SIGTERM; the pool
+    /// size from `POOL_SIZE`.
+    #[command(hide = true)]
+    ServeFloor {
+        /// The database (migrated and loaded by the caller).
+        #[arg(long)]
+        database: String,
+        /// Where to listen.
+        #[arg(long)]
+        addr: std::net::SocketAddr,
+    },
     /// Only the section beyond the study (row-count sweeps, association
     /// loading, a stream of a million rows): measured now and put into the
     /// figures in place of that section's, then the report rendered again.
@@ -225,6 +244,8 @@ fn main() -> ExitCode {
         }
         Cmd::Testing(args) => return section(testing_only, &args),
         Cmd::Beyond(args) => return section(beyond_only, &args),
+        Cmd::Pools(args) => return section(pools_only, &args),
+        Cmd::ServeFloor { database, addr } => return serve_floor(&database, addr),
         Cmd::Faults {
             json,
             out,
@@ -394,6 +415,7 @@ fn run(
     };
     results.http = bench::http::run(&tools, &scratch, http_config)?;
     results.scale = scale(database, quick)?;
+    pool_sweep(&mut results, &tools, url, quick)?;
     results.samples.extend(beyond(database, quick, &tools)?);
     results.testing = testing(database, quick)?;
     // Last of what runs this binary again (`serve-crate`, `stream-one`):
@@ -549,6 +571,57 @@ fn testing_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<
         results.testing_measured = when;
         Ok(())
     })
+}
+
+/// The pool-size sweep into `results` (after the HTTP section, whose
+/// databases it reuses; the in-process runs on `url`).
+fn pool_sweep(results: &mut Results, tools: &Tools, url: &str, quick: bool) -> Result<(), String> {
+    let config = if quick {
+        bench::pools::SweepConfig::quick()
+    } else {
+        bench::pools::SweepConfig::full()
+    };
+    let scratch = workspace().join("target").join("bench");
+    results.pool_sweep = bench::pools::run(tools, &scratch, url, config)?;
+    results.pool_sweep_method = config.method();
+    Ok(())
+}
+
+/// `bench pools`: measures the pool-size sweep alone, puts it into the
+/// figures at `json` in place of the old one, and renders again.
+fn pools_only(json: &Path, out: &Path, database: &str, quick: bool) -> Result<(), String> {
+    update_section(json, out, quick, |results, when| {
+        let scratch = workspace().join("target").join("bench");
+        let tools = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)?;
+        let url = devdb::database_url(database).map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        runtime.block_on(dataset::prepare(&url))?;
+        drop(runtime);
+        pool_sweep(results, &tools, &url, quick)?;
+        results.pool_sweep_measured = when;
+        Ok(())
+    })
+}
+
+/// `bench serve-floor`: the floor server on `addr`, on `database`.
+fn serve_floor(database: &str, addr: std::net::SocketAddr) -> ExitCode {
+    let url = match devdb::database_url(database) {
+        Ok(url) => url,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(devdb::Error::EXIT_CODE);
+        }
+    };
+    let served = tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| runtime.block_on(bench::floor::serve(&url, addr)));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `bench beyond`: measures that section alone, puts its samples into the

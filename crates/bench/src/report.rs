@@ -122,7 +122,10 @@ pub fn bar_chart(path: &Path, title: &str, unit: &str, bars: &[(String, f64)]) -
         // The first bar at the top: bar i sits in segment n - 1 - i.
         let slot = |i: usize| n - 1 - i as u32;
         chart.draw_series(bars.iter().enumerate().map(|(i, (name, value))| {
-            let color = if name == RAW {
+            let floor = name == RAW
+                || name.starts_with(&format!("{RAW}, "))
+                || name.starts_with(crate::floor::FLOOR);
+            let color = if floor {
                 RGBColor(90, 90, 90)
             } else if name.starts_with("SQLAlchemy") {
                 RGBColor(214, 120, 40)
@@ -411,10 +414,17 @@ pub fn render(results: &Results, analysis: &str, draw: &mut Draw<'_>) -> BenchRe
             slow.join("; ")
         );
     }
+    // ANALYSIS.md's part after `<!-- pools -->` explains the pool sweep.
+    let (analysis, pools_analysis) = analysis.split_once(POOLS_MARK).unwrap_or((analysis, ""));
     md.push_str(analysis.trim());
     md.push_str("\n\n");
 
     http_section(&mut md, results, draw)?;
+    pool_section(&mut md, results, draw)?;
+    if !results.pool_sweep.is_empty() && !pools_analysis.trim().is_empty() {
+        md.push_str(pools_analysis.trim());
+        md.push_str("\n\n");
+    }
     scale_section(&mut md, results);
 
     // Setup.
@@ -741,7 +751,7 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
     let _ = writeln!(md, "## The application over HTTP\n");
     let _ = writeln!(
         md,
-        "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`: {}) and the study's own stack, \
+        "Each crate's `serve` (axum, the shared heroes API of `crates/heroes-api`: {}), the floor ({}), and the study's own stack, \
          FastAPI + SQLAlchemy `AsyncSession` over asyncpg under uvicorn (`crates/bench/python/fastapi_app.py`, the same routes; a session begins a transaction on its first statement){}, \
          each on a database of its own holding the 10,000 heroes, the first 1,000 in 100 teams of 10, under load from `wrk` on the same \
          machine (load generator, servers and PostgreSQL share its cores, alike for every server). Pools of 8 connections everywhere; \
@@ -754,6 +764,7 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
         } else {
             "in this run, one transaction per request"
         },
+        FLOOR_TEXT,
         if one_statement_reads(results) {
             ", also measured with its one-statement reads on an AUTOCOMMIT engine (`AUTOCOMMIT_READS=1`)"
         } else {
@@ -775,11 +786,19 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
         };
         let _ = writeln!(md, "### {title}\n");
         let reference = find(workload, FASTAPI, connections).map(|s| s.per_sec);
+        let floor = find(workload, crate::floor::FLOOR, connections).map(|s| s.per_sec);
+        // The floor serves the GETs by id and the POSTs only: no column
+        // for the other loads rather than an empty one.
+        let (floor_head, floor_rule) = if floor.is_some() {
+            (" × floor |", "---|")
+        } else {
+            ("", "")
+        };
         let _ = writeln!(
             md,
-            "| server | requests/s | p50 | p99 | p99 / p50 | × FastAPI + SQLAlchemy | errors | rounds |"
+            "| server | requests/s | p50 | p99 | p99 / p50 |{floor_head} × FastAPI + SQLAlchemy | errors | rounds |"
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "|---|---|---|---|---|{floor_rule}---|---|---|");
         let mut bars = Vec::new();
         for server in SERVERS {
             let Some(s) = find(workload, server, connections) else {
@@ -788,11 +807,15 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
             let rounds: Vec<String> = s.rounds.iter().map(|r| per_sec(*r)).collect();
             let _ = writeln!(
                 md,
-                "| {server} | {} | {} | {} | {:.1} | {} | {} | {} |",
+                "| {server} | {} | {} | {} | {:.1} |{} {} | {} | {} |",
                 per_sec(s.per_sec),
                 micros(s.p50_us),
                 micros(s.p99_us),
                 s.p99_us / s.p50_us.max(1.0),
+                floor.map_or(String::new(), |f| format!(
+                    " {} |",
+                    ratio(s.per_sec, Some(f))
+                )),
                 ratio(s.per_sec, reference),
                 s.errors,
                 rounds.join(" / ")
@@ -815,7 +838,7 @@ fn http_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Benc
     }
     // The goals of the application issue, checked on these figures.
     let _ = writeln!(md, "### Against the goals\n");
-    for server in &SERVERS[..4] {
+    for server in CRATES {
         let (Some(rust), Some(py)) = (find(GET, server, 64), find(GET, FASTAPI, 64)) else {
             continue;
         };
@@ -1169,5 +1192,204 @@ fn beyond_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> Be
         "- the crate's best eager load at least 10× SQLAlchemy's best: {}\n",
         nested.join(", ")
     );
+    Ok(())
+}
+
+/// Where ANALYSIS.md's explanation of the pool sweep begins.
+const POOLS_MARK: &str = "<!-- pools -->";
+
+/// What the HTTP section says the floor is.
+const FLOOR_TEXT: &str = "`axum + tokio-postgres (floor)`: `GET /heroes/{id}` and `POST /heroes` written by hand in axum over tokio-postgres, \
+     TechEmpower's shape, in `crates/bench/src/floor.rs`: a deadpool pool of the same size whose connections prepare their two statements once, \
+     the same twelve-field JSON, the same tower layers (trace, timeout, body limit), one `INSERT … SELECT FROM UNNEST` per POST; \
+     what a crate's server costs beyond it is the library and the shared API code";
+
+/// A sweep row's CPU per request: the client's (or server process's), then PostgreSQL's.
+fn cpu_cell(row: Option<&crate::pools::PoolSweepRow>) -> String {
+    row.and_then(|r| r.cpu_us).map_or("–".to_owned(), |c| {
+        format!("{:.1} µs, {:.1} µs", c.client, c.server)
+    })
+}
+
+/// How big a pool should be: the sweep's tables, charts and goals.
+fn pool_section(md: &mut String, results: &Results, draw: &mut Draw<'_>) -> BenchResult<()> {
+    use crate::floor::FLOOR;
+    use crate::pools::{CONNECTIONS, IN_PROCESS, SERVERS, TASKS, best};
+    let rows = &results.pool_sweep;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sizes: Vec<u32> = rows.iter().map(|r| r.pool_size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let find = |workload: &str, contender: &str, size: u32, connections: u32| {
+        rows.iter().find(|r| {
+            r.workload == workload
+                && r.contender == contender
+                && r.pool_size == size
+                && r.connections == connections
+        })
+    };
+    let http = crate::http::GET;
+    let _ = writeln!(md, "## How big a pool should be\n");
+    let when = if results.pool_sweep_measured.is_empty() {
+        "in the same run as the rest of this report".to_owned()
+    } else {
+        format!(
+            "apart from the rest of this report, on {} by `cargo run --release -p bench -- pools`",
+            results.pool_sweep_measured
+        )
+    };
+    let _ = writeln!(
+        md,
+        "Every server above runs a pool of 8 on two cores. Here each of them and the floor serve `GET /heroes/{{id}}` to {CONNECTIONS} connections at pool sizes {}, \
+         and each crate runs `concurrent_get_by_pk` in process at {} tasks at the same sizes (raw tokio-postgres and async-diesel's pipelined variant: that many connections, no pool, the tasks spread over them and their queries pipelined). \
+         Measured {when}: {}. Each cell: requests or operations per second, then the p99 latency. `crates/bench/src/pools.rs`.\n",
+        sizes
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        TASKS
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" and "),
+        results.pool_sweep_method
+    );
+    let head = sizes
+        .iter()
+        .map(|z| format!("pool {z}"))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let rule = "---|".repeat(sizes.len());
+    let cell = |r: Option<&crate::pools::PoolSweepRow>| {
+        r.map_or("–".to_owned(), |r| {
+            let errors = if r.errors > 0 {
+                format!(", {} errors", r.errors)
+            } else {
+                String::new()
+            };
+            format!("{} / {}{errors}", per_sec(r.per_sec), micros(r.p99_us))
+        })
+    };
+
+    let _ = writeln!(
+        md,
+        "### `GET /heroes/{{id}}`, {CONNECTIONS} connections, by pool size\n\n| server | {head} | best size | best × the floor's best | CPU per request at the best size: server, PostgreSQL |\n|---|{rule}---|---|---|"
+    );
+    let floor_best = best(rows, http, FLOOR, CONNECTIONS).map(|r| r.per_sec);
+    let mut bars = Vec::new();
+    for server in SERVERS {
+        let cells: Vec<String> = sizes
+            .iter()
+            .map(|z| cell(find(http, server, *z, CONNECTIONS)))
+            .collect();
+        let top = best(rows, http, server, CONNECTIONS);
+        let _ = writeln!(
+            md,
+            "| {server} | {} | {} | {} | {} |",
+            cells.join(" | "),
+            top.map_or("–".to_owned(), |r| r.pool_size.to_string()),
+            top.map_or("–".to_owned(), |r| ratio(r.per_sec, floor_best)),
+            cpu_cell(top)
+        );
+        for z in &sizes {
+            if let Some(r) = find(http, server, *z, CONNECTIONS) {
+                bars.push((format!("{server}, pool {z}"), r.per_sec));
+            }
+        }
+    }
+    md.push('\n');
+    let title = format!("GET /heroes/{{id}}, {CONNECTIONS} connections, by pool size");
+    draw("pool_sweep_http", CONNECTIONS, &title, "requests/s", &bars)?;
+    let _ = writeln!(md, "![{title}](charts/pool_sweep_http.svg)\n");
+
+    for tasks in TASKS {
+        let _ = writeln!(
+            md,
+            "### `concurrent_get_by_pk`, {tasks} tasks, by pool size\n\n| contender | {head} | best size | best × raw's best | CPU per operation at the best size: client, PostgreSQL |\n|---|{rule}---|---|---|"
+        );
+        let raw_best = best(rows, CONCURRENT, RAW, tasks).map(|r| r.per_sec);
+        let mut bars = Vec::new();
+        for contender in IN_PROCESS {
+            let cells: Vec<String> = sizes
+                .iter()
+                .map(|z| cell(find(CONCURRENT, contender, *z, tasks)))
+                .collect();
+            let top = best(rows, CONCURRENT, contender, tasks);
+            // The pipelined variant's name says 8 connections; here it has
+            // as many as the column says.
+            let shown = contender.replace("8 shared", "shared");
+            let _ = writeln!(
+                md,
+                "| {shown} | {} | {} | {} | {} |",
+                cells.join(" | "),
+                top.map_or("–".to_owned(), |r| r.pool_size.to_string()),
+                top.map_or("–".to_owned(), |r| ratio(r.per_sec, raw_best)),
+                cpu_cell(top)
+            );
+            for z in &sizes {
+                if let Some(r) = find(CONCURRENT, contender, *z, tasks) {
+                    bars.push((format!("{shown}, pool {z}"), r.per_sec));
+                }
+            }
+        }
+        md.push('\n');
+        let title = format!("concurrent_get_by_pk, {tasks} tasks, by pool size");
+        let id = format!("pool_sweep_tasks_{tasks}");
+        draw(&id, tasks, &title, "operations/s", &bars)?;
+        let _ = writeln!(md, "![{title}](charts/{id}.svg)\n");
+    }
+
+    let _ = writeln!(md, "### Against the goals\n");
+    for server in CRATES {
+        let Some(top) = best(rows, http, server, CONNECTIONS) else {
+            continue;
+        };
+        let x = top.per_sec / floor_best.unwrap_or(0.0).max(1.0);
+        let at_default = find(http, server, 8, CONNECTIONS)
+            .zip(find(http, FLOOR, 8, CONNECTIONS))
+            .map_or("–".to_owned(), |(s, f)| {
+                format!("{:.2}×", s.per_sec / f.per_sec.max(1.0))
+            });
+        let _ = writeln!(
+            md,
+            "- {server}'s server: best at a pool of {}, {x:.2}× the floor's best at {CONNECTIONS} connections (goal ≥ 0.8×: {}); both at the default pool of 8: {at_default}.",
+            top.pool_size,
+            met(x >= 0.8)
+        );
+    }
+    for krate in CRATES {
+        let mut parts = Vec::new();
+        let mut all = true;
+        for tasks in TASKS {
+            let Some(top) = best(rows, CONCURRENT, krate, tasks) else {
+                continue;
+            };
+            let (Some(raw_same), Some(raw_best)) = (
+                find(CONCURRENT, RAW, top.pool_size, tasks),
+                best(rows, CONCURRENT, RAW, tasks),
+            ) else {
+                continue;
+            };
+            let x = top.per_sec / raw_same.per_sec.max(1.0);
+            all &= x >= 0.85;
+            parts.push(format!(
+                "{tasks} tasks: best at a pool of {}, {x:.2}× raw over as many connections ({:.2}× raw's best, {} connection{})",
+                top.pool_size,
+                top.per_sec / raw_best.per_sec.max(1.0),
+                raw_best.pool_size,
+                if raw_best.pool_size == 1 { "" } else { "s" }
+            ));
+        }
+        let _ = writeln!(
+            md,
+            "- {krate} in process: {} (goal ≥ 0.85× raw at the crate's best size, at both: {}).",
+            parts.join("; "),
+            met(all)
+        );
+    }
+    md.push('\n');
     Ok(())
 }

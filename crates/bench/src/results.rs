@@ -136,6 +136,17 @@ pub struct Results {
     /// in runs from before they were counted).
     #[serde(default)]
     pub instructions: Vec<crate::instructions::InstructionSample>,
+    /// The pool-size sweep: each server and the floor under 64 HTTP
+    /// connections, each crate's concurrent get-by-PK, at pool sizes 1–32.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pool_sweep: Vec<crate::pools::PoolSweepRow>,
+    /// How the sweep ran (rounds, durations).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pool_sweep_method: String,
+    /// When the sweep was measured apart from the rest (`bench pools`);
+    /// empty when it ran with the report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pool_sweep_measured: String,
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust versions.

@@ -168,6 +168,60 @@ fn a_quick_run_fills_every_cell_of_the_report() {
         }
     }
     assert!(report.contains("## The application over HTTP"), "{report}");
+    // The floor: the GETs by id and the POSTs, no errors.
+    for (workload, connections) in [
+        ("http_get_by_pk", 1),
+        ("http_get_by_pk", 64),
+        ("http_get_by_pk", 256),
+        ("http_post_10", 64),
+    ] {
+        let floor = bench::floor::FLOOR;
+        let sample = http
+            .iter()
+            .find(|s| {
+                s["contender"] == floor
+                    && s["workload"] == workload
+                    && s["connections"] == connections
+            })
+            .unwrap_or_else(|| panic!("no floor figure for {workload} {connections}"));
+        assert!(sample["per_sec"].as_f64().unwrap() > 10.0, "{sample}");
+        assert_eq!(sample["errors"], 0, "{sample}");
+    }
+
+    // The pool sweep: every server and the floor over HTTP, every Rust
+    // contender in process at both task counts, at each quick size, with
+    // requests served, a p99, CPU, and no errors.
+    let sweep = json["pool_sweep"].as_array().expect("pool_sweep rows");
+    let row = |workload: &str, contender: &str, size: u64, connections: u64| {
+        sweep
+            .iter()
+            .find(|r| {
+                r["workload"] == workload
+                    && r["contender"] == contender
+                    && r["pool_size"] == size
+                    && r["connections"] == connections
+            })
+            .unwrap_or_else(|| {
+                panic!("no sweep row for {contender} {workload} pool {size} at {connections}")
+            })
+    };
+    for size in [1, 8] {
+        for server in bench::pools::SERVERS {
+            let r = row("http_get_by_pk", server, size, 64);
+            assert!(r["per_sec"].as_f64().unwrap() > 10.0, "{r}");
+            assert!(r["p99_us"].as_f64().unwrap() > 0.0, "{r}");
+            assert!(r["cpu_us"]["client"].as_f64().is_some(), "{r}");
+            assert_eq!(r["errors"], 0, "{r}");
+        }
+        for contender in &contenders[..5] {
+            for tasks in bench::pools::TASKS {
+                let r = row("concurrent_get_by_pk", contender, size, u64::from(tasks));
+                assert!(r["per_sec"].as_f64().unwrap() > 10.0, "{r}");
+                assert!(r["p99_us"].as_f64().unwrap() > 0.0, "{r}");
+            }
+        }
+    }
+    assert!(report.contains("## How big a pool should be"), "{report}");
 
     // Every ratio cell is filled (a missing reference would print "–"), and
     // every chart the report links to exists.

@@ -66,6 +66,8 @@ impl Settings {
             .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
         support::statement_cache_from_env()
             .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
+        support::pool_size_from_env()
+            .map_err(|e| Error::InvalidSetting(format!("{e} (see .env.example)")))?;
         Ok(settings)
     }
 

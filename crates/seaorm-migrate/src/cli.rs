@@ -157,6 +157,10 @@ pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
     let (settings, one) = (db::Settings::default(), db::Settings::one_connection());
     let (pool, migration_pool) = if let Some(Command::Serve(_)) = &cli.command {
         let deployment = production::Settings::from_env();
+        let settings = db::Settings {
+            max_connections: deployment.pool_size.unwrap_or(settings.max_connections),
+            ..settings
+        };
         let pool = production::pool(&db.url, &settings, &deployment).await?;
         (
             pool,

@@ -130,8 +130,13 @@ pub async fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
             result
         }
         Some(Command::Serve(args)) => {
-            let pool = production::pool(&db.url, &settings, &deployment()).await?;
-            let migration_pool = production::pool(&db.migration_url, &one, &deployment()).await?;
+            let deployment = deployment();
+            let settings = db::Settings {
+                max_connections: deployment.pool_size.unwrap_or(settings.max_connections),
+                ..settings
+            };
+            let pool = production::pool(&db.url, &settings, &deployment).await?;
+            let migration_pool = production::pool(&db.migration_url, &one, &deployment).await?;
             migrate::up(&migration_pool).await?;
             migration_pool.close().await; // its connection is not needed while serving
             heroes_api::serve(crate::api::Store::new(pool), args)

@@ -93,9 +93,40 @@ pub fn statement_cache_from_env() -> Result<bool, String> {
     }
 }
 
+/// `POOL_SIZE`: the most connections `serve`'s pool opens, a whole number
+/// of at least 1; `None` when unset or empty (the crate's default).
+pub fn pool_size_from_env() -> Result<Option<u32>, String> {
+    parse_pool_size(std::env::var("POOL_SIZE").ok().as_deref())
+}
+
+/// [`pool_size_from_env`] on a value given.
+pub fn parse_pool_size(value: Option<&str>) -> Result<Option<u32>, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => match text.parse::<u32>() {
+            Ok(0) => Err("POOL_SIZE must be at least 1".to_owned()),
+            Ok(n) => Ok(Some(n)),
+            Err(_) => Err(format!(
+                "POOL_SIZE must be a whole number of connections, at least 1, not '{text}'"
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{pooler_hint, unique_name_violation};
+    use super::{parse_pool_size, pooler_hint, unique_name_violation};
+
+    #[test]
+    fn pool_size_is_a_whole_number_of_at_least_one() {
+        assert_eq!(parse_pool_size(None), Ok(None));
+        assert_eq!(parse_pool_size(Some(" ")), Ok(None));
+        assert_eq!(parse_pool_size(Some("16")), Ok(Some(16)));
+        let zero = parse_pool_size(Some("0")).unwrap_err();
+        assert!(zero.contains("at least 1"), "{zero}");
+        let words = parse_pool_size(Some("eight")).unwrap_err();
+        assert!(words.contains("'eight'"), "{words}");
+    }
 
     #[test]
     fn only_a_missing_or_doubled_prepared_statement_gets_the_pooler_hint() {

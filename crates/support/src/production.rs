@@ -17,6 +17,9 @@ pub struct Settings {
     /// `production::checkout` says how it stays safe without); the benchmark
     /// turns it on to measure what it costs.
     pub ping_every_checkout: bool,
+    /// The most connections `serve`'s pool opens (`POOL_SIZE`), when set;
+    /// unset, the crate's `db::Settings` default (8).
+    pub pool_size: Option<u32>,
 }
 
 impl Settings {
@@ -28,6 +31,7 @@ impl Settings {
             deadlines: crate::deadlines::Deadlines::from_env_or_default(),
             statement_cache: crate::statement_cache_from_env().unwrap_or(true),
             ping_every_checkout: false,
+            pool_size: crate::pool_size_from_env().unwrap_or(None),
         }
     }
 }

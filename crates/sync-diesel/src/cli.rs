@@ -97,7 +97,11 @@ pub fn run(cli: &Cli, db: &devdb::Database) -> Result<()> {
         }
         Some(Command::Serve(args)) => {
             let deployment = production::Settings::from_env();
-            let pool = production::pool(&db.url, &Settings::default(), &deployment)?;
+            let settings = Settings {
+                max_size: deployment.pool_size.unwrap_or(Settings::default().max_size),
+                ..Settings::default()
+            };
+            let pool = production::pool(&db.url, &settings, &deployment)?;
             let migration_pool = production::pool(&db.migration_url, &one, &deployment)?;
             serve(pool, migration_pool, args)
         }
