@@ -209,6 +209,8 @@ struct Figures {
     eight_raw: Option<f64>,
     http: Option<(f64, f64)>,
     http_fastapi: Option<(f64, f64)>,
+    /// The floor's (axum + tokio-postgres by hand), absent in older runs.
+    http_floor: Option<(f64, f64)>,
     rss_mib: Option<f64>,
     bulk: Option<f64>,
     bulk_raw: Option<f64>,
@@ -238,6 +240,7 @@ fn figures(results: &Results, krate: &str) -> Figures {
         eight_raw: sample(CONCURRENT, RAW, 8),
         http: http(krate),
         http_fastapi: http(FASTAPI),
+        http_floor: http(crate::floor::FLOOR),
         rss_mib: results
             .http
             .peak_rss_kib
@@ -307,6 +310,15 @@ fn glance(results: &Results) -> String {
             }))
         },
     );
+    if let Some(floor) = all.first().and_then(|f| f.http_floor) {
+        md += &row(
+            &format!(
+                "the same: × the floor, the route by hand in axum over tokio-postgres ({} requests/s)",
+                per_sec(floor.0)
+            ),
+            &|f| or_dash(f.http.map(|(rps, _)| ratio(rps, Some(floor.0)))),
+        );
+    }
     md += &row(
         &format!(
             "the same: p99 (FastAPI + SQLAlchemy: {})",
@@ -347,9 +359,13 @@ fn one_crate(results: &Results, krate: &str) -> String {
     }
     if let Some((rps, p99)) = f.http {
         md += &format!(
-            "- `serve`, `GET /heroes/{{id}}` at 64 connections: {} requests/s ({} FastAPI + SQLAlchemy), p99 {} (FastAPI: {}); peak memory {}\n",
+            "- `serve`, `GET /heroes/{{id}}` at 64 connections: {} requests/s ({} FastAPI + SQLAlchemy{}), p99 {} (FastAPI: {}); peak memory {}\n",
             per_sec(rps),
             ratio(rps, f.http_fastapi.map(|(r, _)| r)),
+            f.http_floor.map_or(String::new(), |(floor, _)| format!(
+                ", {} the same route by hand in axum over tokio-postgres",
+                ratio(rps, Some(floor))
+            )),
             micros(p99),
             or_dash(f.http_fastapi.map(|(_, p)| micros(p))),
             or_dash(f.rss_mib.map(|m| format!("{m:.1} MiB")))

@@ -1,10 +1,11 @@
 //! The floor of the HTTP section: `GET /heroes/{id}` and `POST /heroes`
 //! written by hand in axum over tokio-postgres, the shape of TechEmpower's
 //! Rust entries. It answers the same JSON as the crates' servers (the
-//! hero's twelve fields, the salary as a decimal string) through the same
-//! tower layers (`TraceLayer`, `TimeoutLayer`, a body limit), so what a
-//! crate's server costs beyond it is the library and the shared API code
-//! on top of it, not axum.
+//! hero's twelve fields, the salary as a decimal string) through the tower
+//! layers the servers have for tracing, the deadline and the body limit
+//! (`TraceLayer`, `TimeoutLayer`, `DefaultBodyLimit`), so what a crate's
+//! server costs beyond it is the library and the shared API code on top of
+//! it, not axum.
 //!
 //! The pool: deadpool's generic `managed` pool over tokio-postgres clients
 //! (a manager of a few lines below; what deadpool-postgres does, without

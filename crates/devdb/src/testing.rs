@@ -675,9 +675,10 @@ pub struct ServeRun {
 }
 
 /// Runs `command` (an example binary with `serve --addr 127.0.0.1:0` and
-/// `ECHO=1` set by the caller) and checks what an operator relies on: it
-/// prints the address it listens on; a request is logged in one line with
-/// method, path, status and latency; `ECHO=1` prints the SQL; a request still
+/// `ECHO=1` set by the caller) with `POOL_SIZE=3`, and checks what an
+/// operator relies on: it prints the address it listens on; its pool is the
+/// size `POOL_SIZE` says (`/readyz` reports it); a request is logged in one
+/// line with method, path, status and latency; `ECHO=1` prints the SQL; a request still
 /// arriving when SIGTERM comes is finished (201); and the process then exits
 /// 0 within 5 s. Panics (failing the test) with what was wrong otherwise.
 pub fn check_serve_binary(command: &mut Command) -> ServeRun {
@@ -691,7 +692,7 @@ pub fn check_serve_binary(command: &mut Command) -> ServeRun {
         lines,
         reader,
         mut seen,
-    } = Serving::start(command);
+    } = Serving::start(command.env("POOL_SIZE", "3"));
     let mut wait_for = |needle: &dyn Fn(&str) -> bool, what: &str| -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -724,6 +725,13 @@ pub fn check_serve_binary(command: &mut Command) -> ServeRun {
         let _ = stream.read_to_string(&mut text);
         text
     };
+    let ready = response(request(
+        b"GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    ));
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("\"max_size\":3"),
+        "GET /readyz with POOL_SIZE=3 should report a pool of at most 3: {ready}"
+    );
     let count = response(request(
         b"GET /heroes/count HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     ));
