@@ -221,19 +221,6 @@ pub fn router(pool: Pool) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// The pool size: `POOL_SIZE`, or 8.
-pub fn pool_size() -> BenchResult<usize> {
-    match std::env::var("POOL_SIZE") {
-        Err(_) => Ok(8),
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!(
-                "POOL_SIZE must be a whole number above 0, not '{v}'"
-            )),
-        },
-    }
-}
-
 /// Serves the floor on `addr` against the database at `url` until SIGTERM
 /// or Ctrl-C.
 pub async fn serve(url: &str, addr: SocketAddr) -> BenchResult<()> {
@@ -241,7 +228,8 @@ pub async fn serve(url: &str, addr: SocketAddr) -> BenchResult<()> {
         .parse()
         .map_err(|e| format!("DATABASE_URL is not a usable PostgreSQL URL: {e}"))?;
     let pool = Pool::builder(Manager { config })
-        .max_size(pool_size()?)
+        // `POOL_SIZE` as the crates read it (8 unless set).
+        .max_size(support::pool_size_from_env()?.unwrap_or(8) as usize)
         .wait_timeout(Some(Duration::from_secs(5)))
         .runtime(deadpool::Runtime::Tokio1)
         .build()

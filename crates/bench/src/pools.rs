@@ -22,7 +22,7 @@ use crate::dataset;
 use crate::floor::FLOOR;
 use crate::http::{self, GET, GET_SCRIPT};
 use crate::measure::CONCURRENT;
-use crate::results::{CpuPerOp, cpu_seconds, median};
+use crate::results::{CpuPerOp, cpu_seconds, median, process_cpu_seconds};
 use crate::workloads::Workload;
 
 /// The pool sizes swept.
@@ -367,25 +367,6 @@ fn median_cpu(runs: &[CpuPerOp]) -> Option<CpuPerOp> {
         client: median(&runs.iter().map(|c| c.client).collect::<Vec<_>>()),
         server: median(&runs.iter().map(|c| c.server).collect::<Vec<_>>()),
     })
-}
-
-/// User and system CPU seconds of process `pid` (all its threads).
-fn process_cpu_seconds(pid: u32) -> f64 {
-    // Clock ticks per second: 100 on every Linux we run on (USER_HZ).
-    const TICKS: f64 = 100.0;
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            // After the command, in parentheses: utime and stime are the
-            // 12th and 13th fields.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<f64> = rest
-                .split_whitespace()
-                .map(|f| f.parse().unwrap_or(0.0))
-                .collect();
-            Some((fields.get(11)? + fields.get(12)?) / TICKS)
-        })
-        .unwrap_or(0.0)
 }
 
 fn micros_since(began: Instant) -> u32 {

@@ -41,21 +41,33 @@ pub struct CpuPerOp {
     pub server: f64,
 }
 
+/// Clock ticks per second: 100 on every Linux we run on (USER_HZ).
+const TICKS: f64 = 100.0;
+
+/// A `/proc/PID/stat` line: the command, and the fields after it (state
+/// first, so utime is index 11 and stime 12).
+fn fields(stat: &str) -> Option<(String, Vec<f64>)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat[open + 1..close].to_owned();
+    let rest: Vec<f64> = stat[close + 2..]
+        .split(' ')
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    Some((comm, rest))
+}
+
+/// User and system CPU seconds of process `pid` (all its threads).
+pub(crate) fn process_cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| fields(&s))
+        .map_or(0.0, |(_, f)| f.iter().skip(11).take(2).sum::<f64>() / TICKS)
+}
+
 /// CPU seconds used so far by this process with its waited-for children, and
 /// by every `postgres` process, read from `/proc` (Linux; zeros elsewhere).
 pub fn cpu_seconds() -> (f64, f64) {
-    // Clock ticks per second: 100 on every Linux we run on (USER_HZ).
-    const TICKS: f64 = 100.0;
-    let fields = |stat: &str| -> Option<(String, Vec<f64>)> {
-        let open = stat.find('(')?;
-        let close = stat.rfind(')')?;
-        let comm = stat[open + 1..close].to_owned();
-        let rest: Vec<f64> = stat[close + 2..]
-            .split(' ')
-            .map(|f| f.parse().unwrap_or(0.0))
-            .collect();
-        Some((comm, rest))
-    };
     // After the command: state is field 3, utime 14, stime 15, cutime 16,
     // cstime 17 (1-based), so 11..=14 here.
     let own = std::fs::read_to_string("/proc/self/stat")
