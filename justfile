@@ -28,6 +28,31 @@ down:
         cargo run -q -p devdb -- stop
     fi
 
+# The highly available cluster (book/src/high-availability.md): etcd, three
+# Patroni nodes and HAProxy, from `apt-get install patroni etcd-server haproxy`.
+ha-up:
+    cargo run -q -p devdb -- ha up
+
+# Each HA node's role and lag.
+ha-status:
+    cargo run -q -p devdb -- ha status
+
+# A database's URL on the HA cluster: via="multi-host" | "haproxy" | "haproxy-replica".
+ha-url db="postgres" via="multi-host":
+    cargo run -q -p devdb -- ha url --via {{via}} {{db}}
+
+# A planned switchover to the synchronous standby.
+ha-switchover:
+    cargo run -q -p devdb -- ha switchover
+
+# The leader killed (SIGKILL); Patroni promotes the synchronous standby.
+ha-failover:
+    cargo run -q -p devdb -- ha failover
+
+# Stop the HA cluster.
+ha-down:
+    cargo run -q -p devdb -- ha down
+
 # Where the database is and whether it answers.
 status:
     cargo run -q -p devdb -- status
@@ -136,9 +161,11 @@ conformance:
 # Faults under load: every server and FastAPI + SQLAlchemy under 64
 # connections while backends are terminated, PostgreSQL restarts, a table
 # lock outlasts statement_timeout and PgBouncer restarts, on a cluster of the
-# run's own; a ledger of every POST; then a 3-minute soak per server. Writes
-# docs/FAULTS.json and docs/FAULTS.md (~25 min; `--quick --out /tmp/f.md
-# --json /tmp/f.json` for a smoke run, `--soak SECS`, `--server NAME`).
+# run's own; a ledger of every POST; then a 3-minute soak per server; then,
+# on a highly available cluster of its own, a switchover and the leader
+# killed. Writes docs/FAULTS.json and docs/FAULTS.md (~30 min; `--quick --out
+# /tmp/f.md --json /tmp/f.json` for a smoke run, `--soak SECS`, `--server
+# NAME`, `--ha-only`, `--no-ha`).
 faults *args:
     cargo run --release -q -p bench -- faults {{args}}
 

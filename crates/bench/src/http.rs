@@ -233,7 +233,7 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn free_port() -> BenchResult<u16> {
+pub(crate) fn free_port() -> BenchResult<u16> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -143,6 +143,14 @@ enum Cmd {
         /// Only these servers (repeat; default: all five).
         #[arg(long = "server")]
         servers: Vec<String>,
+        /// Only the highly available cluster's part (each crate through its
+        /// URLs, the switchover, the leader killed), e.g. into another `--json`.
+        #[arg(long, conflicts_with = "no_ha")]
+        ha_only: bool,
+        /// Leave out the highly available cluster's part (which needs
+        /// Patroni, etcd and HAProxy installed).
+        #[arg(long)]
+        no_ha: bool,
         /// Measure nothing: write the report again from the figures in `--json`.
         #[arg(long)]
         render: bool,
@@ -252,6 +260,8 @@ fn main() -> ExitCode {
             quick,
             soak,
             servers,
+            ha_only,
+            no_ha,
             render,
         } => {
             if render {
@@ -267,7 +277,7 @@ fn main() -> ExitCode {
                     }
                 };
             }
-            return faults(&json, &out, quick, soak, &servers);
+            return faults(&json, &out, quick, soak, &servers, (!no_ha, !ha_only));
         }
         Cmd::Instructions {
             database,
@@ -307,12 +317,21 @@ fn main() -> ExitCode {
 }
 
 /// `bench faults`: runs every fault against the servers, writes the figures.
-fn faults(json: &Path, out: &Path, quick: bool, soak: Option<u64>, servers: &[String]) -> ExitCode {
-    let config = if quick {
+/// `parts`: whether the HA part runs, and whether the single-server part does.
+fn faults(
+    json: &Path,
+    out: &Path,
+    quick: bool,
+    soak: Option<u64>,
+    servers: &[String],
+    parts: (bool, bool),
+) -> ExitCode {
+    let mut config = if quick {
         bench::faults::FaultsConfig::quick()
     } else {
         bench::faults::FaultsConfig::full(soak.map(std::time::Duration::from_secs))
     };
+    (config.ha, config.single) = parts;
     let scratch = workspace().join("target").join("bench");
     let result = Tools::locate(&workspace().join("target").join("bench-venv"), &scratch)
         .and_then(|tools| bench::faults::run(config, servers, tools))
@@ -326,6 +345,11 @@ fn faults(json: &Path, out: &Path, quick: bool, soak: Option<u64>, servers: &[St
             }
             for s in servers {
                 command.push_str(&format!(" --server {s}"));
+            }
+            match parts {
+                (true, false) => command.push_str(" --ha-only"),
+                (false, true) => command.push_str(" --no-ha"),
+                _ => {}
             }
             results.command = command;
             bench::faults::write(&results, json, out)?;

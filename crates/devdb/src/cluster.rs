@@ -374,17 +374,26 @@ pub(crate) fn os_user() -> Result<Option<User>> {
 /// As root, gives `dir` to the `postgres` OS user (mode 755); otherwise
 /// does nothing.
 pub(crate) fn hand_over(dir: &Path, owner: Option<&User>) -> Result<()> {
+    if owner.is_none() {
+        return Ok(());
+    }
+    hand_over_file(dir, owner)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+        .map_err(|e| Error::io(format!("cannot set the mode of {}", dir.display()), e))
+}
+
+/// As root, gives the file at `path` to the `postgres` OS user; otherwise
+/// does nothing.
+pub(crate) fn hand_over_file(path: &Path, owner: Option<&User>) -> Result<()> {
     let Some(owner) = owner else {
         return Ok(());
     };
-    nix::unistd::chown(dir, Some(owner.uid), Some(owner.gid)).map_err(|e| {
+    nix::unistd::chown(path, Some(owner.uid), Some(owner.gid)).map_err(|e| {
         Error::io(
-            format!("cannot hand {} to the postgres OS user", dir.display()),
+            format!("cannot hand {} to the postgres OS user", path.display()),
             e.into(),
         )
-    })?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
-        .map_err(|e| Error::io(format!("cannot set the mode of {}", dir.display()), e))
+    })
 }
 
 /// Every folder above `dir` must let `owner` through, or the server cannot

@@ -33,6 +33,20 @@ pub enum Error {
         cause: String,
     },
 
+    /// Nothing answers at devdb's highly available cluster, which is
+    /// started only on request.
+    #[error(
+        "nothing answers at {target}, devdb's HA cluster in {dir}: {cause}; start it with `cargo run -p devdb -- ha up` (or `just ha-up`)"
+    )]
+    HaDown {
+        /// The server, password redacted.
+        target: String,
+        /// The HA cluster's folder.
+        dir: PathBuf,
+        /// The underlying failure, in one line.
+        cause: String,
+    },
+
     /// Something accepted the connection but no PostgreSQL login came back
     /// within the connect deadline (or the TCP connect itself hung).
     #[error(

@@ -19,6 +19,8 @@
 pub mod cluster;
 /// The error type; every variant is one line with a hint.
 pub mod error;
+/// A highly available cluster: etcd, three Patroni nodes, HAProxy.
+pub mod ha;
 /// PgBouncer (transaction and session mode) and a streaming read replica of
 /// the local cluster.
 pub mod scale;
@@ -408,6 +410,20 @@ impl DevDb {
             Ok(client) => return Ok((ServerState::AlreadyRunning, client)),
             Err(err) => err,
         };
+        if let Some((dir, _)) = ha::HaCluster::serving(&self.settings)
+            && !matches!(&first, ConnectFailure::Failed(e) if e.as_db_error().is_some())
+        {
+            return Err(Error::HaDown {
+                target: self.settings.redacted(),
+                dir,
+                cause: match &first {
+                    ConnectFailure::Failed(err) => describe(err),
+                    ConnectFailure::NoAnswer(waited) => {
+                        format!("no answer within {} s", waited.as_secs())
+                    }
+                },
+            });
+        }
         if !(self.settings.is_local() && nothing_listening(&first)) {
             return Err(self.classify(&first));
         }

@@ -13,12 +13,21 @@
 //! cargo run -p devdb -- url --via pgbouncer-session heroes  # …through PgBouncer, session mode
 //! cargo run -p devdb -- url --replica heroes                # …on the streaming read replica
 //! cargo run -p devdb -- stop         # stop the local cluster (and its PgBouncers, replica)
+//!
+//! cargo run -p devdb -- ha up         # etcd, three Patroni nodes, HAProxy (started if needed)
+//! cargo run -p devdb -- ha status     # leader, synchronous standby, lag
+//! cargo run -p devdb -- ha url heroes                      # every node, target_session_attrs=read-write
+//! cargo run -p devdb -- ha url --via haproxy heroes        # HAProxy's port for the leader
+//! cargo run -p devdb -- ha switchover # planned: the synchronous standby takes over
+//! cargo run -p devdb -- ha failover   # the leader killed (SIGKILL); Patroni promotes the standby
+//! cargo run -p devdb -- ha down       # stop it all
 //! ```
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use devdb::ha::{self, HaCluster};
 use devdb::scale::{PoolMode, Pooler, Replica};
 use devdb::{DevDb, Error, ServerState};
 
@@ -56,6 +65,48 @@ enum Command {
         /// The database to drop.
         database: String,
     },
+    /// The highly available cluster: etcd, three Patroni nodes
+    /// (synchronous replication) and HAProxy, on ports of its own.
+    Ha {
+        #[command(subcommand)]
+        command: HaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HaCommand {
+    /// Start whatever is not running and wait until a leader, its
+    /// synchronous standby and HAProxy answer (a killed node rejoins).
+    Up,
+    /// Each node's role, state, timeline and lag.
+    Status,
+    /// Create a database if missing and print its URL on the HA cluster.
+    Url {
+        /// The database name (default: the one in DATABASE_URL).
+        database: Option<String>,
+        /// How the URL reaches the leader.
+        #[arg(long, value_enum, default_value_t = HaVia::MultiHost)]
+        via: HaVia,
+    },
+    /// A planned switchover: the synchronous standby becomes the leader.
+    Switchover,
+    /// The leader dies as a machine would (Patroni and PostgreSQL killed
+    /// with SIGKILL); waits for Patroni to promote the synchronous standby.
+    /// `ha up` brings the dead node back as a standby.
+    Failover,
+    /// Stop HAProxy, the nodes and etcd.
+    Down,
+}
+
+/// How `ha url` reaches the cluster.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HaVia {
+    /// Every node, with target_session_attrs=read-write (libpq, tokio-postgres).
+    MultiHost,
+    /// HAProxy's primary port: one address, always the leader.
+    Haproxy,
+    /// HAProxy's replica port: the standbys.
+    HaproxyReplica,
 }
 
 /// How `url` reaches the database.
@@ -195,10 +246,102 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             };
             println!("{url}");
         }
+        Command::Ha { command } => return run_ha(&devdb, command),
         Command::Drop { database } => {
             devdb.drop_database(&database)?;
             println!("dropped database {database} (if it existed)");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_ha(devdb: &DevDb, command: HaCommand) -> Result<ExitCode, Error> {
+    let cluster = HaCluster::new(devdb.settings());
+    match command {
+        HaCommand::Up => {
+            let began = Instant::now();
+            let members = cluster.up()?;
+            println!(
+                "HA cluster in {} is up ({:.1} s): HAProxy primary on port {}, replicas on port {}",
+                cluster.dir().display(),
+                began.elapsed().as_secs_f64(),
+                cluster.primary_port(),
+                cluster.replica_port()
+            );
+            print_members(&members);
+        }
+        HaCommand::Status => {
+            let members = cluster.members()?;
+            println!("HA cluster in {}", cluster.dir().display());
+            print_members(&members);
+            println!(
+                "HAProxy: primary on port {}, replicas on port {}",
+                cluster.primary_port(),
+                cluster.replica_port()
+            );
+        }
+        HaCommand::Url { database, via } => {
+            let name =
+                database.unwrap_or_else(|| devdb.settings().maintenance_database().to_owned());
+            let via = match via {
+                HaVia::MultiHost => ha::Via::MultiHost,
+                HaVia::Haproxy => ha::Via::Haproxy,
+                HaVia::HaproxyReplica => ha::Via::HaproxyReplica,
+            };
+            // Created through the leader; a standby has it once it replays that.
+            let primary = cluster.url(devdb.settings().maintenance_database(), ha::Via::Haproxy)?;
+            DevDb::new(devdb::Settings::new(&primary)?).direct_url(&name)?;
+            println!("{}", cluster.url(&name, via)?);
+        }
+        HaCommand::Switchover => {
+            let began = Instant::now();
+            let (old, new) = cluster.switchover()?;
+            println!(
+                "switched over from {} to {} in {:.1} s (HAProxy routes to {} on port {})",
+                old.name,
+                new.name,
+                began.elapsed().as_secs_f64(),
+                new.name,
+                cluster.primary_port()
+            );
+        }
+        HaCommand::Failover => {
+            let began = Instant::now();
+            let old = cluster.kill_leader()?;
+            println!("killed {} (Patroni and PostgreSQL, SIGKILL)", old.name);
+            let new = cluster.wait_for_new_leader(&old)?;
+            println!(
+                "{} took over in {:.1} s; `devdb ha up` brings {} back as a standby",
+                new.name,
+                began.elapsed().as_secs_f64(),
+                old.name
+            );
+        }
+        HaCommand::Down => {
+            if cluster.down()? {
+                println!("stopped the HA cluster in {}", cluster.dir().display());
+            } else {
+                println!(
+                    "the HA cluster in {} was not running",
+                    cluster.dir().display()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_members(members: &[ha::Member]) {
+    println!("  node   port   role          state      timeline  lag (bytes)");
+    for m in members {
+        println!(
+            "  {:<6} {:<6} {:<13} {:<10} {:<9} {}",
+            m.name,
+            m.port,
+            m.role,
+            m.state,
+            m.timeline.map_or_else(String::new, |t| t.to_string()),
+            m.lag.map_or_else(String::new, |l| l.to_string())
+        );
+    }
 }

@@ -421,7 +421,7 @@ fn find_pgbouncer() -> Result<PathBuf> {
 }
 
 /// The pid in `pid_file`, if that process is alive and is `program`.
-fn running_pid(pid_file: &Path, program: &str) -> Option<i32> {
+pub(crate) fn running_pid(pid_file: &Path, program: &str) -> Option<i32> {
     let text = fs::read_to_string(pid_file).ok()?;
     let pid: i32 = text.lines().next()?.trim().parse().ok()?;
     let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
@@ -429,7 +429,11 @@ fn running_pid(pid_file: &Path, program: &str) -> Option<i32> {
 }
 
 /// Sends `signal` and waits (`wait` at most) for the process to go.
-fn stop_process(pid: i32, signal: nix::sys::signal::Signal, wait: Duration) -> Result<()> {
+pub(crate) fn stop_process(
+    pid: i32,
+    signal: nix::sys::signal::Signal,
+    wait: Duration,
+) -> Result<()> {
     let target = nix::unistd::Pid::from_raw(pid);
     let _ = nix::sys::signal::kill(target, signal);
     let deadline = Instant::now() + wait;

@@ -18,7 +18,10 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// Validated connection settings plus the local-cluster options.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The URL, with only the first host when it names several.
     url: Url,
+    /// Every `host:port` of a multi-host URL, as written (`None`: one host).
+    hosts: Option<String>,
     config: postgres::Config,
     cluster_dir: Option<PathBuf>,
     bindir: Option<PathBuf>,
@@ -32,6 +35,8 @@ pub struct Settings {
 #[derive(Clone, Debug)]
 struct AppServer {
     url: Url,
+    /// Every `host:port` when `url` names several.
+    hosts: Option<String>,
     /// The local cluster's PgBouncer this is, started on demand like the cluster.
     pooler: Option<crate::scale::PoolMode>,
 }
@@ -91,6 +96,7 @@ impl Settings {
                 let app = Self::new(&url)?;
                 settings.app = Some(AppServer {
                     url: app.url,
+                    hosts: app.hosts,
                     pooler: None,
                 });
                 settings
@@ -105,6 +111,7 @@ impl Settings {
                         let mut settings = Self::new(direct.as_str())?;
                         settings.app = Some(AppServer {
                             url: app.url,
+                            hosts: None,
                             pooler: Some(mode),
                         });
                         settings
@@ -118,9 +125,14 @@ impl Settings {
     }
 
     /// Parses and validates a server URL, without looking at the environment.
+    ///
+    /// A multi-host URL (`postgres://u:p@h1:5432,h2:5433/db`, as libpq and
+    /// tokio-postgres accept it) is kept whole for connecting; what needs
+    /// one host (the local cluster, PgBouncer, the replica) sees the first.
     pub fn new(url: &str) -> Result<Self> {
         let invalid = |reason: String| Error::InvalidUrl { reason };
-        let parsed = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+        let (first, hosts) = split_hosts(url);
+        let parsed = Url::parse(&first).map_err(|e| invalid(e.to_string()))?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err(invalid(format!(
                 "scheme '{}' is not postgres://",
@@ -133,6 +145,7 @@ impl Settings {
         let config = postgres::Config::from_str(url).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             url: parsed,
+            hosts,
             config,
             cluster_dir: None,
             bindir: None,
@@ -146,7 +159,7 @@ impl Settings {
     /// of the cluster behind it. devdb's PgBouncers listen on the cluster's
     /// port + 1000, 1001 or 1002 and live in the cluster's folder.
     fn devdb_pooler(&self, cluster_dir: Option<&Path>) -> Option<(crate::scale::PoolMode, u16)> {
-        if !self.is_local() {
+        if !self.is_local() || self.is_multi_host() {
             return None;
         }
         let port = self.port();
@@ -176,7 +189,7 @@ impl Settings {
         validate_database_name(name)?;
         let mut url = app.url.clone();
         url.set_path(&format!("/{name}"));
-        Ok(url.into())
+        Ok(with_hosts(url.as_str(), app.hosts.as_deref()))
     }
 
     /// The local cluster's PgBouncer `DATABASE_URL` names, if it names one.
@@ -203,13 +216,19 @@ impl Settings {
         validate_database_name(name)?;
         let mut url = self.url.clone();
         url.set_path(&format!("/{name}"));
-        Ok(url.into())
+        Ok(with_hosts(url.as_str(), self.hosts.as_deref()))
     }
 
     /// The URL of database `name` on another port of this host (PgBouncer's,
     /// the replica's): same credentials and options.
     pub fn url_at(&self, name: &str, port: u16) -> Result<String> {
         validate_database_name(name)?;
+        if self.is_multi_host() {
+            return Err(Error::InvalidSetting(format!(
+                "{} names several hosts, so there is no one host to reach on port {port}",
+                self.redacted()
+            )));
+        }
         let mut url = self.url.clone();
         url.set_path(&format!("/{name}"));
         url.set_port(Some(port))
@@ -225,15 +244,22 @@ impl Settings {
             let _ = url.set_password(Some("***"));
         }
         url.set_path("");
-        url.into()
+        with_hosts(url.as_str(), self.hosts.as_deref())
     }
 
-    /// The host name as written in the URL.
+    /// True when the URL names more than one `host:port` (libpq's and
+    /// tokio-postgres's multi-host form, for a primary and its standbys).
+    pub fn is_multi_host(&self) -> bool {
+        self.hosts.is_some()
+    }
+
+    /// The host name as written in the URL (the first, when it names several).
     pub fn host(&self) -> &str {
         self.url.host_str().unwrap_or_default()
     }
 
-    /// The TCP port (5432 when the URL has none).
+    /// The TCP port (5432 when the URL has none; the first host's, when it
+    /// names several).
     pub fn port(&self) -> u16 {
         self.url.port().unwrap_or(5432)
     }
@@ -257,12 +283,15 @@ impl Settings {
     }
 
     /// True when the URL points at this machine, which is when we may start a
-    /// cluster ourselves if nothing answers.
+    /// cluster ourselves if nothing answers. A multi-host URL is never local
+    /// in this sense: it names a primary and its standbys, which devdb starts
+    /// only on `devdb ha up`.
     pub fn is_local(&self) -> bool {
-        matches!(
-            self.url.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
-        )
+        !self.is_multi_host()
+            && matches!(
+                self.url.host_str(),
+                Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+            )
     }
 
     /// The folder of the local cluster: `PGDEV_DIR`, or one per OS user and port
@@ -295,10 +324,73 @@ impl Settings {
         config.connect_timeout(self.connect_deadline());
         config
     }
+
+    /// The folder a cluster on `port` would have: `PGDEV_DIR` when given,
+    /// else the default for that port.
+    pub(crate) fn cluster_dir_for(&self, port: u16) -> PathBuf {
+        self.cluster_dir
+            .clone()
+            .unwrap_or_else(|| default_cluster_dir(port))
+    }
+
+    /// Every `(host, port)` the URL names, in order.
+    pub fn host_ports(&self) -> Vec<(String, u16)> {
+        let Some(hosts) = &self.hosts else {
+            return vec![(self.host().to_owned(), self.port())];
+        };
+        hosts
+            .split(',')
+            .map(|entry| match entry.rsplit_once(':') {
+                // `[::1]` has colons and no port.
+                Some((host, port)) if !entry.ends_with(']') => {
+                    (host.to_owned(), port.parse().unwrap_or(5432))
+                }
+                _ => (entry.to_owned(), 5432),
+            })
+            .collect()
+    }
+}
+
+/// `url` with only its first host, and every `host:port` of its host list
+/// when there is more than one: `postgres://u:p@a:1,b:2/db` gives
+/// `(postgres://u:p@a:1/db, Some("a:1,b:2"))`.
+pub(crate) fn split_hosts(url: &str) -> (String, Option<String>) {
+    let Some((start, end)) = host_span(url) else {
+        return (url.to_owned(), None);
+    };
+    let hosts = &url[start..end];
+    match hosts.split_once(',') {
+        Some((first, _)) => (
+            format!("{}{first}{}", &url[..start], &url[end..]),
+            Some(hosts.to_owned()),
+        ),
+        None => (url.to_owned(), None),
+    }
+}
+
+/// `url` (one host) with its host replaced by `hosts` when given.
+pub(crate) fn with_hosts(url: &str, hosts: Option<&str>) -> String {
+    match (hosts, host_span(url)) {
+        (Some(hosts), Some((start, end))) => format!("{}{hosts}{}", &url[..start], &url[end..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Where the host list of `scheme://[userinfo@]hosts[/path][?query]` is.
+fn host_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let rest = &url[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_len];
+    let hosts_start = authority.rfind('@').map_or(0, |at| at + 1);
+    Some((
+        authority_start + hosts_start,
+        authority_start + authority_len,
+    ))
 }
 
 /// The local cluster's folder for `port` when `PGDEV_DIR` is not set.
-fn default_cluster_dir(port: u16) -> PathBuf {
+pub(crate) fn default_cluster_dir(port: u16) -> PathBuf {
     let uid = nix::unistd::geteuid();
     std::env::temp_dir().join(format!("pgdev-{uid}-{port}"))
 }
@@ -370,6 +462,50 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn multi_host_urls_keep_every_host() {
+        let url = "postgres://u:p@127.0.0.1:5532,127.0.0.1:5533,[::1]:5534/db?target_session_attrs=read-write";
+        let s = Settings::new(url).unwrap();
+        assert!(s.is_multi_host());
+        // Never the local cluster: devdb starts that on one port only.
+        assert!(!s.is_local());
+        assert_eq!((s.host(), s.port()), ("127.0.0.1", 5532));
+        assert_eq!(
+            s.host_ports(),
+            [
+                ("127.0.0.1".to_owned(), 5532),
+                ("127.0.0.1".to_owned(), 5533),
+                ("[::1]".to_owned(), 5534)
+            ]
+        );
+        assert_eq!(
+            s.url_for("other").unwrap(),
+            "postgres://u:p@127.0.0.1:5532,127.0.0.1:5533,[::1]:5534/other?target_session_attrs=read-write"
+        );
+        assert_eq!(
+            s.redacted(),
+            "postgres://u:***@127.0.0.1:5532,127.0.0.1:5533,[::1]:5534?target_session_attrs=read-write"
+        );
+        assert!(s.url_at("other", 6432).is_err());
+        assert_eq!(s.maintenance_database(), "db");
+        // As DATABASE_URL too.
+        let from_env =
+            Settings::from_vars(|name| (name == "DATABASE_URL").then(|| url.to_owned())).unwrap();
+        assert_eq!(
+            from_env.app_url_for("x").unwrap(),
+            "postgres://u:p@127.0.0.1:5532,127.0.0.1:5533,[::1]:5534/x?target_session_attrs=read-write"
+        );
+        // One host: untouched.
+        assert_eq!(
+            split_hosts("postgres://u@h:1/db"),
+            ("postgres://u@h:1/db".to_owned(), None)
+        );
+        assert_eq!(
+            split_hosts("postgres://a:1,b:2"),
+            ("postgres://a:1".to_owned(), Some("a:1,b:2".to_owned()))
+        );
     }
 
     #[test]

@@ -219,8 +219,9 @@ impl ScratchCluster {
     }
 }
 
-/// A port `P` for a scratch cluster such that `P`, `P + 1` (its replica)
-/// and `P + 1000` … `P + 1002` (its PgBouncers) are all free now. Taken
+/// A port `P` for a scratch cluster such that `P`, `P + 1` (its replica),
+/// `P + 1000` … `P + 1002` (its PgBouncers) and the ports of an HA cluster
+/// beside it (from `P + 100`) are all free now. Taken
 /// below Linux's ephemeral range (32768 and up), where the test suite's own
 /// client connections take their local ports: a PgBouncer starting on a port
 /// a client connection happens to use cannot listen there.
@@ -238,8 +239,11 @@ fn free_port_block() -> crate::Result<u16> {
     (0..500u16)
         .map(|i| 20_000 + ((first + i) % 500) * 20)
         .find(|&p| {
+            // Then the HA cluster's (crate::ha): nodes, REST APIs, etcd, HAProxy.
+            let base = p + crate::ha::BASE_OFFSET;
             [p, p + 1, p + 1000, p + 1001, p + 1002]
                 .into_iter()
+                .chain([0, 1, 2, 10, 11, 12, 20, 21, 30, 31].map(|o| base + o))
                 .all(free)
         })
         .ok_or_else(|| {
@@ -273,6 +277,10 @@ impl Drop for ScratchCluster {
             let _ = crate::scale::Pooler::new(settings, mode).stop();
         }
         let _ = crate::scale::Replica::new(settings).stop();
+        let ha = crate::ha::HaCluster::new(settings);
+        if ha.dir().exists() {
+            let _ = ha.down();
+        }
         let _ = self.devdb.cluster().stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

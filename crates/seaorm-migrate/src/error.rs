@@ -69,10 +69,24 @@ pub enum Error {
 }
 
 impl From<DbErr> for Error {
-    /// Turns a unique-name violation into [`Error::AlreadyExists`]; everything
-    /// else stays a database error. SeaORM keeps sqlx's error inside, which
+    /// Turns a unique-name violation into [`Error::AlreadyExists`] and a URL
+    /// SeaORM cannot read (a multi-host one) into [`Error::Usage`];
+    /// everything else stays a database error. SeaORM keeps sqlx's error inside, which
     /// carries PostgreSQL's constraint name and detail.
     fn from(err: DbErr) -> Self {
+        // `Database::connect` refuses what `url::Url` cannot parse (a
+        // multi-host URL) with a message that repeats the URL, password and
+        // all; the URL is left out here.
+        if let DbErr::Conn(RuntimeErr::Internal(message)) = &err
+            && message.starts_with("The connection string")
+        {
+            return Self::Usage(support::unparsable_url("SeaORM", "it cannot be parsed"));
+        }
+        if let DbErr::Conn(RuntimeErr::SqlxError(sqlx_err)) = &err
+            && let sqlx::Error::Configuration(cause) = sqlx_err.as_ref()
+        {
+            return Self::Usage(support::unparsable_url("SeaORM", &cause.to_string()));
+        }
         let sqlx_err = match &err {
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
                 Some(e)

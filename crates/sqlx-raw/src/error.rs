@@ -61,11 +61,16 @@ pub enum Error {
 }
 
 impl From<sqlx::Error> for Error {
-    /// Turns a unique-name violation into [`Error::AlreadyExists`] and a pool
-    /// timeout into [`Error::PoolTimedOut`]; everything else stays a database error.
+    /// Turns a unique-name violation into [`Error::AlreadyExists`], a pool
+    /// timeout into [`Error::PoolTimedOut`] and a URL sqlx cannot read (a
+    /// multi-host one) into [`Error::Usage`]; everything else stays a
+    /// database error.
     fn from(err: sqlx::Error) -> Self {
         if matches!(err, sqlx::Error::PoolTimedOut) {
             return Self::PoolTimedOut;
+        }
+        if let sqlx::Error::Configuration(cause) = &err {
+            return Self::Usage(support::unparsable_url("sqlx", &cause.to_string()));
         }
         let violation = err
             .as_database_error()

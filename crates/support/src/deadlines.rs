@@ -78,13 +78,27 @@ impl Deadlines {
     /// and, when there is a statement limit, `options=-c statement_timeout=N`.
     /// Parameters already in `url` are kept as they are.
     pub fn in_url(&self, url: &str) -> Result<String, String> {
-        let mut parsed =
-            url::Url::parse(url).map_err(|e| format!("DATABASE_URL is not a usable URL: {e}"))?;
-        let present: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        // Not parsed as a `url::Url`: a multi-host URL (`h1:5432,h2:5433`,
+        // which libpq and tokio-postgres accept) is not one.
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "DATABASE_URL is not a usable URL: {url:?} does not start with postgres://"
+            ));
+        }
+        let (base, fragment) = url
+            .split_once('#')
+            .map_or((url, None), |(b, f)| (b, Some(f)));
+        let (base, query) = base.split_once('?').map_or((base, ""), |(b, q)| (b, q));
+        let present: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .collect();
         let has = |key: &str| present.iter().any(|k| k == key);
         // Written by hand: libpq does not read `+` as a space, as form
         // encoding would write it.
-        let mut query: Vec<String> = parsed.query().map(str::to_owned).into_iter().collect();
+        let mut query: Vec<String> = Some(query.to_owned())
+            .filter(|q| !q.is_empty())
+            .into_iter()
+            .collect();
         if !has("connect_timeout") {
             query.push(format!("connect_timeout={}", self.connect.as_secs()));
         }
@@ -97,8 +111,8 @@ impl Deadlines {
                 limit.as_millis()
             ));
         }
-        parsed.set_query(Some(&query.join("&")));
-        Ok(parsed.into())
+        let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+        Ok(format!("{base}?{}{fragment}", query.join("&")))
     }
 }
 
@@ -147,5 +161,14 @@ mod tests {
         );
         let kept = d.in_url("postgres://u:p@h/db?connect_timeout=9").unwrap();
         assert!(kept.contains("connect_timeout=9") && !kept.contains("connect_timeout=3"));
+        // A multi-host URL (a primary and its standbys) keeps every host.
+        let many = d
+            .in_url("postgres://u:p@h1:5432,h2:5433/db?target_session_attrs=read-write")
+            .unwrap();
+        assert_eq!(
+            many,
+            "postgres://u:p@h1:5432,h2:5433/db?target_session_attrs=read-write&connect_timeout=3&keepalives=1&options=-c%20statement_timeout%3D100"
+        );
+        assert!(d.in_url("mysql://u@h/db").is_err());
     }
 }

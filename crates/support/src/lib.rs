@@ -78,6 +78,34 @@ pub fn pooler_hint(error: &str, cure: &str) -> String {
     }
 }
 
+/// The one line for a `DATABASE_URL` that an sqlx-based crate (sqlx-raw,
+/// seaorm-migrate) cannot parse, `cause` being sqlx's reason. sqlx reads the
+/// URL as one `url::Url` with one `host:port` (sqlx-postgres's
+/// `options/parse.rs`; launchbadge/sqlx#3333 asks for more), so a multi-host
+/// URL of a primary and its standbys is refused; then this says what to use
+/// instead. The URL itself is not repeated: it holds the password.
+pub fn unparsable_url(library: &str, cause: &str) -> String {
+    let multi_host = std::env::var("DATABASE_URL").is_ok_and(|url| {
+        let authority = url.split("://").nth(1).unwrap_or_default();
+        let authority = authority.split(['/', '?']).next().unwrap_or_default();
+        authority
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .contains(',')
+    });
+    let hint = if multi_host {
+        format!(
+            "; {library} takes one host:port, and DATABASE_URL names several: point it at one \
+             address that always reaches the primary, such as HAProxy's \
+             (`cargo run -p devdb -- ha url --via haproxy`; book/src/high-availability.md)"
+        )
+    } else {
+        " (see .env.example)".to_owned()
+    };
+    format!("DATABASE_URL is not a URL {library} can use: {cause}{hint}")
+}
+
 /// `STATEMENT_CACHE`: `on` (the default) or `off`, whether each engine keeps
 /// its library's prepared-statement cache. `off` is for PgBouncer's
 /// transaction mode (book/src/scaling.md says which library it helps).
