@@ -1267,8 +1267,10 @@ pub fn render(results: &FaultsResults) -> String {
         if rows.is_empty() {
             continue;
         }
+        // The book's high-availability chapter includes the HA tables.
+        let anchor = fault.replace(' ', "_");
         md.push_str(&format!(
-            "\n## {}\n\n\
+            "\n## {}\n\n<!-- ANCHOR: {anchor} -->\n\
              | server | what it did | requests | 2xx | other answers | unexpected | POSTs acknowledged | lost | phantom | unknown | recovery | connections after (pool) | ready after |\n\
              |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             title(fault)
@@ -1321,13 +1323,14 @@ pub fn render(results: &FaultsResults) -> String {
             md.push_str("\nThe first unexpected answer of each row that had one:\n\n");
             md.extend(firsts);
         }
+        md.push_str(&format!("<!-- ANCHOR_END: {anchor} -->\n"));
     }
     if !results.ha_paths.is_empty() {
         md.push_str(
             "\n## Reaching the HA cluster\n\n\
              Each crate's tour, and its server until `/readyz` answers 200, with `DATABASE_URL` \
              naming every node (`target_session_attrs=read-write`) or HAProxy's primary port \
-             (`devdb ha url --via multi-host|haproxy`).\n\n\
+             (`devdb ha url --via multi-host|haproxy`).\n\n<!-- ANCHOR: ha_paths -->\n\
              | crate | command | multi-host URL | HAProxy |\n|---|---|---|---|\n",
         );
         for server in crate::scale::CRATES {
@@ -1352,6 +1355,7 @@ pub fn render(results: &FaultsResults) -> String {
                 ));
             }
         }
+        md.push_str("<!-- ANCHOR_END: ha_paths -->\n");
     }
     md.push_str(
         "\n## Soak\n\n\

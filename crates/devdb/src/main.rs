@@ -288,6 +288,9 @@ fn run_ha(devdb: &DevDb, command: HaCommand) -> Result<ExitCode, Error> {
                 HaVia::Haproxy => ha::Via::Haproxy,
                 HaVia::HaproxyReplica => ha::Via::HaproxyReplica,
             };
+            // Asked first, so that a cluster that is down is said to be (and no
+            // plain cluster is started on HAProxy's port instead).
+            cluster.leader()?;
             // Created through the leader; a standby has it once it replays that.
             let primary = cluster.url(devdb.settings().maintenance_database(), ha::Via::Haproxy)?;
             DevDb::new(devdb::Settings::new(&primary)?).direct_url(&name)?;

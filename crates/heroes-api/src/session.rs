@@ -37,7 +37,7 @@ pub struct Session<S: HeroStore> {
     store: S,
     tx: Option<S::Tx>,
     /// The transaction's id, once a handler has asked to [`Session::write`].
-    xid: Option<i64>,
+    xid: Option<crate::outcome::Written>,
     /// Whether `tx` came from [`Session::autocommit`] (no `BEGIN`).
     autocommit: bool,
 }

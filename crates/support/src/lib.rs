@@ -81,7 +81,7 @@ pub fn pooler_hint(error: &str, cure: &str) -> String {
 /// The one line for a `DATABASE_URL` that an sqlx-based crate (sqlx-raw,
 /// seaorm-migrate) cannot parse, `cause` being sqlx's reason. sqlx reads the
 /// URL as one `url::Url` with one `host:port` (sqlx-postgres's
-/// `options/parse.rs`; launchbadge/sqlx#3333 asks for more), so a multi-host
+/// `options/parse.rs`; transact-rs/sqlx#179 asks for more), so a multi-host
 /// URL of a primary and its standbys is refused; then this says what to use
 /// instead. The URL itself is not repeated: it holds the password.
 pub fn unparsable_url(library: &str, cause: &str) -> String {
