@@ -593,7 +593,7 @@ impl HaCluster {
              bootstrap:\n\
              \x20 dcs:\n\
              \x20   # The leader key expires {ttl} s after the leader's last renewal;\n\
-             \x20   # Patroni requires loop_wait + 2 * retry_timeout <= ttl.\n\
+             \x20   # Patroni's documentation asks for loop_wait + 2 * retry_timeout <= ttl.\n\
              \x20   ttl: {ttl}\n\
              \x20   loop_wait: 2\n\
              \x20   retry_timeout: 4\n\
