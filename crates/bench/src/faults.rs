@@ -191,7 +191,8 @@ pub struct FaultRow {
     pub lost: u64,
     /// POSTs answered with an error whose hero is in the database.
     pub phantom: u64,
-    /// POSTs with no answer (their outcome cannot be known by the client).
+    /// POSTs with no answer, or a 500 saying the outcome is unknown (their
+    /// outcome cannot be known by the client).
     pub unknown: u64,
     /// Heroes of the run's names in the database more than once.
     pub duplicates: u64,
@@ -423,6 +424,8 @@ async fn check_ledger(url: &str, prefix: &str, outcomes: &[Outcome]) -> BenchRes
                 ledger.acknowledged += 1;
                 ledger.lost += u64::from(!present);
             }
+            // The server said it does not know either.
+            _ if says_outcome_unknown(outcome) => ledger.unknown += 1,
             Some(_) => ledger.phantom += u64::from(present),
             None => ledger.unknown += 1,
         }
@@ -441,6 +444,17 @@ async fn connections_to(admin_url: &str, name: &str) -> BenchResult<u64> {
         .await
         .map_err(|e| format!("{e:?}"))?;
     Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
+/// A 500 that says the commit's outcome is unknown (heroes-api's
+/// `outcome.rs`): neither a claim that the write was kept nor that it was
+/// not, so the ledger counts it with the POSTs that got no answer.
+fn says_outcome_unknown(outcome: &Outcome) -> bool {
+    outcome.status == Some(500)
+        && outcome
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains(OUTCOME_UNKNOWN))
 }
 
 /// A 2xx answer.
@@ -546,15 +560,7 @@ impl Bed {
             ok: outcomes.iter().filter(|o| is_ok(o.status)).count() as u64,
             errors_by_status,
             unexpected: outcomes.iter().filter(|o| is_unexpected(o.status)).count() as u64,
-            outcome_unknown: outcomes
-                .iter()
-                .filter(|o| {
-                    o.status == Some(500)
-                        && o.detail
-                            .as_deref()
-                            .is_some_and(|d| d.contains(OUTCOME_UNKNOWN))
-                })
-                .count() as u64,
+            outcome_unknown: outcomes.iter().filter(|o| says_outcome_unknown(o)).count() as u64,
             acknowledged: ledger.acknowledged,
             lost: ledger.lost,
             phantom: ledger.phantom,
@@ -1181,7 +1187,8 @@ pub fn render(results: &FaultsResults) -> String {
          load on 127.0.0.1 while PostgreSQL fails beneath it, on a cluster of the run's own. \
          A ledger records every `POST /heroes` and is checked against the database afterwards: \
          an acknowledged (201) hero missing is **lost**, a hero whose POST got an error but is \
-         stored is a **phantom**, a POST with no answer at all is **unknown**. An answer other \
+         stored is a **phantom**, a POST with no answer at all, or a 500 saying that the outcome of its commit \
+         is unknown, is **unknown**. An answer other \
          than 2xx, 4xx or 503, or none at all, is **unexpected**. **Recovery** is the time from \
          the fault's end to the first 2xx answer to a request sent after it; on the highly \
          available cluster, from the switchover's request or the kill to the first 2xx answer \
@@ -1269,8 +1276,18 @@ pub fn render(results: &FaultsResults) -> String {
         }
         // The book's high-availability chapter includes the HA tables.
         let anchor = fault.replace(' ', "_");
+        let about = if HA_FAULTS.contains(&fault) {
+            format!(
+                "On a highly available cluster of the run's own (`devdb ha`: etcd, three Patroni \
+                 nodes with `synchronous_mode` and a {} s `ttl`, HAProxy), each server reaching \
+                 it as the parentheses say (book/src/high-availability.md).\n\n",
+                devdb::ha::TTL_S
+            )
+        } else {
+            String::new()
+        };
         md.push_str(&format!(
-            "\n## {}\n\n<!-- ANCHOR: {anchor} -->\n\
+            "\n## {}\n\n{about}<!-- ANCHOR: {anchor} -->\n\
              | server | what it did | requests | 2xx | other answers | unexpected | POSTs acknowledged | lost | phantom | unknown | recovery | connections after (pool) | ready after |\n\
              |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             title(fault)

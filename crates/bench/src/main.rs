@@ -17,7 +17,7 @@
 //! cargo run --release -p bench -- beyond                   # only relations, sweeps, the stream, into the JSON (~5 min)
 //! cargo run --release -p bench -- testing                  # only the cost of isolating one test, into the JSON (~1 min)
 //! cargo run --release -p bench -- pools                    # only the pool-size sweep, into the JSON (~12 min)
-//! just faults                                              # faults under load: docs/FAULTS.md (~25 min)
+//! just faults                                              # faults under load: docs/FAULTS.md (~30 min, a Patroni cluster at the end)
 //! cargo run -p bench -- faults --render                    # rewrite docs/FAULTS.md from docs/FAULTS.json
 //! ```
 
@@ -126,7 +126,9 @@ enum Cmd {
     /// load while backends are terminated, PostgreSQL restarts, a table lock
     /// outlasts the statement timeout and PgBouncer restarts, on a cluster
     /// of the run's own; a ledger of every POST checked against the
-    /// database; then a soak. Writes docs/FAULTS.json and docs/FAULTS.md.
+    /// database; then a soak; then, on a Patroni cluster of the run's own, a
+    /// switchover and the leader killed. Writes docs/FAULTS.json and
+    /// docs/FAULTS.md.
     Faults {
         /// Where to write the figures.
         #[arg(long, default_value = "docs/FAULTS.json")]

@@ -154,10 +154,16 @@ impl From<StoreError> for Problem {
 /// usable right now" rather than "this request is wrong": class 08
 /// (connection exception), 57P01–57P03 (the server is shutting down, or not
 /// yet accepting connections), 57014 (the statement was cancelled, e.g. by
-/// `statement_timeout`), 53300 (too many connections). Each store uses it to
-/// map such errors to [`StoreError::Unavailable`].
+/// `statement_timeout`), 53300 (too many connections), 25006 (a write on a
+/// server that is read-only: a standby, such as one HAProxy routes to a
+/// moment before its promotion ends; book/src/high-availability.md). Each
+/// store uses it to map such errors to [`StoreError::Unavailable`].
 pub fn sqlstate_is_unavailable(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "53300")
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "57014" | "53300" | "25006"
+        )
 }
 
 #[cfg(test)]
@@ -182,7 +188,7 @@ mod tests {
 
     #[test]
     fn connection_errors_are_unavailable_and_data_errors_are_not() {
-        for code in ["08006", "08001", "57P01", "57014", "53300"] {
+        for code in ["08006", "08001", "57P01", "57014", "53300", "25006"] {
             assert!(sqlstate_is_unavailable(code), "{code}");
         }
         for code in ["23505", "23503", "22P02", "42P01"] {

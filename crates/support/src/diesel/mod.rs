@@ -75,6 +75,14 @@ const UNAVAILABLE_MESSAGES: [&str; 5] = [
     "sorry, too many clients",
 ];
 
+/// A write on a read-only server (25006: a standby, or one not yet done
+/// being promoted): `cannot execute … in a read-only transaction`, `cannot
+/// execute … during recovery`.
+fn read_only(message: &str) -> bool {
+    message.starts_with("cannot execute ")
+        && (message.ends_with("in a read-only transaction") || message.ends_with("during recovery"))
+}
+
 /// Sorts a diesel error into a [`Trouble`]. Diesel reports no SQLSTATE, so
 /// the errors that mean "not now" are told by the server's own words
 /// (`UNAVAILABLE_MESSAGES`).
@@ -89,7 +97,8 @@ pub fn trouble(err: &Error) -> Trouble {
         }
         _ if UNAVAILABLE_MESSAGES
             .iter()
-            .any(|words| info.message().starts_with(words)) =>
+            .any(|words| info.message().starts_with(words))
+            || read_only(info.message()) =>
         {
             Trouble::Unavailable
         }
@@ -114,6 +123,8 @@ mod tests {
             "canceling statement due to statement timeout",
             "canceling statement due to user request",
             "sorry, too many clients already",
+            "cannot execute INSERT in a read-only transaction",
+            "cannot execute pg_current_xact_id() during recovery",
         ] {
             assert_eq!(
                 trouble(&server_error(message)),
@@ -124,6 +135,7 @@ mod tests {
         for message in [
             "relation \"heroes\" does not exist",
             "canceling statement due to lock timeout",
+            "cannot execute this in a way nobody expected",
         ] {
             assert_eq!(trouble(&server_error(message)), Trouble::Other, "{message}");
         }
