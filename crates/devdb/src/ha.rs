@@ -203,9 +203,9 @@ impl HaCluster {
     /// and HAProxy routing to the leader. A node that died (`failover`)
     /// rejoins as a standby, rewound by Patroni when it must be.
     pub fn up(&self) -> Result<Vec<Member>> {
-        let patroni = find_program("PATRONI", "patroni", "apt-get install patroni")?;
-        let etcd = find_program("ETCD", "etcd", "apt-get install etcd-server")?;
-        let haproxy = find_program("HAPROXY", "haproxy", "apt-get install haproxy")?;
+        let patroni = crate::scale::find_program("PATRONI", "patroni", "apt-get install patroni")?;
+        let etcd = crate::scale::find_program("ETCD", "etcd", "apt-get install etcd-server")?;
+        let haproxy = crate::scale::find_program("HAPROXY", "haproxy", "apt-get install haproxy")?;
         let bindir = cluster::find_bindir(self.bindir.as_deref()).map_err(|searched| {
             Error::NoServerBinaries {
                 target: format!("127.0.0.1:{}", self.node_port(0)),
@@ -223,7 +223,12 @@ impl HaCluster {
                     &self.dir.join("etcd"),
                     owner.as_ref(),
                 )?;
-                self.wait_for_port(self.etcd_port(), "etcd")?;
+                crate::scale::wait_for_port(self.etcd_port()).map_err(|()| {
+                    self.failed(&format!(
+                        "etcd did not listen on port {} within 30 s",
+                        self.etcd_port()
+                    ))
+                })?;
             }
             for i in 0..NODES {
                 if self.patroni_pid(i).is_none() {
@@ -669,19 +674,6 @@ impl HaCluster {
         )
     }
 
-    fn wait_for_port(&self, port: u16, what: &str) -> Result<()> {
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
-        self.poll(
-            Duration::from_secs(30),
-            &format!("{what} did not listen on port {port}"),
-            || {
-                TcpStream::connect_timeout(&address, Duration::from_millis(200))
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            },
-        )
-    }
-
     fn failed(&self, cause: &str) -> Error {
         Error::Server {
             context: format!("the HA cluster in {}", self.dir.display()),
@@ -779,25 +771,6 @@ fn children_of(pid: i32) -> Vec<i32> {
                 == Some(pid)
         })
         .collect()
-}
-
-/// `VARIABLE`, else `name` in /usr/sbin, /usr/bin or on PATH.
-fn find_program(variable: &str, name: &str, install: &str) -> Result<PathBuf> {
-    if let Some(explicit) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(explicit));
-    }
-    [PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")]
-        .into_iter()
-        .chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ))
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-        .ok_or_else(|| {
-            Error::InvalidSetting(format!(
-                "{name} is not installed: {install} (or set {variable} to its path)"
-            ))
-        })
 }
 
 /// Sends `signal` and waits (`wait` at most) for the process to go, then

@@ -127,7 +127,7 @@ impl Pooler {
         if self.running_pid().is_some() {
             return Ok(());
         }
-        let program = find_pgbouncer()?;
+        let program = find_program("PGBOUNCER", "pgbouncer", "apt-get install pgbouncer")?;
         let owner = cluster::os_user()?;
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io(format!("cannot create {}", self.dir.display()), e))?;
@@ -401,22 +401,24 @@ impl Replica {
     }
 }
 
-/// `PGBOUNCER`, else `pgbouncer` in /usr/sbin or on PATH.
-fn find_pgbouncer() -> Result<PathBuf> {
-    if let Some(explicit) = std::env::var_os("PGBOUNCER").filter(|v| !v.is_empty()) {
+/// `variable`, else program `name` in /usr/sbin, /usr/bin or on PATH; the
+/// error says to `install` it (PgBouncer here, Patroni, etcd and HAProxy in
+/// `crate::ha`).
+pub(crate) fn find_program(variable: &str, name: &str, install: &str) -> Result<PathBuf> {
+    if let Some(explicit) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(explicit));
     }
-    std::iter::once(PathBuf::from("/usr/sbin"))
+    [PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")]
+        .into_iter()
         .chain(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         ))
-        .map(|dir| dir.join("pgbouncer"))
+        .map(|dir| dir.join(name))
         .find(|path| path.is_file())
         .ok_or_else(|| {
-            Error::InvalidSetting(
-                "pgbouncer is not installed: apt-get install pgbouncer (or set PGBOUNCER to its path)"
-                    .to_owned(),
-            )
+            Error::InvalidSetting(format!(
+                "{name} is not installed: {install} (or set {variable} to its path)"
+            ))
         })
 }
 
@@ -450,7 +452,7 @@ pub(crate) fn stop_process(
 }
 
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
-fn wait_for_port(port: u16) -> std::result::Result<(), ()> {
+pub(crate) fn wait_for_port(port: u16) -> std::result::Result<(), ()> {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + START_DEADLINE;
     while Instant::now() < deadline {
