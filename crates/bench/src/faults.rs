@@ -81,7 +81,7 @@ pub const HA_FAULTS: [&str; 2] = [SWITCHOVER, LEADER_KILLED];
 const POOL_SIZE: u64 = 8;
 
 /// A client gives up on a request after this long; the Rust servers answer
-/// 503 after 10 s (`REQUEST_TIMEOUT_MS`), so a request that reaches it has
+/// after 10 s at most (`REQUEST_TIMEOUT_MS`), so a request that reaches it has
 /// no answer at all (an *unknown* POST).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 

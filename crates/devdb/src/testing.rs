@@ -571,16 +571,23 @@ fn http_post(addr: &str, path: &str, body: &str) -> Option<(u16, String)> {
     Some((status, text))
 }
 
-/// A write whose `COMMIT` answer is lost with its connection is answered
-/// for what happened (heroes-api's `outcome`). `command` is an example
-/// binary; it serves from a database on a cluster of this check's own, where
-/// every commit is then made to wait for a synchronous standby that never
-/// comes (`synchronous_standby_names`). A `POST /heroes` sent then has
-/// committed locally when its backend is ended in that wait, and its
-/// connection is gone before the answer: the server must answer 201, not
-/// the 503 that would tell the client nothing was saved (a *phantom* write,
-/// as `just faults` counts them), and the hero must be stored. Panics
-/// (failing the test) otherwise.
+/// A write whose `COMMIT` answer is lost is answered for what happened
+/// (heroes-api's `outcome`). `command` is an example binary; it serves from
+/// a database on a cluster of this check's own, where every commit is then
+/// made to wait for a synchronous standby that never comes
+/// (`synchronous_standby_names`), with a request deadline of 3 s. Twice:
+///
+/// - A `POST /heroes` has committed locally when its backend is ended in
+///   that wait, and its connection is gone before the answer: the server
+///   must answer 201, not the 503 that would tell the client nothing was
+///   saved (a *phantom* write, as `just faults` counts them), and the hero
+///   must be stored.
+/// - A `POST /heroes` whose commit still waits when the request deadline
+///   passes must get the 500 that says its outcome is unknown, not the
+///   deadline's 503 "nothing of it was saved": once the standby setting is
+///   reset, the commit ends and the hero is stored.
+///
+/// Panics (failing the test) otherwise.
 pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
     use std::time::{Duration, Instant};
 
@@ -603,6 +610,7 @@ pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
         .env("DATABASE_URL", scratch.url())
         .env("PGDEV_DIR", scratch.dir())
         .env_remove("MIGRATION_DATABASE_URL")
+        .env("REQUEST_TIMEOUT_MS", "3000")
         .args(["--database", database, "serve", "--addr", "127.0.0.1:0"]);
     let Serving {
         child: _child,
@@ -621,55 +629,100 @@ pub fn check_lost_commit_is_answered_truthfully(command: &mut Command) {
                 .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
         }
     };
-    standby(
-        &mut admin,
-        "ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'",
-    );
+    let never = "ALTER SYSTEM SET synchronous_standby_names = 'a_standby_that_never_comes'";
+    let reset = "ALTER SYSTEM RESET synchronous_standby_names";
+    // The backends of `database` waiting in COMMIT for the standby, ended
+    // when `end` says so; polled until there is one, for 20 s at most.
+    let in_commit = |admin: &mut postgres::Client, end: bool| -> i64 {
+        let sql = format!(
+            "SELECT count({}) FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'SyncRep'",
+            if end {
+                "pg_terminate_backend(pid)"
+            } else {
+                "pid"
+            }
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let waiting: i64 = admin
+                .query_one(&sql, &[&database])
+                .unwrap_or_else(|e| panic!("the backends waiting in COMMIT: {e}"))
+                .get(0);
+            if waiting > 0 || Instant::now() > deadline {
+                return waiting;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let stored = |name: &str| -> i64 {
+        postgres::Client::connect(&url, postgres::NoTls)
+            .and_then(|mut c| c.query_one("SELECT count(*) FROM heroes WHERE name = $1", &[&name]))
+            .unwrap_or_else(|e| panic!("count the hero: {e}"))
+            .get(0)
+    };
+    let post = |name: &str| {
+        let (addr, body) = (addr.clone(), format!(r#"{{"name":"{name}","age":7}}"#));
+        std::thread::spawn(move || http_post(&addr, "/heroes", &body))
+    };
+    let answer_of = |answer: std::thread::Result<Option<(u16, String)>>| {
+        answer
+            .unwrap_or_else(|_| panic!("the POST thread panicked"))
+            .unwrap_or_else(|| panic!("the server did not answer the POST within 30 s"))
+    };
+
+    // The connection ends while COMMIT waits.
+    standby(&mut admin, never);
     // Backends read the new setting between statements, a moment after.
     std::thread::sleep(Duration::from_millis(500));
-    let post = std::thread::spawn(move || {
-        http_post(&addr, "/heroes", r#"{"name":"lost answer","age":7}"#)
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let ended = loop {
-        let ended: i64 = admin
-            .query_one(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE datname = $1 AND wait_event = 'SyncRep'",
-                &[&database],
-            )
-            .unwrap_or_else(|e| panic!("end the waiting backend: {e}"))
-            .get(0);
-        if ended > 0 || Instant::now() > deadline {
-            break ended;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    standby(&mut admin, "ALTER SYSTEM RESET synchronous_standby_names");
-    let answer = post.join();
+    let lost = post("lost answer");
+    let ended = in_commit(&mut admin, true);
+    standby(&mut admin, reset);
+    let answer = lost.join();
     assert_eq!(
         ended, 1,
         "no backend waited in COMMIT for the standby; the POST got {answer:?}"
     );
-    let (status, response) = answer
-        .unwrap_or_else(|_| panic!("the POST thread panicked"))
-        .unwrap_or_else(|| panic!("the server did not answer the POST within 30 s"));
-    let stored: i64 = postgres::Client::connect(&url, postgres::NoTls)
-        .and_then(|mut c| {
-            c.query_one(
-                "SELECT count(*) FROM heroes WHERE name = 'lost answer'",
-                &[],
-            )
-        })
-        .unwrap_or_else(|e| panic!("count the hero: {e}"))
-        .get(0);
+    let (status, response) = answer_of(answer);
     assert_eq!(
-        stored, 1,
+        stored("lost answer"),
+        1,
         "the hero's transaction did not commit:\n{response}"
     );
     assert_eq!(
         status, 201,
         "the hero was stored, yet the server answered otherwise (a phantom write):\n{response}"
+    );
+
+    // The request deadline passes while COMMIT waits.
+    standby(&mut admin, never);
+    std::thread::sleep(Duration::from_millis(500));
+    let late = post("past its deadline");
+    let waiting = in_commit(&mut admin, false);
+    let answer = late.join();
+    standby(&mut admin, reset);
+    assert_eq!(
+        waiting, 1,
+        "no backend waited in COMMIT for the standby; the POST got {answer:?}"
+    );
+    let (status, response) = answer_of(answer);
+    assert_eq!(
+        status, 500,
+        "the deadline passed with the COMMIT sent, yet the server answered otherwise:\n{response}"
+    );
+    assert!(
+        response.contains("whether it took effect was still unknown"),
+        "the 500 does not say that the outcome is unknown:\n{response}"
+    );
+    // Released, the commit ends: the hero was saved after all, which a 503
+    // would have denied.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stored("past its deadline") == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        stored("past its deadline"),
+        1,
+        "the late commit never ended; the POST got:\n{response}"
     );
 }
 

@@ -74,10 +74,11 @@ pub(crate) async fn settle<S: HeroStore>(
     let deadline = tokio::time::Instant::now() + SETTLE_WITHIN;
     loop {
         let waited_out = tokio::time::Instant::now() >= deadline;
-        match status(store, written.xid)
+        // Bounded too: a pool can wait longer than that for a connection.
+        let answer = tokio::time::timeout_at(deadline, status(store, written.xid))
             .await
-            .map(|answer| verdict(written, answer))
-        {
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("no connection in time".into())));
+        match answer.map(|answer| verdict(written, answer)) {
             Ok(Verdict::Committed) => return Ok(()),
             Ok(Verdict::NotSaved) => return Err(StoreError::Unavailable(cause)),
             Ok(Verdict::FailedOver(timeline)) => {

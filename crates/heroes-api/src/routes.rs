@@ -35,6 +35,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
@@ -49,6 +50,7 @@ use crate::schema::{
     Age, HeroesIn, Id, Include, Json as JsonValue, Limit, Name, Offset, OrderBy, Powers,
     ProfileDoc, Salary, Text,
 };
+use crate::session::CommitSent;
 use crate::types::{
     Count, ExportParams, Health, HeroBrief, HeroIn, HeroOut, HeroPatch, ListParams, MAX_BATCH,
     OneOrMany, Rank, TeamIn, TeamOut, TeamsParams, path_id,
@@ -87,7 +89,7 @@ impl From<Duration> for Deadlines {
 
 /// The API for store `S`: every route, with one log line per request
 /// (tower-http `TraceLayer`), a deadline per request (`TimeoutLayer`, 503
-/// when it passes), a 1 MiB body limit, and problem+json for every error,
+/// when it passes; 500 "outcome unknown" once a write's commit was sent), a 1 MiB body limit, and problem+json for every error,
 /// including the ones axum and tower-http produce themselves.
 pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router {
     let deadlines = deadlines.into();
@@ -124,7 +126,7 @@ pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router
             StatusCode::SERVICE_UNAVAILABLE,
             deadline,
         ))
-        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
@@ -659,8 +661,17 @@ async fn no_such_route() -> Problem {
 }
 
 /// Gives a problem body to error responses that were made without one: a
-/// 405 from the router, the 503 of the request deadline.
-async fn problem_for_bare_errors(response: Response) -> Response {
+/// 405 from the router, the 503 of the request deadline. The deadline's
+/// answer depends on how far the request got: until a write sends its
+/// `COMMIT`, dropping the session rolls everything back and 503 "nothing was
+/// saved" is true; once it is sent, the transaction may commit all the same
+/// (a commit waiting for a synchronous standby through a failover does), so
+/// the answer is a 500 that says its outcome is unknown, the one a lost
+/// commit answer gets (`crate::outcome`), not a 503 over a saved write.
+async fn problem_for_bare_errors(mut request: Request, next: Next) -> Response {
+    let commit_sent = CommitSent::default();
+    request.extensions_mut().insert(commit_sent.clone());
+    let response = next.run(request).await;
     let status = response.status();
     let has_problem = response
         .headers()
@@ -669,12 +680,19 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || has_problem {
         return response;
     }
-    let detail = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "this route does not take that method".to_owned(),
-        StatusCode::SERVICE_UNAVAILABLE => {
-            "the request did not finish within its deadline; nothing of it was saved".to_owned()
+    let (status, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            (status, "this route does not take that method".to_owned())
         }
-        other => other.canonical_reason().unwrap_or("error").to_owned(),
+        StatusCode::SERVICE_UNAVAILABLE if commit_sent.is_sent() => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request's deadline passed while its commit was on its way, so whether it took effect was still unknown; look before you retry".to_owned(),
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            status,
+            "the request did not finish within its deadline; nothing of it was saved".to_owned(),
+        ),
+        other => (other, other.canonical_reason().unwrap_or("error").to_owned()),
     };
     let mut problem = Problem::new(status, detail).into_response();
     // Keep what the original response said about allowed methods.

@@ -24,7 +24,8 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
 
     /// Each request's deadline in milliseconds; past it the request gets a
-    /// 503 and its transaction is rolled back.
+    /// 503 and its transaction is rolled back (or, when its `COMMIT` was
+    /// already sent, a 500 saying the outcome is unknown).
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
 

@@ -26,6 +26,8 @@
 //!   `execution_options(isolation_level="AUTOCOMMIT")`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -40,6 +42,23 @@ pub struct Session<S: HeroStore> {
     xid: Option<crate::outcome::Written>,
     /// Whether `tx` came from [`Session::autocommit`] (no `BEGIN`).
     autocommit: bool,
+    /// Told when a write's `COMMIT` is sent (see [`CommitSent`]).
+    commit_sent: Option<CommitSent>,
+}
+
+/// Whether the request's write has sent its `COMMIT`. The router puts one in
+/// each request and reads it when the request deadline passes: until the
+/// commit is sent, the session's rollback makes "nothing was saved" true;
+/// after, the transaction may have committed, and the answer says that its
+/// outcome is unknown instead (`crate::routes`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CommitSent(Arc<AtomicBool>);
+
+impl CommitSent {
+    /// Whether a write of this request has sent its `COMMIT`.
+    pub(crate) fn is_sent(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 impl<S: HeroStore> Session<S> {
@@ -50,6 +69,7 @@ impl<S: HeroStore> Session<S> {
             tx: None,
             xid: None,
             autocommit: false,
+            commit_sent: None,
         }
     }
 
@@ -93,6 +113,9 @@ impl<S: HeroStore> Session<S> {
         let Some(tx) = self.tx.take() else {
             return Ok(());
         };
+        if let (Some(sent), Some(_)) = (&self.commit_sent, self.xid) {
+            sent.0.store(true, Ordering::Release);
+        }
         match (S::commit(tx).await, self.xid) {
             // The connection went with the answer: did the write commit?
             (Err(StoreError::Unavailable(cause)), Some(xid)) => {
@@ -122,7 +145,9 @@ impl<S: HeroStore> Session<S> {
 impl<S: HeroStore> FromRequestParts<S> for Session<S> {
     type Rejection = Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, store: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::new(store.clone()))
+    async fn from_request_parts(parts: &mut Parts, store: &S) -> Result<Self, Self::Rejection> {
+        let mut session = Self::new(store.clone());
+        session.commit_sent = parts.extensions.get::<CommitSent>().cloned();
+        Ok(session)
     }
 }
