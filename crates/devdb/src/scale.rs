@@ -159,7 +159,19 @@ impl Pooler {
         if !output.status.success() {
             return Err(self.start_failed(&cluster::last_line(&output)));
         }
-        wait_for_port(self.port()).map_err(|()| self.start_failed("it did not listen within 30 s"))
+        wait_for_port(self.port())
+            .map_err(|()| self.start_failed("it did not listen within 30 s"))?;
+        // PgBouncer listens first and writes its pid file a moment later
+        // (`pooler_setup()`, then `write_pidfile()`, in its main.c): started
+        // means both, or the next `running_pid` may not see it yet.
+        let deadline = Instant::now() + START_DEADLINE;
+        while self.running_pid().is_none() {
+            if Instant::now() >= deadline {
+                return Err(self.start_failed("it wrote no pid file within 30 s"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
     }
 
     /// Stops it (immediate shutdown: open client connections are closed).
