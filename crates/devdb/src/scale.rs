@@ -164,14 +164,8 @@ impl Pooler {
         // PgBouncer listens first and writes its pid file a moment later
         // (`pooler_setup()`, then `write_pidfile()`, in its main.c): started
         // means both, or the next `running_pid` may not see it yet.
-        let deadline = Instant::now() + START_DEADLINE;
-        while self.running_pid().is_none() {
-            if Instant::now() >= deadline {
-                return Err(self.start_failed("it wrote no pid file within 30 s"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
+        wait_until(|| self.running_pid().is_some())
+            .map_err(|()| self.start_failed("it wrote no pid file within 30 s"))
     }
 
     /// Stops it (immediate shutdown: open client connections are closed).
@@ -466,9 +460,14 @@ pub(crate) fn stop_process(
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
 pub(crate) fn wait_for_port(port: u16) -> std::result::Result<(), ()> {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_until(|| TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok())
+}
+
+/// Waits until `done` says so, for [`START_DEADLINE`] at most.
+fn wait_until(mut done: impl FnMut() -> bool) -> std::result::Result<(), ()> {
     let deadline = Instant::now() + START_DEADLINE;
     while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+        if done() {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));
