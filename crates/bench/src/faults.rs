@@ -930,13 +930,16 @@ fn via_name(via: Via) -> &'static str {
     }
 }
 
-/// Creates `database` on the HA cluster's leader if missing; its URL
-/// through HAProxy.
+/// Creates `database` on the HA cluster's leader if missing and waits
+/// until every standby has it (tokio-postgres, finding no writable host
+/// mid-switchover, reports the last host's error: from a standby without
+/// the database, "does not exist"); its URL through HAProxy.
 fn ha_database(ha: &HaCluster, database: &str) -> BenchResult<String> {
     let primary = ha.url("postgres", Via::Haproxy).map_err(text)?;
     devdb::DevDb::new(devdb::Settings::new(&primary).map_err(text)?)
         .direct_url(database)
         .map_err(text)?;
+    ha.wait_for_database(database).map_err(text)?;
     ha.url(database, Via::Haproxy).map_err(text)
 }
 

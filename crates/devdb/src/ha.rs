@@ -199,9 +199,10 @@ impl HaCluster {
     }
 
     /// Starts whatever is not running (etcd, each node's Patroni, HAProxy),
-    /// then waits for a leader, a synchronous standby, every node running
-    /// and HAProxy routing to the leader. A node that died (`failover`)
-    /// rejoins as a standby, rewound by Patroni when it must be.
+    /// then waits for a leader, a synchronous standby, every node running,
+    /// HAProxy routing to the leader and every standby streaming from it. A
+    /// node that died (`failover`) rejoins as a standby, rewound by Patroni
+    /// when it must be.
     pub fn up(&self) -> Result<Vec<Member>> {
         let patroni = crate::scale::find_program("PATRONI", "patroni", "apt-get install patroni")?;
         let etcd = crate::scale::find_program("ETCD", "etcd", "apt-get install etcd-server")?;
@@ -427,38 +428,57 @@ impl HaCluster {
 
     /// Whether HAProxy's primary port reaches `leader`, writable.
     fn primary_answers(&self, leader: &Member) -> bool {
-        crate::off_runtime(|| self.primary_answers_blocking(leader))
+        self.leader_view(leader).is_some()
     }
 
-    fn primary_answers_blocking(&self, leader: &Member) -> bool {
+    /// When HAProxy's primary port reaches `leader`, writable: how many
+    /// standbys stream from it (`pg_stat_replication`).
+    fn leader_view(&self, leader: &Member) -> Option<usize> {
+        crate::off_runtime(|| {
+            let row = self
+                .node_config(self.primary_port(), "postgres")
+                .connect(postgres::NoTls)
+                .and_then(|mut client| {
+                    client.query_one(
+                        "SELECT inet_server_port(), pg_is_in_recovery(), \
+                         (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')",
+                        &[],
+                    )
+                })
+                .ok()?;
+            let writable = row.get::<_, Option<i32>>(0) == Some(i32::from(leader.port))
+                && !row.get::<_, bool>(1);
+            writable.then(|| usize::try_from(row.get::<_, i64>(2)).unwrap_or(0))
+        })
+    }
+
+    /// The admin's connection settings for database `dbname` on
+    /// 127.0.0.1:`port`, with a 2 s connect timeout.
+    fn node_config(&self, port: u16, dbname: &str) -> postgres::Config {
         let mut config = postgres::Config::new();
         config
             .host("127.0.0.1")
-            .port(self.primary_port())
+            .port(port)
             .user(&self.user)
             .password(&self.password)
-            .dbname("postgres")
+            .dbname(dbname)
             .connect_timeout(Duration::from_secs(2));
         config
-            .connect(postgres::NoTls)
-            .and_then(|mut client| {
-                client.query_one("SELECT inet_server_port(), pg_is_in_recovery()", &[])
-            })
-            .is_ok_and(|row| {
-                row.get::<_, Option<i32>>(0) == Some(i32::from(leader.port))
-                    && !row.get::<_, bool>(1)
-            })
     }
 
     /// Waits (a minute at most) until the cluster is healthy: a leader, a
-    /// synchronous standby, every node running and HAProxy routing to the
-    /// leader. Returns every node.
+    /// synchronous standby, every node running, HAProxy routing to the
+    /// leader and every standby streaming from it. Returns every node.
     pub fn ready(&self) -> Result<Vec<Member>> {
         self.wait_healthy(TAKEOVER_DEADLINE)
     }
 
     /// Waits for a leader, a synchronous standby, every node running or
-    /// streaming and HAProxy routing to the leader.
+    /// streaming, HAProxy routing to the leader and every standby streaming
+    /// from it. Patroni calls a node `running` as soon as its PostgreSQL
+    /// takes read-only connections: a node rewound after a failover does
+    /// so before the leader has made its replication slot, and until it
+    /// streams it answers with what it had (seconds later, sometimes).
     fn wait_healthy(&self, wait: Duration) -> Result<Vec<Member>> {
         self.poll(wait, "not healthy", || {
             let members = self.members().map_err(|e| e.to_string())?;
@@ -466,15 +486,53 @@ impl HaCluster {
                 .iter()
                 .filter(|m| matches!(m.state.as_str(), "running" | "streaming"))
                 .count();
-            let healthy = running == usize::from(NODES)
+            let streaming = find_role(&members, "leader").and_then(|l| self.leader_view(&l));
+            let standbys = usize::from(NODES - 1);
+            if running == usize::from(NODES)
                 && find_role(&members, "sync_standby").is_some()
-                && find_role(&members, "leader").is_some_and(|l| self.primary_answers(&l));
-            if healthy {
+                && streaming == Some(standbys)
+            {
                 Ok(members)
+            } else if let Some(streaming) = streaming.filter(|&n| n < standbys) {
+                Err(format!(
+                    "{} ({streaming} of {standbys} standbys streaming from the leader)",
+                    describe_members(&members)
+                ))
             } else {
                 Err(describe_members(&members))
             }
         })
+    }
+
+    /// Waits (30 s at most) until database `name`, just created through
+    /// the leader, answers on every running standby, each reached on its
+    /// own port: an asynchronous standby replays its creation a moment
+    /// after the commit returns.
+    pub fn wait_for_database(&self, name: &str) -> Result<()> {
+        self.poll(
+            Duration::from_secs(30),
+            "database not on every node",
+            || {
+                let members = self.members().map_err(|e| e.to_string())?;
+                let missing: Vec<String> = crate::off_runtime(|| {
+                    members
+                        .iter()
+                        .filter(|m| matches!(m.state.as_str(), "running" | "streaming"))
+                        .filter_map(|m| {
+                            self.node_config(m.port, name)
+                                .connect(postgres::NoTls)
+                                .err()
+                                .map(|err| format!("{}: {err}", m.name))
+                        })
+                        .collect()
+                });
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(missing.join("; "))
+                }
+            },
+        )
     }
 
     fn prepare(&self, owner: Option<&nix::unistd::User>) -> Result<()> {

@@ -296,7 +296,7 @@ fn run_ha(devdb: &DevDb, command: HaCommand) -> Result<ExitCode, Error> {
             DevDb::new(devdb::Settings::new(&primary)?).direct_url(&name)?;
             let url = cluster.url(&name, via)?;
             if via == ha::Via::HaproxyReplica {
-                standbys_have(&url, &name)?;
+                cluster.wait_for_database(&name)?;
             }
             println!("{url}");
         }
@@ -336,31 +336,6 @@ fn run_ha(devdb: &DevDb, command: HaCommand) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Waits (30 s at most) until database `name`, just created on the leader,
-/// answers through HAProxy's replica port on every standby: the asynchronous
-/// one replays its creation a moment later. Round robin alternates the
-/// standbys, so every one is reached in as many connections in a row.
-fn standbys_have(url: &str, name: &str) -> Result<(), Error> {
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    let mut in_a_row = 0;
-    while in_a_row < usize::from(ha::NODES) {
-        match postgres::Client::connect(url, postgres::NoTls) {
-            Ok(_) => in_a_row += 1,
-            Err(err) if Instant::now() >= deadline => {
-                return Err(Error::Server {
-                    context: format!("database {name} did not appear on every standby within 30 s"),
-                    cause: err.to_string(),
-                });
-            }
-            Err(_) => {
-                in_a_row = 0;
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn print_members(members: &[ha::Member]) {

@@ -122,9 +122,38 @@ fn up_urls_switchover_failover_rejoin_and_down() {
     let status = devdb(&scratch, None, &["ha", "status"]);
     assert!(status.contains("leader"), "{status}");
 
-    // The dead node rejoins as a standby.
+    // The dead node rejoins as a standby, and `up` returns once both
+    // standbys stream from the leader (a rewound node takes connections
+    // before it streams, and meanwhile answers with what it had).
     let again = devdb(&scratch, None, &["ha", "up"]);
     assert_eq!(again.matches("running").count(), 3, "{again}");
+    let streaming: i64 = client(&haproxy)
+        .query_one(
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(streaming, 2, "{again}");
+    // A database made for the replica port is on every node once its URL
+    // is printed, the rejoined one too.
+    let replica_url = devdb(
+        &scratch,
+        None,
+        &["ha", "url", "--via", "haproxy-replica", "ha_later"],
+    );
+    let (before, after) = replica_url.trim().split_once("127.0.0.1:").unwrap();
+    let (_, path) = after.split_once('/').unwrap();
+    let node_ports: Vec<&str> = again
+        .lines()
+        .filter(|l| l.trim_start().starts_with("node") && !l.contains("port"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(node_ports.len(), 3, "{again}");
+    for port in node_ports {
+        let node_url = format!("{before}127.0.0.1:{port}/{path}");
+        assert_eq!(where_am_i(&node_url).0.to_string(), port);
+    }
 
     let down = devdb(&scratch, None, &["ha", "down"]);
     assert!(down.starts_with("stopped the HA cluster"), "{down}");
