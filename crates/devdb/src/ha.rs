@@ -1,5 +1,5 @@
 //! A highly available PostgreSQL on this machine, from the installed
-//! packages (`apt-get install patroni etcd-server haproxy`): etcd, three
+//! packages (`apt-get install patroni python3-etcd etcd-server haproxy`): etcd, three
 //! Patroni nodes with `synchronous_mode: true`, and HAProxy routing by
 //! Patroni's REST health checks.
 //!

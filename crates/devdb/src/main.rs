@@ -76,11 +76,13 @@ enum Command {
 #[derive(Subcommand)]
 enum HaCommand {
     /// Start whatever is not running and wait until a leader, its
-    /// synchronous standby and HAProxy answer (a killed node rejoins).
+    /// synchronous standby and HAProxy answer and every standby streams
+    /// from the leader (a killed node rejoins).
     Up,
     /// Each node's role, state, timeline and lag.
     Status,
-    /// Create a database if missing and print its URL on the HA cluster.
+    /// Create a database if missing, wait until every node has it, and
+    /// print its URL on the HA cluster.
     Url {
         /// The database name (default: the one in DATABASE_URL).
         database: Option<String>,
@@ -294,10 +296,10 @@ fn run_ha(devdb: &DevDb, command: HaCommand) -> Result<ExitCode, Error> {
             // Created through the leader; a standby has it once it replays that.
             let primary = cluster.url(devdb.settings().maintenance_database(), ha::Via::Haproxy)?;
             DevDb::new(devdb::Settings::new(&primary)?).direct_url(&name)?;
+            // On every node before it is used: a standby may answer (the
+            // replica port) or be the last host a multi-host connect tried.
+            cluster.wait_for_database(&name)?;
             let url = cluster.url(&name, via)?;
-            if via == ha::Via::HaproxyReplica {
-                cluster.wait_for_database(&name)?;
-            }
             println!("{url}");
         }
         HaCommand::Switchover => {
