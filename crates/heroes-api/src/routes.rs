@@ -89,8 +89,9 @@ impl From<Duration> for Deadlines {
 
 /// The API for store `S`: every route, with one log line per request
 /// (tower-http `TraceLayer`), a deadline per request (`TimeoutLayer`, 503
-/// when it passes; 500 "outcome unknown" once a write's commit was sent), a 1 MiB body limit, and problem+json for every error,
-/// including the ones axum and tower-http produce themselves.
+/// when it passes; 500 "outcome unknown" once a write's commit was sent), a
+/// 1 MiB body limit, and problem+json for every error, including the ones
+/// axum and tower-http produce themselves.
 pub fn router<S: HeroStore>(store: S, deadlines: impl Into<Deadlines>) -> Router {
     let deadlines = deadlines.into();
     let deadline = deadlines.request;

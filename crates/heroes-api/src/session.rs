@@ -59,6 +59,9 @@ impl CommitSent {
     pub(crate) fn is_sent(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
+    fn mark_sent(&self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 impl<S: HeroStore> Session<S> {
@@ -114,7 +117,7 @@ impl<S: HeroStore> Session<S> {
             return Ok(());
         };
         if let (Some(sent), Some(_)) = (&self.commit_sent, self.xid) {
-            sent.0.store(true, Ordering::Release);
+            sent.mark_sent();
         }
         match (S::commit(tx).await, self.xid) {
             // The connection went with the answer: did the write commit?
